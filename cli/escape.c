@@ -1,0 +1,104 @@
+/* escape.c: terminal- and JSON-safe output of untrusted bytes. */
+#include "config.h"
+
+#include <stdint.h>
+
+#include "escape.h"
+
+/* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid; *cp gets
+ * the code point. */
+static size_t utf8_seq(const unsigned char *p, size_t len, uint32_t *cp)
+{
+	uint32_t c;
+	size_t n;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		c = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		c = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond Unicode */
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+void pa_print_escaped(FILE *f, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t cp = 0;
+		size_t n = utf8_seq(p + i, len - i, &cp);
+
+		if (n == 0) {
+			fprintf(f, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		if (cp == '\\')
+			fputs("\\\\", f);
+		else if (cp == '\n')
+			fputs("\\n", f);
+		else if (cp == '\t')
+			fputs("\\t", f);
+		else if (cp < 0x20 || cp == 0x7f)
+			fprintf(f, "\\x%02x", (unsigned)cp);
+		else if (cp >= 0x80 && cp < 0xa0)
+			fprintf(f, "\\u%04x", (unsigned)cp);
+		else
+			fwrite(p + i, 1, n, f);
+		i += n;
+	}
+}
+
+void pa_print_json_string(FILE *f, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i = 0;
+
+	fputc('"', f);
+	while (i < len) {
+		uint32_t cp = 0;
+		size_t n = utf8_seq(p + i, len - i, &cp);
+
+		if (n == 0) {
+			fprintf(f, "\\u%04x", p[i]);
+			i++;
+			continue;
+		}
+		if (cp == '"')
+			fputs("\\\"", f);
+		else if (cp == '\\')
+			fputs("\\\\", f);
+		else if (cp == '\n')
+			fputs("\\n", f);
+		else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+			fprintf(f, "\\u%04x", (unsigned)cp);
+		else
+			fwrite(p + i, 1, n, f);
+		i += n;
+	}
+	fputc('"', f);
+}

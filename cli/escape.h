@@ -1,0 +1,16 @@
+/* escape.h: printing bytes that came from a log, so that they cannot drive
+ * the reader's terminal or break JSON. */
+#ifndef PA_CLI_ESCAPE_H
+#define PA_CLI_ESCAPE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Valid UTF-8 printable text as is; control characters (C0, DEL, C1),
+ * backslash and invalid UTF-8 bytes as \xNN or \n, \t, \\. */
+void pa_print_escaped(FILE *f, const void *data, size_t len);
+/* A JSON string literal, quotes included; invalid UTF-8 bytes become
+ * \u00NN escapes of their byte value, so any input gives valid JSON. */
+void pa_print_json_string(FILE *f, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,673 @@
+/* privaudit.c: the command administrators and auditors use.  All log and
+ * crypto work is libprivaudit's; this file parses options and prints. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "privaudit.h"
+#include "escape.h"
+
+/* Exit statuses, documented in privaudit(1). */
+enum {
+	EXIT_VERIFIED = 0,
+	EXIT_CANNOT_READ = 1,
+	EXIT_USAGE = 2,
+	EXIT_CORRUPT = 3,
+	EXIT_TAMPERED = 4,
+	EXIT_SIGNATURE = 5,
+	EXIT_TRUNCATED = 6,
+	EXIT_NOT_EXTENDED = 7,
+	EXIT_STALE = 8,
+};
+
+static const char *progname = "privaudit";
+
+static void usage_main(FILE *f)
+{
+	fprintf(f,
+		"usage: privaudit COMMAND [OPTIONS] DIR ...\n"
+		"\n"
+		"Commands:\n"
+		"  init DIR [--origin NAME]      create a signed log and print its public key\n"
+		"  append DIR [TEXT...]          append application records (TEXT, or one per stdin line)\n"
+		"  seal DIR                      sign a checkpoint over the log now\n"
+		"  checkpoint DIR                print the newest signed checkpoint\n"
+		"  verify DIR [--key FILE] [--trusted FILE] [--max-age SECONDS] [--json]\n"
+		"                                check the whole log; exit 0 only if it verifies\n"
+		"\n"
+		"'privaudit COMMAND --help' describes each command; see privaudit(1).\n");
+}
+
+static int status_exit(privaudit_status st)
+{
+	switch (st) {
+	case PRIVAUDIT_OK:
+		return EXIT_VERIFIED;
+	case PRIVAUDIT_E_FORMAT:
+	case PRIVAUDIT_E_FOREIGN:
+		return EXIT_CORRUPT;
+	case PRIVAUDIT_E_SEQUENCE:
+	case PRIVAUDIT_E_ROOT:
+		return EXIT_TAMPERED;
+	case PRIVAUDIT_E_SIGNATURE:
+	case PRIVAUDIT_E_CHAIN:
+	case PRIVAUDIT_E_PINNED_KEY:
+	case PRIVAUDIT_E_NOTE:
+		return EXIT_SIGNATURE;
+	case PRIVAUDIT_E_TRUNCATED:
+		return EXIT_TRUNCATED;
+	case PRIVAUDIT_E_TRUSTED:
+		return EXIT_NOT_EXTENDED;
+	case PRIVAUDIT_E_STALE:
+		return EXIT_STALE;
+	case PRIVAUDIT_E_INVAL:
+	case PRIVAUDIT_E_NOMEM:
+	case PRIVAUDIT_E_IO:
+	case PRIVAUDIT_E_EXISTS:
+	case PRIVAUDIT_E_NOLOG:
+	case PRIVAUDIT_E_LOCK_TIMEOUT:
+	case PRIVAUDIT_E_CRYPTO:
+	case PRIVAUDIT_E_KEY:
+	case PRIVAUDIT_E_TOOBIG:
+	case PRIVAUDIT_E_END:
+	case PRIVAUDIT_E_STATE:
+		break;
+	}
+	return EXIT_CANNOT_READ;
+}
+
+static const char *status_class(privaudit_status st)
+{
+	switch (status_exit(st)) {
+	case EXIT_VERIFIED: return "ok";
+	case EXIT_CORRUPT: return "corrupt";
+	case EXIT_TAMPERED: return "tampered";
+	case EXIT_SIGNATURE: return "signature";
+	case EXIT_TRUNCATED: return "truncated";
+	case EXIT_NOT_EXTENDED: return "not-extended";
+	case EXIT_STALE: return "stale";
+	default: return "unreadable";
+	}
+}
+
+static void err_log(const char *verb, const char *dir, privaudit_status st, const privaudit_log *log)
+{
+	fprintf(stderr, "%s %s: ", progname, verb);
+	pa_print_escaped(stderr, dir, strlen(dir));
+	fprintf(stderr, ": %s", privaudit_strerror(st));
+	if (log != NULL && strcmp(privaudit_log_error(log), "no error") != 0) {
+		const char *d = privaudit_log_error(log);
+
+		fputs(" (", stderr);
+		pa_print_escaped(stderr, d, strlen(d));
+		fputs(")", stderr);
+	}
+	fputc('\n', stderr);
+}
+
+/* Parse a non-negative decimal number. */
+static int parse_num(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------ init */
+
+static int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"origin", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *origin = NULL;
+	char vkey[1024];
+	privaudit_status st;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			origin = optarg;
+			break;
+		case 'h':
+			printf("usage: privaudit init DIR [--origin NAME]\n\n"
+			       "Create a signed log in DIR (made if absent; it must hold no log).\n"
+			       "Prints the log's first public key, also written to DIR/log.pub:\n"
+			       "copy it off this host; auditors pin it with 'verify --key'.\n\n"
+			       "  --origin NAME  the checkpoint origin line (default HOST/privaudit/ID);\n"
+			       "                 no spaces or '+'\n");
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: privaudit init DIR [--origin NAME]\n");
+		return EXIT_USAGE;
+	}
+	st = privaudit_init(argv[optind], origin, vkey, sizeof(vkey));
+	if (st != PRIVAUDIT_OK) {
+		err_log("init", argv[optind], st, NULL);
+		return EXIT_CANNOT_READ;
+	}
+	printf("%s\n", vkey);
+	return 0;
+}
+
+/* ------------------------------------------------------------ append */
+
+static int cmd_append(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"tag", required_argument, NULL, 't'},
+		{"batch", required_argument, NULL, 'b'},
+		{"segment-size", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *tag = "privaudit-append";
+	uint64_t batch = 1000, segsize = 0, n = 0;
+	privaudit_log *log = NULL;
+	privaudit_status st;
+	const char *dir;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "t:b:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			tag = optarg;
+			break;
+		case 'b':
+			if (parse_num(optarg, &batch) < 0 || batch == 0) {
+				fprintf(stderr, "privaudit append: --batch needs a positive number\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			if (parse_num(optarg, &segsize) < 0 || segsize < 4096) {
+				fprintf(stderr, "privaudit append: --segment-size needs at least 4096\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			printf("usage: privaudit append DIR [--tag NAME] [--batch N] [--segment-size BYTES] [TEXT...]\n\n"
+			       "Append application records to the log in DIR: one whose text is the\n"
+			       "TEXT words joined by spaces, or, without TEXT, one per line of standard\n"
+			       "input (any bytes; the newline is removed).  Records are committed every\n"
+			       "N lines (default 1000) and at the end: on exit 0 they are durable.\n\n"
+			       "  --tag NAME            program name stored in each record\n"
+			       "  --batch N             lines per commit (group commit)\n"
+			       "  --segment-size BYTES  start a new segment file past this size\n");
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: privaudit append DIR [TEXT...]\n");
+		return EXIT_USAGE;
+	}
+	dir = argv[optind++];
+	st = privaudit_open(&log, dir, 0);
+	if (st != PRIVAUDIT_OK) {
+		err_log("append", dir, st, NULL);
+		return EXIT_CANNOT_READ;
+	}
+	privaudit_set_program(log, tag);
+	if (segsize > 0)
+		privaudit_set_segment_size(log, segsize);
+	if (optind < argc) {
+		size_t len = 0, off = 0;
+		char *text;
+
+		for (int i = optind; i < argc; i++)
+			len += strlen(argv[i]) + 1;
+		text = malloc(len);
+		if (text == NULL) {
+			privaudit_close(log);
+			fprintf(stderr, "privaudit append: out of memory\n");
+			return EXIT_CANNOT_READ;
+		}
+		for (int i = optind; i < argc; i++) {
+			size_t l = strlen(argv[i]);
+
+			memcpy(text + off, argv[i], l);
+			off += l;
+			text[off++] = ' ';
+		}
+		st = privaudit_append_text(log, text, off - 1);
+		free(text);
+	} else {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t len;
+
+		st = PRIVAUDIT_OK;
+		while (st == PRIVAUDIT_OK && (len = getline(&line, &cap, stdin)) >= 0) {
+			if (len > 0 && line[len - 1] == '\n')
+				len--;
+			st = privaudit_append_text(log, line, (size_t)len);
+			if (st == PRIVAUDIT_OK && ++n % batch == 0)
+				st = privaudit_commit(log);
+		}
+		if (st == PRIVAUDIT_OK && ferror(stdin)) {
+			fprintf(stderr, "privaudit append: reading standard input: %s\n", strerror(errno));
+			free(line);
+			privaudit_close(log);
+			return EXIT_CANNOT_READ;
+		}
+		free(line);
+	}
+	if (st == PRIVAUDIT_OK)
+		st = privaudit_commit(log);
+	if (st != PRIVAUDIT_OK) {
+		err_log("append", dir, st, log);
+		privaudit_close(log);
+		return EXIT_CANNOT_READ;
+	}
+	st = privaudit_close(log);
+	if (st != PRIVAUDIT_OK) {
+		err_log("append", dir, st, NULL);
+		return EXIT_CANNOT_READ;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ seal, checkpoint */
+
+static int print_latest(const char *verb, const char *dir)
+{
+	privaudit_status st;
+	size_t len = 0;
+	char *note = NULL;
+
+	st = privaudit_checkpoint_latest(dir, &note, &len);
+	if (st != PRIVAUDIT_OK) {
+		err_log(verb, dir, st, NULL);
+		return EXIT_CANNOT_READ;
+	}
+	/* A note is signed text: print it byte for byte, but escaped if it
+	 * holds anything a terminal would act on. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)note[i];
+
+		if ((ch < 0x20 && ch != '\n') || ch == 0x7f) {
+			pa_print_escaped(stdout, note, len);
+			free(note);
+			return 0;
+		}
+	}
+	fwrite(note, 1, len, stdout);
+	free(note);
+	return 0;
+}
+
+static int cmd_seal(int argc, char **argv)
+{
+	privaudit_log *log = NULL;
+	privaudit_status st;
+
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: privaudit seal DIR\n\n"
+		       "Commit and sign a checkpoint over the whole log now (rotating to the\n"
+		       "next one-time key), then print the signed checkpoint.\n");
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: privaudit seal DIR\n");
+		return EXIT_USAGE;
+	}
+	st = privaudit_open(&log, argv[1], 0);
+	if (st != PRIVAUDIT_OK) {
+		err_log("seal", argv[1], st, NULL);
+		return EXIT_CANNOT_READ;
+	}
+	privaudit_set_program(log, "privaudit-seal");
+	st = privaudit_seal(log);
+	if (st != PRIVAUDIT_OK) {
+		err_log("seal", argv[1], st, log);
+		privaudit_close(log);
+		return EXIT_CANNOT_READ;
+	}
+	privaudit_close(log);
+	return print_latest("seal", argv[1]);
+}
+
+static int cmd_checkpoint(int argc, char **argv)
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: privaudit checkpoint DIR\n\n"
+		       "Print the newest signed checkpoint of the log (C2SP tlog-checkpoint in\n"
+		       "signed-note form).  Keep copies off the host: 'verify --trusted' proves\n"
+		       "the log still extends them.\n");
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: privaudit checkpoint DIR\n");
+		return EXIT_USAGE;
+	}
+	return print_latest("checkpoint", argv[1]);
+}
+
+/* ------------------------------------------------------------ verify */
+
+struct progress {
+	time_t start;
+	int shown;
+};
+
+static void show_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+	int pct, bar;
+
+	if (total == 0 || time(NULL) - p->start < 1)
+		return;
+	pct = (int)(done * 100 / total);
+	if (pct > 100)
+		pct = 100;
+	bar = pct * 40 / 100;
+	fprintf(stderr, "\rverifying [%-40.*s] %3d%%",
+		bar, "########################################", pct);
+	p->shown = 1;
+}
+
+static char *read_text_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		size_t r;
+
+		if (n + 4096 + 1 > cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 8192;
+			if (cap > 1u << 20 || (nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				fclose(f);
+				errno = EFBIG;
+				return NULL;
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, 4096, f);
+		n += r;
+		if (r < 4096)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static void print_time(FILE *f, int64_t t)
+{
+	char buf[64];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t < 0 || gmtime_r(&tt, &tm) == NULL || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		fputs("unknown", f);
+	else
+		fputs(buf, f);
+}
+
+static void verify_json(const char *dir, const privaudit_verify_report *r, int code)
+{
+	fputs("{\"log\":", stdout);
+	pa_print_json_string(stdout, dir, strlen(dir));
+	fputs(",\"origin\":", stdout);
+	pa_print_json_string(stdout, r->origin, strlen(r->origin));
+	printf(",\"ok\":%s,\"exit\":%d,\"status\":", r->status == PRIVAUDIT_OK ? "true" : "false", code);
+	pa_print_json_string(stdout, privaudit_strerror(r->status), strlen(privaudit_strerror(r->status)));
+	printf(",\"class\":\"%s\"", status_class(r->status));
+	printf(",\"records\":%" PRIu64 ",\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64
+	       ",\"checkpoints\":%" PRIu64 ",\"sealed\":%" PRIu64 ",\"unsealed\":%" PRIu64,
+	       r->records, r->segments, r->bytes, r->checkpoints, r->sealed, r->unsealed);
+	if (r->checkpoints > 0)
+		printf(",\"newest_checkpoint\":{\"size\":%" PRIu64 ",\"time\":%" PRId64 "}",
+		       r->newest_size, r->newest_time);
+	else
+		fputs(",\"newest_checkpoint\":null", stdout);
+	printf(",\"pinned\":%s,\"trusted\":%s,\"torn_bytes\":%" PRIu64, r->pinned ? "true" : "false",
+	       r->trusted_checked ? "true" : "false", r->torn_bytes);
+	if (r->status != PRIVAUDIT_OK && r->has_bad)
+		printf(",\"first_bad\":{\"index\":%" PRIu64 ",\"segment\":%" PRIu64 ",\"offset\":%" PRIu64 "}",
+		       r->bad_index, r->bad_segment, r->bad_offset);
+	else
+		fputs(",\"first_bad\":null", stdout);
+	fputs(",\"detail\":", stdout);
+	pa_print_json_string(stdout, r->detail, strlen(r->detail));
+	fputs("}\n", stdout);
+}
+
+static void verify_text(const char *dir, const privaudit_verify_report *r)
+{
+	fputs("log:          ", stdout);
+	pa_print_escaped(stdout, dir, strlen(dir));
+	fputs("\norigin:       ", stdout);
+	pa_print_escaped(stdout, r->origin, strlen(r->origin));
+	printf("\nrecords:      %" PRIu64 " in %" PRIu64 " segment%s, %" PRIu64 " bytes\n", r->records,
+	       r->segments, r->segments == 1 ? "" : "s", r->bytes);
+	printf("checkpoints:  %" PRIu64 " verified\n", r->checkpoints);
+	if (r->checkpoints > 0) {
+		printf("newest:       checkpoint of size %" PRIu64 " at ", r->newest_size);
+		print_time(stdout, r->newest_time);
+		fputc('\n', stdout);
+	} else {
+		printf("newest:       none\n");
+	}
+	printf("sealed:       %" PRIu64 " records\n", r->sealed);
+	printf("unsealed:     %" PRIu64 " records after the newest checkpoint\n", r->unsealed);
+	if (r->torn_bytes > 0)
+		printf("torn tail:    %" PRIu64 " bytes left by an interrupted writer (cut and recorded by the next writer)\n",
+		       r->torn_bytes);
+	printf("key:          %s\n", r->pinned ? "pinned (the log's first key is the --key given)"
+					       : "NOT pinned (first key taken from the log itself)");
+	if (r->trusted_checked)
+		printf("trusted:      the log extends the trusted checkpoint\n");
+	if (r->status == PRIVAUDIT_OK) {
+		printf("result:       OK\n");
+		return;
+	}
+	printf("result:       FAILED (%s): ", status_class(r->status));
+	pa_print_escaped(stdout, privaudit_strerror(r->status), strlen(privaudit_strerror(r->status)));
+	fputs(": ", stdout);
+	pa_print_escaped(stdout, r->detail, strlen(r->detail));
+	fputc('\n', stdout);
+	if (r->has_bad)
+		printf("first bad:    record %" PRIu64 " (segment %" PRIu64 ", offset %" PRIu64 ")\n",
+		       r->bad_index, r->bad_segment, r->bad_offset);
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"key", required_argument, NULL, 'k'},
+		{"trusted", required_argument, NULL, 't'},
+		{"max-age", required_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *keyfile = NULL, *trusted = NULL, *dir;
+	uint64_t max_age = 0;
+	int json = 0, quiet = 0, c, code;
+	const privaudit_verify_report *rep = NULL;
+	privaudit_verifier *v = NULL;
+	struct progress prog;
+	privaudit_status st;
+
+	while ((c = getopt_long(argc, argv, "k:t:m:jqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			keyfile = optarg;
+			break;
+		case 't':
+			trusted = optarg;
+			break;
+		case 'm':
+			if (parse_num(optarg, &max_age) < 0 || max_age == 0 || max_age > INT64_MAX) {
+				fprintf(stderr, "privaudit verify: --max-age needs a positive number of seconds\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			printf("usage: privaudit verify DIR [--key PUBFILE] [--trusted CHECKPOINTFILE]\n"
+			       "                        [--max-age SECONDS] [--json] [--quiet]\n\n"
+			       "Check every record, the Merkle tree, every checkpoint signature and the\n"
+			       "key rotation chain.  Needs nothing secret.\n\n"
+			       "  --key PUBFILE       pin the log's first public key (log.pub kept off the host)\n"
+			       "  --trusted FILE      the log must extend this checkpoint seen earlier\n"
+			       "  --max-age SECONDS   fail if the newest checkpoint is older than this\n"
+			       "  --json              one JSON object instead of text\n"
+			       "  --quiet             no report; the exit status tells\n\n"
+			       "Exit status: 0 verified, 1 cannot read, 2 usage, 3 corrupt, 4 tampered,\n"
+			       "5 signature or key, 6 truncated, 7 does not extend --trusted, 8 stale.\n");
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: privaudit verify DIR [--key PUBFILE] [--trusted FILE] [--max-age SECONDS] [--json]\n");
+		return EXIT_USAGE;
+	}
+	dir = argv[optind];
+	st = privaudit_verifier_new(&v, dir);
+	if (st != PRIVAUDIT_OK) {
+		err_log("verify", dir, st, NULL);
+		return EXIT_CANNOT_READ;
+	}
+	if (keyfile != NULL) {
+		size_t len = 0;
+		char *text = read_text_file(keyfile, &len);
+
+		if (text == NULL) {
+			fprintf(stderr, "privaudit verify: %s: %s\n", keyfile, strerror(errno));
+			privaudit_verifier_free(v);
+			return EXIT_USAGE;
+		}
+		st = privaudit_verifier_pin_key(v, text);
+		free(text);
+		if (st != PRIVAUDIT_OK) {
+			fprintf(stderr, "privaudit verify: %s: not a privaudit public key line\n", keyfile);
+			privaudit_verifier_free(v);
+			return EXIT_USAGE;
+		}
+	} else if (!quiet) {
+		fprintf(stderr, "privaudit verify: warning: no --key given: the first key is taken from the "
+				"log itself, so a rewritten log would verify; pin the log.pub kept off the host\n");
+	}
+	if (trusted != NULL) {
+		size_t len = 0;
+		char *text = read_text_file(trusted, &len);
+
+		if (text == NULL) {
+			fprintf(stderr, "privaudit verify: %s: %s\n", trusted, strerror(errno));
+			privaudit_verifier_free(v);
+			return EXIT_USAGE;
+		}
+		st = privaudit_verifier_trust(v, text, len);
+		free(text);
+		if (st != PRIVAUDIT_OK) {
+			fprintf(stderr, "privaudit verify: %s: not a signed checkpoint note\n", trusted);
+			privaudit_verifier_free(v);
+			return EXIT_USAGE;
+		}
+	}
+	if (max_age > 0)
+		privaudit_verifier_max_age(v, (int64_t)max_age, 0);
+	prog.start = time(NULL);
+	prog.shown = 0;
+	if (!json && !quiet && isatty(STDERR_FILENO))
+		privaudit_verifier_progress(v, show_progress, &prog);
+	st = privaudit_verify_run(v, &rep);
+	if (prog.shown)
+		fputs("\r\033[K", stderr);
+	code = status_exit(st);
+	if (rep != NULL && !quiet) {
+		if (json)
+			verify_json(dir, rep, code);
+		else
+			verify_text(dir, rep);
+	}
+	privaudit_verifier_free(v);
+	return code;
+}
+
+/* ------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} verbs[] = {
+		{"init", cmd_init},
+		{"append", cmd_append},
+		{"seal", cmd_seal},
+		{"checkpoint", cmd_checkpoint},
+		{"verify", cmd_verify},
+	};
+
+	if (argc < 2) {
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage_main(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("privaudit %s (libprivaudit %s)\n", PACKAGE_VERSION, privaudit_version());
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(argv[1], verbs[i].name) == 0) {
+			optind = 1;
+			return verbs[i].fn(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "privaudit: unknown command '");
+	pa_print_escaped(stderr, argv[1], strlen(argv[1]));
+	fprintf(stderr, "'\n");
+	usage_main(stderr);
+	return EXIT_USAGE;
+}

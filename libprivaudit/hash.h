@@ -1,0 +1,19 @@
+/* hash.h: SHA-256 behind one interface (OpenSSL libcrypto when built with it,
+ * libsodium otherwise), and the RFC 9162 leaf and node hashes. */
+#ifndef PA_HASH_H
+#define PA_HASH_H
+
+#include <stddef.h>
+
+#define PA_HASH_LEN 32
+
+void pa_sha256(unsigned char out[PA_HASH_LEN], const void *data, size_t len);
+/* SHA-256(0x00 || entry) */
+void pa_hash_leaf(unsigned char out[PA_HASH_LEN], const void *entry, size_t len);
+/* SHA-256(0x01 || left || right); out may alias left or right */
+void pa_hash_node(unsigned char out[PA_HASH_LEN], const unsigned char left[PA_HASH_LEN],
+		  const unsigned char right[PA_HASH_LEN]);
+/* Name of the implementation in use, for benchmarks and --version. */
+const char *pa_hash_backend(void);
+
+#endif

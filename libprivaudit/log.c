@@ -1,0 +1,996 @@
+/* log.c: the writer: creating a log, appending with group commit under the
+ * directory lock, recovery of torn tails, and forward-secure sealing. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "keys.h"
+#include "lock.h"
+#include "merkle.h"
+#include "note.h"
+#include "record.h"
+#include "segment.h"
+#include "state.h"
+#include "util.h"
+
+#define DEFAULT_SEGMENT_SIZE (64u * 1024u * 1024u)
+/* Queued bytes that trigger a commit on their own. */
+#define AUTO_COMMIT_BYTES (8u * 1024u * 1024u)
+#define FORMAT_VERSION 1u
+
+struct privaudit_log {
+	pthread_mutex_t mu;
+	int dirfd, lockfd, statefd, segfd;
+	uint64_t segfd_number;
+	unsigned flags;
+	int lock_timeout_ms;
+	uint64_t seg_limit;
+	unsigned char log_id[PA_HASH_LEN];
+	pa_state st;              /* the log as of the last time we held the lock */
+	unsigned char *pend;      /* queued frames, index and CRC filled at commit */
+	size_t pend_len, pend_cap, pend_count;
+	uint64_t written;
+	char program[64];
+	char host[256];
+	pa_err err;
+};
+
+static void lock_handle(privaudit_log *log)
+{
+	pthread_mutex_lock(&log->mu);
+}
+
+static void unlock_handle(privaudit_log *log)
+{
+	pthread_mutex_unlock(&log->mu);
+}
+
+/* ------------------------------------------------------------ queueing */
+
+/* Pack rec into the queue as a frame with room for its index and CRC. */
+static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
+{
+	size_t len, need;
+	unsigned char *f;
+
+	rec->time_ns = pa_now_ns();
+	rec->host = log->host;
+	rec->writer_pid = (uint32_t)getpid();
+	len = privaudit__record__get_packed_size(rec);
+	if (len > PRIVAUDIT_RECORD_MAX)
+		return pa_fail(&log->err, PRIVAUDIT_E_TOOBIG, "record of %zu bytes exceeds %u", len,
+			       PRIVAUDIT_RECORD_MAX);
+	need = log->pend_len + 4 + PA_ENTRY_INDEX + len + 4;
+	if (need > log->pend_cap) {
+		size_t cap = log->pend_cap ? log->pend_cap : 65536;
+		unsigned char *nb;
+
+		while (cap < need)
+			cap *= 2;
+		nb = realloc(log->pend, cap);
+		if (nb == NULL)
+			return pa_fail(&log->err, PRIVAUDIT_E_NOMEM, "out of memory queueing a record");
+		log->pend = nb;
+		log->pend_cap = cap;
+	}
+	f = log->pend + log->pend_len;
+	pa_store32(f, (uint32_t)(PA_ENTRY_INDEX + len));
+	memset(f + 4, 0, PA_ENTRY_INDEX);
+	privaudit__record__pack(rec, f + 4 + PA_ENTRY_INDEX);
+	log->pend_len = need;
+	log->pend_count++;
+	return PRIVAUDIT_OK;
+}
+
+static privaudit_status queue_recovery(privaudit_log *log, uint64_t seg, uint64_t off,
+				       uint64_t cut, const char *why, const char *saved)
+{
+	Privaudit__Record rec = PRIVAUDIT__RECORD__INIT;
+	Privaudit__Recovery body = PRIVAUDIT__RECOVERY__INIT;
+
+	body.segment = seg;
+	body.offset = off;
+	body.bytes_cut = cut;
+	body.reason = (char *)(uintptr_t)why;
+	body.saved_as = (char *)(uintptr_t)saved;
+	rec.body_case = PRIVAUDIT__RECORD__BODY_RECOVERY;
+	rec.recovery = &body;
+	return queue_record(log, &rec);
+}
+
+static privaudit_status queue_checkpoint(privaudit_log *log, const char *note, size_t note_len,
+					 uint64_t key_index)
+{
+	Privaudit__Record rec = PRIVAUDIT__RECORD__INIT;
+	Privaudit__Checkpoint body = PRIVAUDIT__CHECKPOINT__INIT;
+	pa_note n;
+	privaudit_status st;
+
+	st = pa_note_parse(note, note_len, &n);
+	if (st != PRIVAUDIT_OK)
+		return pa_fail(&log->err, st, "signed note in log.key does not parse");
+	body.tree_size = n.size;
+	body.key_index = key_index;
+	body.root_hash.data = n.root;
+	body.root_hash.len = PA_HASH_LEN;
+	body.note.data = (uint8_t *)(uintptr_t)note;
+	body.note.len = note_len;
+	rec.body_case = PRIVAUDIT__RECORD__BODY_CHECKPOINT;
+	rec.checkpoint = &body;
+	st = queue_record(log, &rec);
+	pa_note_free(&n);
+	return st;
+}
+
+/* ------------------------------------------------------------ segments */
+
+static privaudit_status open_segment(privaudit_log *log, uint64_t number)
+{
+	char name[PA_SEG_NAME_MAX];
+	int fd;
+
+	if (log->segfd >= 0 && log->segfd_number == number)
+		return PRIVAUDIT_OK;
+	pa_seg_name(name, number);
+	fd = openat(log->dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return pa_fail_errno(&log->err, "open segment", name);
+	if (log->segfd >= 0)
+		close(log->segfd);
+	log->segfd = fd;
+	log->segfd_number = number;
+	return PRIVAUDIT_OK;
+}
+
+static privaudit_status create_segment(pa_err *e, int dirfd, uint64_t number, uint64_t first,
+				       const unsigned char log_id[PA_HASH_LEN])
+{
+	unsigned char hdr[PA_SEG_HEADER];
+	char name[PA_SEG_NAME_MAX];
+	pa_seghdr h;
+	int fd;
+
+	pa_seg_name(name, number);
+	h.number = number;
+	h.first_index = first;
+	memcpy(h.log_id, log_id, PA_HASH_LEN);
+	pa_seg_header_encode(hdr, &h);
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return pa_fail_errno(e, "create segment", name);
+	if (pa_write_full(fd, hdr, sizeof(hdr)) < 0 || fdatasync(fd) < 0) {
+		privaudit_status st = pa_fail_errno(e, "write segment header", name);
+
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		return st;
+	}
+	close(fd);
+	if (fsync(dirfd) < 0)
+		return pa_fail_errno(e, "fsync", "log directory");
+	return PRIVAUDIT_OK;
+}
+
+/* Keep the bytes a recovery cuts, next to the log, so nothing is lost. */
+static void save_cut(privaudit_log *log, uint64_t seg, uint64_t off, uint64_t size, char *name,
+		     size_t name_len)
+{
+	unsigned char buf[65536];
+	uint64_t pos = off;
+	int fd;
+
+	snprintf(name, name_len, "cut-%016" PRIx64 "-%016" PRIx64, seg, off);
+	fd = openat(log->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		name[0] = '\0';
+		return;
+	}
+	while (pos < size) {
+		size_t n = size - pos < sizeof(buf) ? (size_t)(size - pos) : sizeof(buf);
+
+		if (pa_pread_full(log->segfd, buf, n, (off_t)pos) < 0 || pa_write_full(fd, buf, n) < 0) {
+			name[0] = '\0';
+			break;
+		}
+		pos += n;
+	}
+	(void)fdatasync(fd);
+	close(fd);
+}
+
+/* Cut the current segment back to off, recording the cut. */
+static privaudit_status cut_tail(privaudit_log *log, uint64_t off, uint64_t size, const char *why)
+{
+	char saved[64];
+
+	save_cut(log, log->st.segment, off, size, saved, sizeof(saved));
+	if (ftruncate(log->segfd, (off_t)off) < 0 || fdatasync(log->segfd) < 0)
+		return pa_fail_errno(&log->err, "truncate torn tail of", "segment");
+	return queue_recovery(log, log->st.segment, off, size - off, why, saved);
+}
+
+/* Read frames past st.seg_end (left by a writer that died before updating
+ * the state, or by a stale state) into the tree; cut a torn tail. */
+static privaudit_status scan_segment(privaudit_log *log)
+{
+	pa_segreader r;
+	struct stat sb;
+	privaudit_status st;
+
+	if (fstat(log->segfd, &sb) < 0)
+		return pa_fail_errno(&log->err, "stat", "segment");
+	if ((uint64_t)sb.st_size == log->st.seg_end)
+		return PRIVAUDIT_OK;
+	if ((uint64_t)sb.st_size < log->st.seg_end)
+		return pa_fail(&log->err, PRIVAUDIT_E_FORMAT,
+			       "segment %" PRIu64 " is shorter (%jd bytes) than committed data (%" PRIu64 ")",
+			       log->st.segment, (intmax_t)sb.st_size, log->st.seg_end);
+	st = pa_segreader_init(&r, log->segfd, log->st.seg_end, (uint64_t)sb.st_size);
+	if (st != PRIVAUDIT_OK)
+		return pa_fail(&log->err, st, "out of memory");
+	for (;;) {
+		const unsigned char *entry;
+		const char *why = NULL;
+		unsigned char leaf[PA_HASH_LEN];
+		uint64_t off;
+		size_t len;
+		pa_frame_status fs = pa_segreader_next(&r, &entry, &len, &off);
+		pa_record *rec;
+
+		if (fs == PA_FRAME_END)
+			break;
+		if (fs == PA_FRAME_IOERR) {
+			st = pa_fail_errno(&log->err, "read", "segment");
+			break;
+		}
+		if (fs == PA_FRAME_TORN)
+			why = "incomplete frame";
+		else if (fs == PA_FRAME_BADLEN)
+			why = "bad frame length";
+		else if (fs == PA_FRAME_BADCRC)
+			why = "frame checksum mismatch";
+		else if (pa_load64(entry) != log->st.tree.size)
+			why = "unexpected record index";
+		if (why == NULL) {
+			rec = pa_record_decode(entry + PA_ENTRY_INDEX, len - PA_ENTRY_INDEX);
+			if (rec == NULL) {
+				why = "record does not decode";
+			} else {
+				if (rec->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT)
+					log->st.last_ckpt = rec->checkpoint->tree_size;
+				pa_record_free(rec);
+			}
+		}
+		if (why != NULL) {
+			st = cut_tail(log, off, (uint64_t)sb.st_size, why);
+			break;
+		}
+		pa_hash_leaf(leaf, entry, len);
+		pa_tree_append(&log->st.tree, leaf);
+		log->st.seg_end = pa_segreader_offset(&r);
+	}
+	pa_segreader_free(&r);
+	return st;
+}
+
+/* Bring log->st up to the log on disk.  Called with the lock held. */
+static privaudit_status refresh(privaudit_log *log)
+{
+	privaudit_status st;
+
+	if (pa_state_read(log->statefd, log->log_id, &log->st) < 0) {
+		/* No usable state: rebuild it from the whole log. */
+		memset(&log->st, 0, sizeof(log->st));
+		memcpy(log->st.log_id, log->log_id, PA_HASH_LEN);
+		log->st.seg_end = PA_SEG_HEADER;
+	}
+	for (;;) {
+		unsigned char hdr[PA_SEG_HEADER];
+		char name[PA_SEG_NAME_MAX];
+		const char *why = NULL;
+		struct stat sb;
+		pa_seghdr h;
+		int fd;
+
+		st = open_segment(log, log->st.segment);
+		if (st != PRIVAUDIT_OK)
+			return st;
+		st = scan_segment(log);
+		if (st != PRIVAUDIT_OK)
+			return st;
+		/* A rollover whose state update was lost leaves a newer segment. */
+		pa_seg_name(name, log->st.segment + 1);
+		fd = openat(log->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				return PRIVAUDIT_OK;
+			return pa_fail_errno(&log->err, "open", name);
+		}
+		if (fstat(fd, &sb) < 0) {
+			st = pa_fail_errno(&log->err, "stat", name);
+			close(fd);
+			return st;
+		}
+		if (sb.st_size < PA_SEG_HEADER) {
+			/* Creation interrupted before its header was durable: no
+			 * record can be in it. */
+			close(fd);
+			if (unlinkat(log->dirfd, name, 0) < 0)
+				return pa_fail_errno(&log->err, "remove incomplete segment", name);
+			return PRIVAUDIT_OK;
+		}
+		if (pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0) {
+			st = pa_fail_errno(&log->err, "read", name);
+			close(fd);
+			return st;
+		}
+		close(fd);
+		if (pa_seg_header_decode(hdr, &h, &why) != PRIVAUDIT_OK)
+			return pa_fail(&log->err, PRIVAUDIT_E_FORMAT, "%s: %s", name, why);
+		if (memcmp(h.log_id, log->log_id, PA_HASH_LEN) != 0)
+			return pa_fail(&log->err, PRIVAUDIT_E_FOREIGN, "%s belongs to another log", name);
+		if (h.number != log->st.segment + 1 || h.first_index != log->st.tree.size)
+			return pa_fail(&log->err, PRIVAUDIT_E_SEQUENCE,
+				       "%s starts at record %" PRIu64 ", expected %" PRIu64, name,
+				       h.first_index, log->st.tree.size);
+		log->st.segment++;
+		log->st.seg_first = h.first_index;
+		log->st.seg_end = PA_SEG_HEADER;
+	}
+}
+
+static privaudit_status take_lock(privaudit_log *log)
+{
+	if (pa_lock(log->lockfd, 1, log->lock_timeout_ms) < 0) {
+		if (errno == ETIMEDOUT)
+			return pa_fail(&log->err, PRIVAUDIT_E_LOCK_TIMEOUT,
+				       "log lock held by another writer for over %d ms",
+				       log->lock_timeout_ms);
+		return pa_fail_errno(&log->err, "lock", PA_LOCK_FILE);
+	}
+	return PRIVAUDIT_OK;
+}
+
+/* Write the queue durably at the end of the log.  Lock held, refreshed.
+ * On failure the log on disk is as before and the queue is kept. */
+static privaudit_status write_queue(privaudit_log *log)
+{
+	pa_tree tree;
+	uint64_t index, end;
+	size_t p;
+	privaudit_status st;
+
+	if (log->pend_count == 0)
+		return PRIVAUDIT_OK;
+	if (log->st.seg_end >= log->seg_limit) {
+		st = create_segment(&log->err, log->dirfd, log->st.segment + 1, log->st.tree.size,
+				    log->log_id);
+		if (st != PRIVAUDIT_OK && !(st == PRIVAUDIT_E_IO && log->err.err == EEXIST))
+			return st;
+		log->st.segment++;
+		log->st.seg_first = log->st.tree.size;
+		log->st.seg_end = PA_SEG_HEADER;
+		st = open_segment(log, log->st.segment);
+		if (st != PRIVAUDIT_OK)
+			return st;
+	}
+	tree = log->st.tree;
+	index = tree.size;
+	for (p = 0; p < log->pend_len;) {
+		unsigned char *f = log->pend + p, leaf[PA_HASH_LEN];
+		uint32_t len = pa_load32(f);
+
+		pa_store64(f + 4, index++);
+		pa_frame_encode(f, f + 4, len);
+		pa_hash_leaf(leaf, f + 4, len);
+		pa_tree_append(&tree, leaf);
+		p += 4 + (size_t)len + 4;
+	}
+	end = log->st.seg_end;
+	if (pa_pwrite_full(log->segfd, log->pend, log->pend_len, (off_t)end) < 0 ||
+	    fdatasync(log->segfd) < 0) {
+		st = pa_fail_errno(&log->err, "append to", "segment");
+		/* Take back what may have been written, so the failure leaves the
+		 * log as it was; if even that fails the next open cuts it. */
+		if (ftruncate(log->segfd, (off_t)end) == 0)
+			(void)fdatasync(log->segfd);
+		return st;
+	}
+	log->st.tree = tree;
+	log->st.seg_end = end + log->pend_len;
+	log->st.gen++;
+	/* The state is a cache: losing this write costs a scan, not data. */
+	(void)pa_state_write(log->statefd, &log->st);
+	log->written += log->pend_count;
+	log->pend_len = 0;
+	log->pend_count = 0;
+	return PRIVAUDIT_OK;
+}
+
+/* Append the checkpoint record of a note that was signed (and stored in
+ * log.key) but whose record never reached the log. */
+static privaudit_status finish_checkpoint(privaudit_log *log, const pa_keystate *ks)
+{
+	pa_note n;
+	uint64_t size;
+
+	if (ks->note_len == 0 || ks->key_index == 0 || pa_note_parse(ks->note, ks->note_len, &n) != PRIVAUDIT_OK)
+		return PRIVAUDIT_OK;
+	size = n.size;
+	pa_note_free(&n);
+	if (size <= log->st.last_ckpt || size > log->st.tree.size)
+		return PRIVAUDIT_OK;
+	log->st.last_ckpt = size;
+	/* The note in log.key was signed by the key before the one stored. */
+	return queue_checkpoint(log, ks->note, ks->note_len, ks->key_index - 1);
+}
+
+static privaudit_status write_checkpoint_file(privaudit_log *log, const char *note, size_t len)
+{
+	return pa_replace_file(&log->err, log->dirfd, PRIVAUDIT_CHECKPOINT_FILE, note, len, 0644);
+}
+
+/* Rotate, sign, store the next key, record the checkpoint.  Lock held. */
+static privaudit_status seal_locked(privaudit_log *log)
+{
+	Privaudit__Record rec = PRIVAUDIT__RECORD__INIT;
+	Privaudit__KeyRotation rot = PRIVAUDIT__KEY_ROTATION__INIT;
+	pa_keystate *ks = NULL, *next = NULL;
+	unsigned char root[PA_HASH_LEN];
+	char *note = NULL;
+	size_t note_len = 0;
+	privaudit_status st;
+
+	ks = pa_keys_new();
+	next = pa_keys_new();
+	if (ks == NULL || next == NULL) {
+		st = pa_fail(&log->err, PRIVAUDIT_E_NOMEM, "out of secure memory");
+		goto out;
+	}
+	st = pa_keys_load(&log->err, log->dirfd, ks);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	if (sodium_memcmp(ks->log_id, log->log_id, PA_HASH_LEN) != 0) {
+		st = pa_fail(&log->err, PRIVAUDIT_E_KEY, "log.key belongs to another log");
+		goto out;
+	}
+	st = finish_checkpoint(log, ks);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	st = pa_keys_generate(next);
+	if (st != PRIVAUDIT_OK) {
+		pa_fail(&log->err, st, "key generation failed");
+		goto out;
+	}
+	/* The checkpoint about to be signed covers the next public key. */
+	rot.key_index = ks->key_index + 1;
+	rot.next_public_key.data = next->pk;
+	rot.next_public_key.len = sizeof(next->pk);
+	rec.body_case = PRIVAUDIT__RECORD__BODY_KEY_ROTATION;
+	rec.key_rotation = &rot;
+	st = queue_record(log, &rec);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	st = write_queue(log);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	pa_tree_root(&log->st.tree, root);
+	st = pa_note_sign(ks->origin, log->st.tree.size, root, (int64_t)(pa_now_ns() / 1000000000u),
+			  ks->sk, &note, &note_len);
+	if (st != PRIVAUDIT_OK) {
+		pa_fail(&log->err, st, "signing the checkpoint failed");
+		goto out;
+	}
+	if (note_len > PA_NOTE_MAX) {
+		st = pa_fail(&log->err, PRIVAUDIT_E_NOTE, "checkpoint note too long");
+		goto out;
+	}
+	next->key_index = ks->key_index + 1;
+	memcpy(next->log_id, ks->log_id, PA_HASH_LEN);
+	memcpy(next->origin, ks->origin, sizeof(next->origin));
+	memcpy(next->note, note, note_len);
+	next->note_len = (uint32_t)note_len;
+	/* Once this lands, the used key is gone from the disk (pa_keys_store
+	 * overwrites the old file) and from memory (below). */
+	st = pa_keys_store(&log->err, log->dirfd, next);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	sodium_memzero(ks->sk, sizeof(ks->sk));
+	log->st.last_ckpt = log->st.tree.size;
+	st = queue_checkpoint(log, note, note_len, ks->key_index);
+	if (st == PRIVAUDIT_OK)
+		st = write_queue(log);
+	if (st == PRIVAUDIT_OK)
+		st = write_checkpoint_file(log, note, note_len);
+out:
+	free(note);
+	pa_keys_free(ks);
+	pa_keys_free(next);
+	return st;
+}
+
+/* ------------------------------------------------------------ public API */
+
+static privaudit_status read_log_id(pa_err *e, int dirfd, unsigned char log_id[PA_HASH_LEN])
+{
+	unsigned char hdr[PA_SEG_HEADER];
+	char name[PA_SEG_NAME_MAX];
+	const char *why = NULL;
+	pa_seghdr h;
+	int fd;
+
+	pa_seg_name(name, 0);
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return pa_fail(e, PRIVAUDIT_E_NOLOG, "no first segment (%s)", name);
+		return pa_fail_errno(e, "open", name);
+	}
+	if (pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0) {
+		close(fd);
+		return pa_fail(e, PRIVAUDIT_E_FORMAT, "%s: short header", name);
+	}
+	close(fd);
+	if (pa_seg_header_decode(hdr, &h, &why) != PRIVAUDIT_OK || h.number != 0 || h.first_index != 0)
+		return pa_fail(e, PRIVAUDIT_E_FORMAT, "%s: %s", name, why ? why : "bad first segment");
+	memcpy(log_id, h.log_id, PA_HASH_LEN);
+	return PRIVAUDIT_OK;
+}
+
+static privaudit_log *log_alloc(void)
+{
+	privaudit_log *log = calloc(1, sizeof(*log));
+
+	if (log == NULL)
+		return NULL;
+	pthread_mutex_init(&log->mu, NULL);
+	log->dirfd = log->lockfd = log->statefd = log->segfd = -1;
+	log->lock_timeout_ms = -1;
+	log->seg_limit = DEFAULT_SEGMENT_SIZE;
+	snprintf(log->program, sizeof(log->program), "libprivaudit");
+	if (gethostname(log->host, sizeof(log->host) - 1) < 0)
+		snprintf(log->host, sizeof(log->host), "unknown");
+	return log;
+}
+
+static void log_release(privaudit_log *log)
+{
+	if (log->segfd >= 0)
+		close(log->segfd);
+	if (log->statefd >= 0)
+		close(log->statefd);
+	if (log->lockfd >= 0)
+		close(log->lockfd);
+	if (log->dirfd >= 0)
+		close(log->dirfd);
+	free(log->pend);
+	pthread_mutex_destroy(&log->mu);
+	free(log);
+}
+
+static privaudit_status queue_writer(privaudit_log *log, int start)
+{
+	Privaudit__Record rec = PRIVAUDIT__RECORD__INIT;
+	Privaudit__WriterStart ws = PRIVAUDIT__WRITER_START__INIT;
+	Privaudit__WriterStop wp = PRIVAUDIT__WRITER_STOP__INIT;
+
+	if (start) {
+		ws.program = log->program;
+		ws.version = (char *)(uintptr_t)PRIVAUDIT_VERSION_STRING;
+		ws.uid = (uint32_t)getuid();
+		rec.body_case = PRIVAUDIT__RECORD__BODY_WRITER_START;
+		rec.writer_start = &ws;
+	} else {
+		wp.program = log->program;
+		wp.reason = (char *)(uintptr_t)"close";
+		wp.records_written = log->written;
+		rec.body_case = PRIVAUDIT__RECORD__BODY_WRITER_STOP;
+		rec.writer_stop = &wp;
+	}
+	return queue_record(log, &rec);
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_open(privaudit_log **out, const char *dir,
+						 unsigned flags)
+{
+	privaudit_log *log;
+	privaudit_status st;
+
+	if (out == NULL || dir == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*out = NULL;
+	if (sodium_init() < 0)
+		return PRIVAUDIT_E_CRYPTO;
+	log = log_alloc();
+	if (log == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	log->flags = flags;
+	log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (log->dirfd < 0) {
+		st = errno == ENOENT ? PRIVAUDIT_E_NOLOG : PRIVAUDIT_E_IO;
+		goto fail;
+	}
+	log->lockfd = openat(log->dirfd, PA_LOCK_FILE, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (log->lockfd < 0) {
+		st = errno == ENOENT ? PRIVAUDIT_E_NOLOG : PRIVAUDIT_E_IO;
+		goto fail;
+	}
+	log->statefd = openat(log->dirfd, PA_STATE_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			      0640);
+	if (log->statefd < 0) {
+		st = PRIVAUDIT_E_IO;
+		goto fail;
+	}
+	st = read_log_id(&log->err, log->dirfd, log->log_id);
+	if (st != PRIVAUDIT_OK)
+		goto fail;
+	st = take_lock(log);
+	if (st != PRIVAUDIT_OK)
+		goto fail;
+	st = refresh(log);
+	if (st == PRIVAUDIT_OK) {
+		/* Finish a checkpoint interrupted after signing, if we may read the key. */
+		pa_keystate *ks = pa_keys_new();
+
+		if (ks != NULL && pa_keys_load(NULL, log->dirfd, ks) == PRIVAUDIT_OK &&
+		    sodium_memcmp(ks->log_id, log->log_id, PA_HASH_LEN) == 0)
+			st = finish_checkpoint(log, ks);
+		pa_keys_free(ks);
+	}
+	if (st == PRIVAUDIT_OK && (flags & PRIVAUDIT_OPEN_ANNOUNCE))
+		st = queue_writer(log, 1);
+	if (st == PRIVAUDIT_OK)
+		st = write_queue(log);
+	pa_unlock(log->lockfd);
+	if (st != PRIVAUDIT_OK)
+		goto fail;
+	*out = log;
+	return PRIVAUDIT_OK;
+fail:
+	log_release(log);
+	return st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_lock_timeout(privaudit_log *log, int ms)
+{
+	if (log == NULL)
+		return PRIVAUDIT_E_INVAL;
+	log->lock_timeout_ms = ms < 0 ? -1 : ms;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_segment_size(privaudit_log *log, uint64_t bytes)
+{
+	if (log == NULL || bytes < PA_SEG_HEADER + 1)
+		return PRIVAUDIT_E_INVAL;
+	log->seg_limit = bytes;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_program(privaudit_log *log, const char *program)
+{
+	if (log == NULL || program == NULL)
+		return PRIVAUDIT_E_INVAL;
+	snprintf(log->program, sizeof(log->program), "%s", program);
+	return PRIVAUDIT_OK;
+}
+
+static privaudit_status commit_locked(privaudit_log *log)
+{
+	privaudit_status st;
+
+	st = take_lock(log);
+	if (st != PRIVAUDIT_OK)
+		return st;
+	st = refresh(log);
+	if (st == PRIVAUDIT_OK)
+		st = write_queue(log);
+	pa_unlock(log->lockfd);
+	return st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_commit(privaudit_log *log)
+{
+	privaudit_status st = PRIVAUDIT_OK;
+
+	if (log == NULL)
+		return PRIVAUDIT_E_INVAL;
+	lock_handle(log);
+	if (log->pend_count > 0)
+		st = commit_locked(log);
+	unlock_handle(log);
+	return st;
+}
+
+static privaudit_status append_locked(privaudit_log *log, Privaudit__Record *rec)
+{
+	privaudit_status st = queue_record(log, rec);
+
+	if (st == PRIVAUDIT_OK && log->pend_len >= AUTO_COMMIT_BYTES)
+		st = commit_locked(log);
+	return st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_append_text(privaudit_log *log, const void *text,
+							size_t len)
+{
+	Privaudit__Record rec = PRIVAUDIT__RECORD__INIT;
+	Privaudit__Application app = PRIVAUDIT__APPLICATION__INIT;
+	privaudit_status st;
+
+	if (log == NULL || (text == NULL && len > 0))
+		return PRIVAUDIT_E_INVAL;
+	app.program.data = (uint8_t *)log->program;
+	app.program.len = strlen(log->program);
+	app.pid = (uint32_t)getpid();
+	app.uid = (uint32_t)getuid();
+	app.text.data = (uint8_t *)(uintptr_t)text;
+	app.text.len = len;
+	rec.body_case = PRIVAUDIT__RECORD__BODY_APPLICATION;
+	rec.application = &app;
+	lock_handle(log);
+	st = append_locked(log, &rec);
+	unlock_handle(log);
+	return st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
+							  const void *record, size_t len)
+{
+	pa_record *rec;
+	privaudit_status st;
+	unsigned char *f;
+	size_t need;
+
+	if (log == NULL || record == NULL)
+		return PRIVAUDIT_E_INVAL;
+	if (len > PRIVAUDIT_RECORD_MAX)
+		return pa_fail(&log->err, PRIVAUDIT_E_TOOBIG, "record of %zu bytes", len);
+	rec = pa_record_decode(record, len);
+	if (rec == NULL)
+		return pa_fail(&log->err, PRIVAUDIT_E_FORMAT, "not a privaudit.Record with a body");
+	/* The log's own kinds come only from the library. */
+	switch (rec->body_case) {
+	case PRIVAUDIT__RECORD__BODY_GENESIS:
+	case PRIVAUDIT__RECORD__BODY_KEY_ROTATION:
+	case PRIVAUDIT__RECORD__BODY_CHECKPOINT:
+	case PRIVAUDIT__RECORD__BODY_RECOVERY:
+		pa_record_free(rec);
+		return pa_fail(&log->err, PRIVAUDIT_E_INVAL, "%s records are written by the library only",
+			       pa_record_kind_name(rec));
+	case PRIVAUDIT__RECORD__BODY__NOT_SET:
+	case PRIVAUDIT__RECORD__BODY_WRITER_START:
+	case PRIVAUDIT__RECORD__BODY_WRITER_STOP:
+	case PRIVAUDIT__RECORD__BODY_HEARTBEAT:
+	case PRIVAUDIT__RECORD__BODY_GAP:
+	case PRIVAUDIT__RECORD__BODY_SESSION_OPEN:
+	case PRIVAUDIT__RECORD__BODY_SESSION_CLOSE:
+	case PRIVAUDIT__RECORD__BODY_AUTH_ATTEMPT:
+	case PRIVAUDIT__RECORD__BODY_COMMAND:
+	case PRIVAUDIT__RECORD__BODY_TTY_INPUT:
+	case PRIVAUDIT__RECORD__BODY_CONFIG_CHANGE:
+	case PRIVAUDIT__RECORD__BODY_AUDIT_EVENT:
+	case PRIVAUDIT__RECORD__BODY_APPLICATION:
+	case _PRIVAUDIT__RECORD__BODY__CASE_IS_INT_SIZE:
+		break;
+	}
+	pa_record_free(rec);
+	lock_handle(log);
+	need = log->pend_len + 4 + PA_ENTRY_INDEX + len + 4;
+	if (need > log->pend_cap) {
+		size_t cap = log->pend_cap ? log->pend_cap : 65536;
+		unsigned char *nb;
+
+		while (cap < need)
+			cap *= 2;
+		nb = realloc(log->pend, cap);
+		if (nb == NULL) {
+			unlock_handle(log);
+			return pa_fail(&log->err, PRIVAUDIT_E_NOMEM, "out of memory queueing a record");
+		}
+		log->pend = nb;
+		log->pend_cap = cap;
+	}
+	f = log->pend + log->pend_len;
+	pa_store32(f, (uint32_t)(PA_ENTRY_INDEX + len));
+	memset(f + 4, 0, PA_ENTRY_INDEX);
+	memcpy(f + 4 + PA_ENTRY_INDEX, record, len);
+	log->pend_len = need;
+	log->pend_count++;
+	st = PRIVAUDIT_OK;
+	if (log->pend_len >= AUTO_COMMIT_BYTES)
+		st = commit_locked(log);
+	unlock_handle(log);
+	return st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_seal(privaudit_log *log)
+{
+	privaudit_status st;
+
+	if (log == NULL)
+		return PRIVAUDIT_E_INVAL;
+	lock_handle(log);
+	st = take_lock(log);
+	if (st == PRIVAUDIT_OK) {
+		st = refresh(log);
+		if (st == PRIVAUDIT_OK)
+			st = write_queue(log);
+		if (st == PRIVAUDIT_OK)
+			st = seal_locked(log);
+		pa_unlock(log->lockfd);
+	}
+	unlock_handle(log);
+	return st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_close(privaudit_log *log)
+{
+	privaudit_status st = PRIVAUDIT_OK;
+
+	if (log == NULL)
+		return PRIVAUDIT_OK;
+	lock_handle(log);
+	if (log->flags & PRIVAUDIT_OPEN_ANNOUNCE)
+		st = queue_writer(log, 0);
+	if (st == PRIVAUDIT_OK && log->pend_count > 0)
+		st = commit_locked(log);
+	unlock_handle(log);
+	log_release(log);
+	return st;
+}
+
+PRIVAUDIT_EXPORT uint64_t privaudit_log_size(const privaudit_log *log)
+{
+	return log == NULL ? 0 : log->st.tree.size;
+}
+
+PRIVAUDIT_EXPORT size_t privaudit_log_pending(const privaudit_log *log)
+{
+	return log == NULL ? 0 : log->pend_count;
+}
+
+PRIVAUDIT_EXPORT int privaudit_log_errno(const privaudit_log *log)
+{
+	return log == NULL ? 0 : log->err.err;
+}
+
+PRIVAUDIT_EXPORT const char *privaudit_log_error(const privaudit_log *log)
+{
+	if (log == NULL || log->err.msg[0] == '\0')
+		return "no error";
+	return log->err.msg;
+}
+
+/* ------------------------------------------------------------ init */
+
+static int dir_has_log(int dirfd)
+{
+	static const char *const names[] = {PA_LOCK_FILE, PA_KEY_FILE, "seg-0000000000000000",
+					    PRIVAUDIT_PUBKEY_FILE, PA_STATE_FILE};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (faccessat(dirfd, names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			return 1;
+	return 0;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_init(const char *dir, const char *origin,
+						 char *vkey, size_t vkey_len)
+{
+	Privaudit__Record rec = PRIVAUDIT__RECORD__INIT;
+	Privaudit__Genesis gen = PRIVAUDIT__GENESIS__INIT;
+	unsigned char idbuf[PA_ORIGIN_MAX + 32 + crypto_sign_PUBLICKEYBYTES];
+	char name[PA_ORIGIN_MAX], line[PA_VKEY_MAX + 2];
+	pa_keystate *ks = NULL;
+	privaudit_log *log = NULL;
+	privaudit_status st;
+	pa_err err = {0, ""};
+	size_t ol, idlen;
+	int dirfd = -1, fd;
+
+	if (dir == NULL)
+		return PRIVAUDIT_E_INVAL;
+	if (sodium_init() < 0)
+		return PRIVAUDIT_E_CRYPTO;
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return PRIVAUDIT_E_IO;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return errno == ENOTDIR ? PRIVAUDIT_E_INVAL : PRIVAUDIT_E_IO;
+	if (dir_has_log(dirfd)) {
+		st = PRIVAUDIT_E_EXISTS;
+		goto out;
+	}
+	ks = pa_keys_new();
+	if (ks == NULL) {
+		st = PRIVAUDIT_E_NOMEM;
+		goto out;
+	}
+	st = pa_keys_generate(ks);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	if (origin != NULL) {
+		snprintf(name, sizeof(name), "%s", origin);
+	} else {
+		char host[200] = "localhost";
+
+		(void)gethostname(host, sizeof(host) - 1);
+		snprintf(name, sizeof(name), "%s/privaudit/%02x%02x%02x%02x", host, ks->pk[0], ks->pk[1],
+			 ks->pk[2], ks->pk[3]);
+	}
+	if (strlen(name) != (origin ? strlen(origin) : strlen(name)) ||
+	    pa_vkey_format(name, ks->pk, line, PA_VKEY_MAX) != PRIVAUDIT_OK) {
+		st = PRIVAUDIT_E_INVAL;   /* empty, too long, or holds spaces or '+' */
+		goto out;
+	}
+	/* log id = SHA-256("privaudit log id\n" || origin || "\n" || K0) */
+	ol = strlen(name);
+	memcpy(idbuf, "privaudit log id\n", 17);
+	memcpy(idbuf + 17, name, ol);
+	idbuf[17 + ol] = '\n';
+	memcpy(idbuf + 18 + ol, ks->pk, crypto_sign_PUBLICKEYBYTES);
+	idlen = 18 + ol + crypto_sign_PUBLICKEYBYTES;
+	pa_sha256(ks->log_id, idbuf, idlen);
+	ks->key_index = 0;
+	snprintf(ks->origin, sizeof(ks->origin), "%s", name);
+
+	/* The lock file comes first and exclusively: two inits cannot both win. */
+	fd = openat(dirfd, PA_LOCK_FILE, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		st = errno == EEXIST ? PRIVAUDIT_E_EXISTS : PRIVAUDIT_E_IO;
+		goto out;
+	}
+	close(fd);
+	st = create_segment(&err, dirfd, 0, 0, ks->log_id);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	st = pa_keys_store(&err, dirfd, ks);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	strcat(line, "\n");
+	st = pa_replace_file(&err, dirfd, PRIVAUDIT_PUBKEY_FILE, line, strlen(line), 0644);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	line[strlen(line) - 1] = '\0';
+
+	st = privaudit_open(&log, dir, 0);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	privaudit_set_program(log, "privaudit-init");
+	gen.format_version = FORMAT_VERSION;
+	gen.origin = name;
+	gen.public_key.data = ks->pk;
+	gen.public_key.len = sizeof(ks->pk);
+	gen.log_id.data = ks->log_id;
+	gen.log_id.len = PA_HASH_LEN;
+	gen.vkey = line;
+	rec.body_case = PRIVAUDIT__RECORD__BODY_GENESIS;
+	rec.genesis = &gen;
+	st = queue_record(log, &rec);
+	if (st == PRIVAUDIT_OK)
+		st = privaudit_seal(log);
+	if (st == PRIVAUDIT_OK && vkey != NULL && vkey_len > 0)
+		snprintf(vkey, vkey_len, "%s", line);
+out:
+	if (log != NULL) {
+		privaudit_status cst = privaudit_close(log);
+
+		if (st == PRIVAUDIT_OK)
+			st = cst;
+	}
+	pa_keys_free(ks);
+	if (dirfd >= 0)
+		close(dirfd);
+	return st;
+}

@@ -1,0 +1,177 @@
+/* privaudit.h: public interface of libprivaudit, the signed append-only log
+ * of privileged sessions.  See libprivaudit(3) and privaudit-log(5). */
+#ifndef PRIVAUDIT_H
+#define PRIVAUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(PRIVAUDIT_BUILDING)
+#define PRIVAUDIT_EXPORT __attribute__((visibility("default")))
+#else
+#define PRIVAUDIT_EXPORT
+#endif
+
+#define PRIVAUDIT_VERSION_STRING "0.1.0"
+
+/* Every function that can fail returns one of these. */
+typedef enum privaudit_status {
+	PRIVAUDIT_OK = 0,
+	PRIVAUDIT_E_INVAL,          /* bad argument */
+	PRIVAUDIT_E_NOMEM,          /* out of memory */
+	PRIVAUDIT_E_IO,             /* system call failed: see privaudit_log_errno() */
+	PRIVAUDIT_E_EXISTS,         /* a log already exists there */
+	PRIVAUDIT_E_NOLOG,          /* not a privaudit log directory */
+	PRIVAUDIT_E_LOCK_TIMEOUT,   /* another writer held the lock too long */
+	PRIVAUDIT_E_CRYPTO,         /* libsodium failed */
+	PRIVAUDIT_E_KEY,            /* signing key state missing, corrupt or not this log's */
+	PRIVAUDIT_E_TOOBIG,         /* record larger than PRIVAUDIT_RECORD_MAX */
+	PRIVAUDIT_E_FORMAT,         /* corrupt framing, header or record encoding */
+	PRIVAUDIT_E_FOREIGN,        /* a segment or record belongs to another log */
+	PRIVAUDIT_E_SEQUENCE,       /* record index missing, repeated or out of order */
+	PRIVAUDIT_E_ROOT,           /* records do not hash to a checkpoint's root */
+	PRIVAUDIT_E_SIGNATURE,      /* bad checkpoint signature or unknown signer */
+	PRIVAUDIT_E_CHAIN,          /* key rotation chain broken */
+	PRIVAUDIT_E_PINNED_KEY,     /* log's first key is not the pinned key */
+	PRIVAUDIT_E_TRUNCATED,      /* log is shorter than a signed checkpoint says */
+	PRIVAUDIT_E_TRUSTED,        /* log does not extend the trusted checkpoint */
+	PRIVAUDIT_E_STALE,          /* newest checkpoint older than allowed */
+	PRIVAUDIT_E_NOTE,           /* malformed checkpoint note or key line */
+	PRIVAUDIT_E_END,            /* no more records */
+	PRIVAUDIT_E_STATE,          /* handle unusable after an earlier failure */
+} privaudit_status;
+
+/* Never NULL, for any value. */
+PRIVAUDIT_EXPORT const char *privaudit_strerror(privaudit_status status);
+PRIVAUDIT_EXPORT const char *privaudit_version(void);
+
+/* Largest packed record accepted, in bytes. */
+#define PRIVAUDIT_RECORD_MAX (4u * 1024u * 1024u)
+PRIVAUDIT_EXPORT size_t privaudit_record_max(void);
+
+/* Default file names inside a log directory. */
+#define PRIVAUDIT_PUBKEY_FILE "log.pub"
+#define PRIVAUDIT_CHECKPOINT_FILE "checkpoint"
+
+/* ---------------------------------------------------------------- writing */
+
+typedef struct privaudit_log privaudit_log;
+
+/* Create a log in dir (made 0750 if absent; must hold no log yet).  Writes
+ * the genesis record, the first checkpoint, dir/log.pub and the 0600 key
+ * state.  origin NULL picks "<hostname>/privaudit/<key id>".  When vkey is
+ * not NULL, the first public key's signed-note verifier key line is copied
+ * there (NUL-terminated, truncated to vkey_len). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_init(const char *dir, const char *origin,
+						 char *vkey, size_t vkey_len);
+
+/* Open flags. */
+#define PRIVAUDIT_OPEN_ANNOUNCE 0x1u /* append writer-start now, writer-stop at close */
+
+/* Open an existing log for appending.  Recovers a torn tail (cut and
+ * recorded) and finishes an interrupted checkpoint.  The handle holds no
+ * lock between calls; every fd is O_CLOEXEC. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_open(privaudit_log **out, const char *dir,
+						 unsigned flags);
+
+/* Commit what is pending (and writer-stop when announced), then free.
+ * NULL-safe.  Returns the status of that last commit. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_close(privaudit_log *log);
+
+/* Wait at most ms for the log lock (-1: forever, the default). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_lock_timeout(privaudit_log *log, int ms);
+/* Start a new segment once the current one reaches bytes (default 64 MiB). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_segment_size(privaudit_log *log, uint64_t bytes);
+/* Program name recorded in writer start/stop and application records. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_program(privaudit_log *log, const char *program);
+
+/* Queue an application record: text is stored byte for byte.  Queued records
+ * are durable only once privaudit_commit() returns PRIVAUDIT_OK. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_append_text(privaudit_log *log, const void *text,
+							size_t len);
+
+/* Queue an already packed privaudit.Record (proto/privaudit.proto).  The
+ * bytes are checked to decode and stored exactly as given. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
+							  const void *record, size_t len);
+
+/* Write every queued record and fdatasync: on PRIVAUDIT_OK they survive a
+ * crash.  On failure nothing already committed is touched and the queued
+ * records are kept for a retry. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_commit(privaudit_log *log);
+
+/* Commit, then sign a checkpoint over the whole log with the current
+ * one-time key, rotating to the next key first and wiping the used one. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_seal(privaudit_log *log);
+
+/* Records in the log as this handle last saw it (committed, all writers). */
+PRIVAUDIT_EXPORT uint64_t privaudit_log_size(const privaudit_log *log);
+/* Records queued and not yet committed. */
+PRIVAUDIT_EXPORT size_t privaudit_log_pending(const privaudit_log *log);
+/* errno of the last failed system call, and a one-line description of the
+ * last failure (never NULL; valid until the next call on the handle). */
+PRIVAUDIT_EXPORT int privaudit_log_errno(const privaudit_log *log);
+PRIVAUDIT_EXPORT const char *privaudit_log_error(const privaudit_log *log);
+
+/* ------------------------------------------------------------ verifying */
+
+typedef struct privaudit_verifier privaudit_verifier;
+
+/* Result of privaudit_verify_run(); strings live in the verifier. */
+typedef struct privaudit_verify_report {
+	privaudit_status status;     /* PRIVAUDIT_OK when everything verified */
+	uint64_t records;            /* records read and checked */
+	uint64_t checkpoints;        /* checkpoints whose signature and root verified */
+	uint64_t sealed;             /* records covered by the newest verified checkpoint */
+	uint64_t unsealed;           /* records after it (not counting its own record) */
+	uint64_t bytes;              /* segment bytes read */
+	uint64_t segments;
+	int64_t newest_time;         /* newest verified checkpoint time (unix seconds), -1 none */
+	uint64_t newest_size;        /* its tree size */
+	uint64_t key_index;          /* one-time keys used so far */
+	int pinned;                  /* 1 when the first key matched a pinned key */
+	int trusted_checked;         /* 1 when a trusted checkpoint was given and held */
+	uint64_t torn_bytes;         /* incomplete tail left by an interrupted writer */
+	/* first failure, when status != PRIVAUDIT_OK */
+	int has_bad;
+	uint64_t bad_index;          /* index of the first bad record */
+	uint64_t bad_segment;        /* segment number holding it */
+	uint64_t bad_offset;         /* byte offset of its frame in that segment */
+	const char *detail;          /* one line, never NULL */
+	const char *origin;          /* never NULL */
+} privaudit_verify_report;
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_new(privaudit_verifier **out,
+							 const char *dir);
+PRIVAUDIT_EXPORT void privaudit_verifier_free(privaudit_verifier *v);
+/* Pin the log's first public key: a verifier key line as in log.pub. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_pin_key(privaudit_verifier *v,
+							     const char *vkey);
+/* The log must extend this signed checkpoint note (seen earlier off the host). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_trust(privaudit_verifier *v,
+							   const char *note, size_t len);
+/* Fail with PRIVAUDIT_E_STALE when the newest checkpoint is older than
+ * seconds at time now (now 0: the current time). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_max_age(privaudit_verifier *v,
+							     int64_t seconds, int64_t now);
+/* Called now and then with bytes done and bytes in all. */
+typedef void (*privaudit_progress_fn)(void *arg, uint64_t done, uint64_t total);
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_progress(privaudit_verifier *v,
+							      privaudit_progress_fn fn, void *arg);
+/* Check the whole log.  The report stays valid until the verifier is freed. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
+						       const privaudit_verify_report **report);
+
+/* The newest signed checkpoint note of the log at dir, NUL-terminated, in
+ * malloc'd memory the caller frees. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_checkpoint_latest(const char *dir, char **note,
+							      size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PRIVAUDIT_H */

@@ -1,0 +1,863 @@
+/* verify.c: the verifier.  It reads every segment, recomputes the Merkle
+ * tree, and checks each checkpoint and the key rotation chain from the
+ * pinned first key.  It needs nothing secret and trusts no byte it reads. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "lock.h"
+#include "merkle.h"
+#include "note.h"
+#include "record.h"
+#include "segment.h"
+#include "util.h"
+
+#define MAX_PENDING_ROTATIONS 64
+/* Lock wait for a consistent snapshot of where the log ends. */
+#define SNAPSHOT_LOCK_MS 10000
+
+typedef struct rotation {
+	uint64_t size;                /* tree size after the rotation record */
+	unsigned char root[PA_HASH_LEN];
+	uint64_t key_index;
+	unsigned char next_pk[crypto_sign_PUBLICKEYBYTES];
+} rotation;
+
+/* A note the log must agree with: --trusted, or the checkpoint file. */
+typedef struct expect {
+	int present;
+	int trusted;                  /* 1: --trusted, 0: the checkpoint file */
+	pa_note note;
+	int root_checked;             /* its root was compared */
+	int sig_checked;              /* its signature verified with a chain key */
+} expect;
+
+struct privaudit_verifier {
+	int dirfd;
+	char *dir;
+	int have_pin;
+	char pin_name[PA_ORIGIN_MAX];
+	unsigned char pin_pk[crypto_sign_PUBLICKEYBYTES];
+	int64_t max_age, now;
+	privaudit_progress_fn progress;
+	void *progress_arg;
+	expect exp[2];
+
+	/* walk state */
+	privaudit_verify_report rep;
+	char detail[768];
+	char origin[PA_ORIGIN_MAX];
+	unsigned char log_id[PA_HASH_LEN];
+	int have_genesis;
+	pa_tree tree;
+	unsigned char cur_pk[crypto_sign_PUBLICKEYBYTES];
+	uint64_t cur_key_index;
+	rotation rot[MAX_PENDING_ROTATIONS];
+	size_t nrot;
+	/* every key of the chain, for checking notes given from outside */
+	unsigned char (*keys)[crypto_sign_PUBLICKEYBYTES];
+	size_t nkeys, capkeys;
+	uint64_t total_bytes;
+};
+
+static privaudit_status fail_at(privaudit_verifier *v, privaudit_status st, uint64_t index,
+				uint64_t seg, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static privaudit_status fail_at(privaudit_verifier *v, privaudit_status st, uint64_t index,
+				uint64_t seg, uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+	v->rep.status = st;
+	v->rep.has_bad = 1;
+	v->rep.bad_index = index;
+	v->rep.bad_segment = seg;
+	v->rep.bad_offset = off;
+	return st;
+}
+
+static privaudit_status fail_log(privaudit_verifier *v, privaudit_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static privaudit_status fail_log(privaudit_verifier *v, privaudit_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+	v->rep.status = st;
+	return st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_new(privaudit_verifier **out, const char *dir)
+{
+	privaudit_verifier *v;
+
+	if (out == NULL || dir == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*out = NULL;
+	if (sodium_init() < 0)
+		return PRIVAUDIT_E_CRYPTO;
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	v->dir = strdup(dir);
+	if (v->dir == NULL) {
+		free(v);
+		return PRIVAUDIT_E_NOMEM;
+	}
+	v->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (v->dirfd < 0) {
+		privaudit_status st = errno == ENOENT || errno == ENOTDIR ? PRIVAUDIT_E_NOLOG
+									   : PRIVAUDIT_E_IO;
+
+		free(v->dir);
+		free(v);
+		return st;
+	}
+	*out = v;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT void privaudit_verifier_free(privaudit_verifier *v)
+{
+	if (v == NULL)
+		return;
+	for (int i = 0; i < 2; i++)
+		pa_note_free(&v->exp[i].note);
+	if (v->dirfd >= 0)
+		close(v->dirfd);
+	free(v->keys);
+	free(v->dir);
+	free(v);
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_pin_key(privaudit_verifier *v, const char *vkey)
+{
+	if (v == NULL || vkey == NULL)
+		return PRIVAUDIT_E_INVAL;
+	if (pa_vkey_parse(vkey, v->pin_name, v->pin_pk) != PRIVAUDIT_OK)
+		return PRIVAUDIT_E_NOTE;
+	v->have_pin = 1;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_trust(privaudit_verifier *v, const char *note,
+							   size_t len)
+{
+	privaudit_status st;
+
+	if (v == NULL || note == NULL)
+		return PRIVAUDIT_E_INVAL;
+	pa_note_free(&v->exp[0].note);
+	memset(&v->exp[0], 0, sizeof(v->exp[0]));
+	st = pa_note_parse(note, len, &v->exp[0].note);
+	if (st != PRIVAUDIT_OK)
+		return st;
+	v->exp[0].present = 1;
+	v->exp[0].trusted = 1;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_max_age(privaudit_verifier *v, int64_t seconds,
+							     int64_t now)
+{
+	if (v == NULL || seconds < 0)
+		return PRIVAUDIT_E_INVAL;
+	v->max_age = seconds;
+	v->now = now;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_progress(privaudit_verifier *v,
+							      privaudit_progress_fn fn, void *arg)
+{
+	if (v == NULL)
+		return PRIVAUDIT_E_INVAL;
+	v->progress = fn;
+	v->progress_arg = arg;
+	return PRIVAUDIT_OK;
+}
+
+static int add_key(privaudit_verifier *v, const unsigned char pk[crypto_sign_PUBLICKEYBYTES])
+{
+	if (v->nkeys == v->capkeys) {
+		size_t cap = v->capkeys ? v->capkeys * 2 : 64;
+		void *nk = realloc(v->keys, cap * sizeof(*v->keys));
+
+		if (nk == NULL)
+			return -1;
+		v->keys = nk;
+		v->capkeys = cap;
+	}
+	memcpy(v->keys[v->nkeys++], pk, crypto_sign_PUBLICKEYBYTES);
+	return 0;
+}
+
+/* Does a key of the chain sign this note? */
+static int note_signed_by_chain(const privaudit_verifier *v, const pa_note *n)
+{
+	for (size_t i = v->nkeys; i-- > 0;)
+		if (pa_note_verify(n, v->origin, v->keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Segment numbers present, sorted. */
+static privaudit_status list_segments(privaudit_verifier *v, uint64_t **out, size_t *count)
+{
+	uint64_t *segs = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = dup(v->dirfd);
+	if (fd < 0)
+		return fail_log(v, PRIVAUDIT_E_IO, "dup: %s", strerror(errno));
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return fail_log(v, PRIVAUDIT_E_IO, "read directory %s: %s", v->dir, strerror(errno));
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		uint64_t num;
+
+		if (pa_seg_parse_name(de->d_name, &num) < 0)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			uint64_t *ns = realloc(segs, nc * sizeof(*segs));
+
+			if (ns == NULL) {
+				free(segs);
+				closedir(d);
+				return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+			}
+			segs = ns;
+			cap = nc;
+		}
+		segs[n++] = num;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(segs, n, sizeof(*segs), cmp_u64);
+	*out = segs;
+	*count = n;
+	return PRIVAUDIT_OK;
+}
+
+/* Compare the tree at its current size with the notes expected there. */
+static privaudit_status check_expected(privaudit_verifier *v, uint64_t seg, uint64_t off)
+{
+	for (int i = 0; i < 2; i++) {
+		expect *x = &v->exp[i];
+		unsigned char root[PA_HASH_LEN];
+
+		if (!x->present || x->root_checked || x->note.size != v->tree.size)
+			continue;
+		x->root_checked = 1;
+		pa_tree_root(&v->tree, root);
+		if (memcmp(root, x->note.root, PA_HASH_LEN) != 0) {
+			if (x->trusted)
+				return fail_at(v, PRIVAUDIT_E_TRUSTED, v->tree.size > 0 ? v->tree.size - 1 : 0,
+					       seg, off,
+					       "the first %" PRIu64 " records do not hash to the trusted checkpoint's root",
+					       x->note.size);
+			return fail_at(v, PRIVAUDIT_E_ROOT, v->tree.size > 0 ? v->tree.size - 1 : 0, seg,
+				       off,
+				       "the first %" PRIu64 " records do not hash to the root in the checkpoint file",
+				       x->note.size);
+		}
+	}
+	return PRIVAUDIT_OK;
+}
+
+static privaudit_status check_genesis(privaudit_verifier *v, const pa_record *rec, uint64_t seg,
+				      uint64_t off, const unsigned char seg_log_id[PA_HASH_LEN])
+{
+	const Privaudit__Genesis *g = rec->genesis;
+	unsigned char idbuf[PA_ORIGIN_MAX + 32 + crypto_sign_PUBLICKEYBYTES], id[PA_HASH_LEN];
+	size_t ol;
+
+	if (rec->body_case != PRIVAUDIT__RECORD__BODY_GENESIS)
+		return fail_at(v, PRIVAUDIT_E_FORMAT, 0, seg, off, "record 0 is %s, not the genesis record",
+			       pa_record_kind_name(rec));
+	ol = g->origin ? strlen(g->origin) : 0;
+	if (g->public_key.len != crypto_sign_PUBLICKEYBYTES || ol == 0 || ol >= PA_ORIGIN_MAX)
+		return fail_at(v, PRIVAUDIT_E_FORMAT, 0, seg, off, "genesis record malformed");
+	memcpy(v->origin, g->origin, ol + 1);
+	memcpy(idbuf, "privaudit log id\n", 17);
+	memcpy(idbuf + 17, g->origin, ol);
+	idbuf[17 + ol] = '\n';
+	memcpy(idbuf + 18 + ol, g->public_key.data, crypto_sign_PUBLICKEYBYTES);
+	pa_sha256(id, idbuf, 18 + ol + crypto_sign_PUBLICKEYBYTES);
+	if (memcmp(id, seg_log_id, PA_HASH_LEN) != 0)
+		return fail_at(v, PRIVAUDIT_E_FOREIGN, 0, seg, off,
+			       "genesis record does not match the log id in the segment header");
+	if (v->have_pin) {
+		if (strcmp(v->pin_name, g->origin) != 0 ||
+		    memcmp(v->pin_pk, g->public_key.data, crypto_sign_PUBLICKEYBYTES) != 0)
+			return fail_at(v, PRIVAUDIT_E_PINNED_KEY, 0, seg, off,
+				       "the log's first key is %s, not the pinned key",
+				       g->origin);
+		v->rep.pinned = 1;
+	}
+	memcpy(v->cur_pk, g->public_key.data, crypto_sign_PUBLICKEYBYTES);
+	v->cur_key_index = 0;
+	if (add_key(v, v->cur_pk) < 0)
+		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+	v->have_genesis = 1;
+	return PRIVAUDIT_OK;
+}
+
+static privaudit_status check_rotation(privaudit_verifier *v, const pa_record *rec, uint64_t index,
+				       uint64_t seg, uint64_t off, const unsigned char leaf[PA_HASH_LEN])
+{
+	const Privaudit__KeyRotation *k = rec->key_rotation;
+	rotation *r;
+
+	if (k->next_public_key.len != crypto_sign_PUBLICKEYBYTES)
+		return fail_at(v, PRIVAUDIT_E_FORMAT, index, seg, off, "key rotation record malformed");
+	if (v->nrot == MAX_PENDING_ROTATIONS) {
+		/* Rotations never followed by a checkpoint (a crashed seal):
+		 * forget the oldest. */
+		memmove(v->rot, v->rot + 1, sizeof(v->rot[0]) * (MAX_PENDING_ROTATIONS - 1));
+		v->nrot--;
+	}
+	r = &v->rot[v->nrot++];
+	r->key_index = k->key_index;
+	memcpy(r->next_pk, k->next_public_key.data, crypto_sign_PUBLICKEYBYTES);
+	/* Root of the tree that includes this record. */
+	{
+		pa_tree t = v->tree;
+
+		pa_tree_append(&t, leaf);
+		pa_tree_root(&t, r->root);
+		r->size = t.size;
+	}
+	return PRIVAUDIT_OK;
+}
+
+static privaudit_status check_checkpoint(privaudit_verifier *v, const pa_record *rec,
+					 uint64_t index, uint64_t seg, uint64_t off)
+{
+	const Privaudit__Checkpoint *c = rec->checkpoint;
+	rotation *r = NULL;
+	unsigned char kh[4];
+	pa_note n;
+	privaudit_status st;
+
+	st = pa_note_parse((const char *)c->note.data, c->note.len, &n);
+	if (st != PRIVAUDIT_OK)
+		return fail_at(v, PRIVAUDIT_E_SIGNATURE, index, seg, off,
+			       "checkpoint record %" PRIu64 " holds a malformed note", index);
+	if (strcmp(n.origin, v->origin) != 0) {
+		st = fail_at(v, PRIVAUDIT_E_FOREIGN, index, seg, off,
+			     "checkpoint note names origin \"%.100s\", not this log's", n.origin);
+		goto out;
+	}
+	if (n.size != c->tree_size || c->root_hash.len != PA_HASH_LEN ||
+	    memcmp(n.root, c->root_hash.data, PA_HASH_LEN) != 0 || n.size > index) {
+		st = fail_at(v, PRIVAUDIT_E_FORMAT, index, seg, off,
+			     "checkpoint record %" PRIu64 " disagrees with its own note", index);
+		goto out;
+	}
+	if (n.size <= v->rep.sealed && v->rep.checkpoints > 0) {
+		st = fail_at(v, PRIVAUDIT_E_SEQUENCE, index, seg, off,
+			     "checkpoint for %" PRIu64 " records comes after one for %" PRIu64, n.size,
+			     v->rep.sealed);
+		goto out;
+	}
+	/* Key id before signature. */
+	pa_keyhash(v->origin, v->cur_pk, kh);
+	if (!pa_note_has_key(&n, v->origin, kh)) {
+		st = fail_at(v, PRIVAUDIT_E_SIGNATURE, index, seg, off,
+			     "checkpoint at record %" PRIu64 " is not signed by key %" PRIu64
+			     " of the rotation chain",
+			     index, v->cur_key_index);
+		goto out;
+	}
+	if (pa_note_verify(&n, v->origin, v->cur_pk) != 0) {
+		st = fail_at(v, PRIVAUDIT_E_SIGNATURE, index, seg, off,
+			     "bad signature on the checkpoint at record %" PRIu64, index);
+		goto out;
+	}
+	if (c->key_index != v->cur_key_index) {
+		st = fail_at(v, PRIVAUDIT_E_CHAIN, index, seg, off,
+			     "checkpoint says key %" PRIu64 ", the chain is at key %" PRIu64,
+			     c->key_index, v->cur_key_index);
+		goto out;
+	}
+	for (size_t i = 0; i < v->nrot; i++)
+		if (v->rot[i].size == n.size)
+			r = &v->rot[i];
+	if (r == NULL) {
+		/* Either the rotation record was removed or altered, or the
+		 * checkpoint does not cover what the log holds. */
+		uint64_t first = v->rep.sealed;
+
+		st = fail_at(v, n.size > 0 ? PRIVAUDIT_E_ROOT : PRIVAUDIT_E_CHAIN, first, 0, 0,
+			     "records %" PRIu64 "..%" PRIu64
+			     " do not match the checkpoint at record %" PRIu64
+			     " (no key rotation record ends them)",
+			     first, n.size ? n.size - 1 : 0, index);
+		v->rep.bad_segment = UINT64_MAX;   /* located by the caller */
+		goto out;
+	}
+	if (memcmp(r->root, n.root, PA_HASH_LEN) != 0) {
+		uint64_t first = v->rep.sealed;
+
+		st = fail_at(v, PRIVAUDIT_E_ROOT, first, 0, 0,
+			     "records %" PRIu64 "..%" PRIu64
+			     " do not hash to the root signed at record %" PRIu64,
+			     first, n.size - 1, index);
+		v->rep.bad_segment = UINT64_MAX;
+		goto out;
+	}
+	if (r->key_index != v->cur_key_index + 1) {
+		st = fail_at(v, PRIVAUDIT_E_CHAIN, n.size - 1, 0, 0,
+			     "key rotation to key %" PRIu64 " where key %" PRIu64 " was due",
+			     r->key_index, v->cur_key_index + 1);
+		v->rep.bad_segment = UINT64_MAX;
+		goto out;
+	}
+	/* The signed tree committed to the next key: move the chain on. */
+	memcpy(v->cur_pk, r->next_pk, crypto_sign_PUBLICKEYBYTES);
+	v->cur_key_index = r->key_index;
+	if (add_key(v, v->cur_pk) < 0) {
+		st = fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	{
+		size_t keep = 0;
+
+		for (size_t i = 0; i < v->nrot; i++)
+			if (v->rot[i].size > n.size)
+				v->rot[keep++] = v->rot[i];
+		v->nrot = keep;
+	}
+	v->rep.checkpoints++;
+	v->rep.sealed = n.size;
+	v->rep.newest_size = n.size;
+	v->rep.newest_time = n.time;
+	v->rep.key_index = v->cur_key_index;
+	v->rep.unsealed = 0;   /* recounted at the end */
+	/* Notes given from outside for this size can now have their signature
+	 * checked with the key that signed the log's own checkpoint. */
+	for (int i = 0; i < 2; i++) {
+		expect *x = &v->exp[i];
+
+		if (x->present && x->note.size == n.size &&
+		    pa_note_verify(&x->note, v->origin, v->keys[v->nkeys - 2]) == 0)
+			x->sig_checked = 1;
+	}
+	st = PRIVAUDIT_OK;
+out:
+	pa_note_free(&n);
+	return st;
+}
+
+/* Find where record index lives, to name the first bad record of a range. */
+static void locate(privaudit_verifier *v, const uint64_t *segs, size_t nsegs, uint64_t index)
+{
+	for (size_t s = 0; s < nsegs; s++) {
+		char name[PA_SEG_NAME_MAX];
+		pa_segreader r;
+		struct stat sb;
+		int fd;
+
+		pa_seg_name(name, segs[s]);
+		fd = openat(v->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &sb) < 0 || pa_segreader_init(&r, fd, PA_SEG_HEADER, (uint64_t)sb.st_size) !=
+						  PRIVAUDIT_OK) {
+			close(fd);
+			continue;
+		}
+		for (;;) {
+			const unsigned char *entry;
+			size_t len;
+			uint64_t off;
+
+			if (pa_segreader_next(&r, &entry, &len, &off) != PA_FRAME_OK)
+				break;
+			if (pa_load64(entry) == index) {
+				v->rep.bad_segment = segs[s];
+				v->rep.bad_offset = off;
+				pa_segreader_free(&r);
+				close(fd);
+				return;
+			}
+		}
+		pa_segreader_free(&r);
+		close(fd);
+	}
+	v->rep.bad_segment = 0;
+	v->rep.bad_offset = 0;
+}
+
+/* Read where the log ends while no writer is mid-append, so a frame being
+ * written is not mistaken for a torn one.  Best effort: a copy of a log
+ * without its lock file is read as it is. */
+static void snapshot(privaudit_verifier *v, uint64_t last_seg, uint64_t *last_size)
+{
+	char name[PA_SEG_NAME_MAX];
+	struct stat sb;
+	int lfd, locked = 0;
+
+	*last_size = UINT64_MAX;
+	lfd = openat(v->dirfd, PA_LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (lfd >= 0 && pa_lock(lfd, 0, SNAPSHOT_LOCK_MS) == 0)
+		locked = 1;
+	pa_seg_name(name, last_seg);
+	if (fstatat(v->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		*last_size = (uint64_t)sb.st_size;
+	if (locked)
+		pa_unlock(lfd);
+	if (lfd >= 0)
+		close(lfd);
+}
+
+static void load_checkpoint_file(privaudit_verifier *v)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	pa_note_free(&v->exp[1].note);
+	memset(&v->exp[1], 0, sizeof(v->exp[1]));
+	if (pa_read_file(NULL, v->dirfd, PRIVAUDIT_CHECKPOINT_FILE, PA_NOTE_MAX, &text, &len) !=
+	    PRIVAUDIT_OK)
+		return;
+	if (pa_note_parse(text, len, &v->exp[1].note) == PRIVAUDIT_OK)
+		v->exp[1].present = 1;
+	free(text);
+}
+
+static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int last,
+				     uint64_t limit, uint64_t *done)
+{
+	unsigned char hdr[PA_SEG_HEADER];
+	char name[PA_SEG_NAME_MAX];
+	const char *why = NULL;
+	privaudit_status st = PRIVAUDIT_OK;
+	pa_segreader r;
+	struct stat sb;
+	pa_seghdr h;
+	uint64_t end;
+	int fd;
+
+	pa_seg_name(name, number);
+	fd = openat(v->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail_log(v, PRIVAUDIT_E_IO, "open %s: %s", name, strerror(errno));
+	if (fstat(fd, &sb) < 0) {
+		st = fail_log(v, PRIVAUDIT_E_IO, "stat %s: %s", name, strerror(errno));
+		close(fd);
+		return st;
+	}
+	end = (uint64_t)sb.st_size;
+	if (last && limit < end)
+		end = limit;
+	v->rep.segments++;
+	if (end < PA_SEG_HEADER || pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0) {
+		close(fd);
+		if (last && v->have_genesis && end < PA_SEG_HEADER) {
+			/* A rollover cut short before its header: the next writer
+			 * removes it; nothing can be in it. */
+			v->rep.torn_bytes += end;
+			return PRIVAUDIT_OK;
+		}
+		return fail_at(v, PRIVAUDIT_E_FORMAT, v->tree.size, number, 0,
+			       "%s: segment header incomplete", name);
+	}
+	if (pa_seg_header_decode(hdr, &h, &why) != PRIVAUDIT_OK) {
+		close(fd);
+		return fail_at(v, PRIVAUDIT_E_FORMAT, v->tree.size, number, 0, "%s: %s", name, why);
+	}
+	if (h.number != number) {
+		close(fd);
+		return fail_at(v, PRIVAUDIT_E_FORMAT, v->tree.size, number, 0,
+			       "%s: header says segment %" PRIu64, name, h.number);
+	}
+	if (number == 0)
+		memcpy(v->log_id, h.log_id, PA_HASH_LEN);
+	else if (memcmp(v->log_id, h.log_id, PA_HASH_LEN) != 0) {
+		close(fd);
+		return fail_at(v, PRIVAUDIT_E_FOREIGN, v->tree.size, number, 0,
+			       "%s belongs to another log", name);
+	}
+	if (h.first_index != v->tree.size) {
+		close(fd);
+		return fail_at(v, PRIVAUDIT_E_SEQUENCE, v->tree.size, number, 0,
+			       "%s starts at record %" PRIu64 ", expected %" PRIu64, name, h.first_index,
+			       v->tree.size);
+	}
+	v->rep.bytes += PA_SEG_HEADER;
+	if (pa_segreader_init(&r, fd, PA_SEG_HEADER, end) != PRIVAUDIT_OK) {
+		close(fd);
+		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+	}
+	for (;;) {
+		const unsigned char *entry;
+		unsigned char leaf[PA_HASH_LEN];
+		size_t len;
+		uint64_t off, index, expected = v->tree.size;
+		pa_frame_status fs = pa_segreader_next(&r, &entry, &len, &off);
+		pa_record *rec;
+
+		if (fs == PA_FRAME_END)
+			break;
+		if (fs == PA_FRAME_IOERR) {
+			st = fail_at(v, PRIVAUDIT_E_IO, expected, number, off, "read %s: %s", name,
+				     strerror(errno));
+			break;
+		}
+		if (fs == PA_FRAME_TORN && last) {
+			v->rep.torn_bytes = end - off;
+			break;
+		}
+		if (fs != PA_FRAME_OK) {
+			/* A complete frame that fails its checksum at the very end of
+			 * the log is also what a torn write leaves. */
+			if (fs == PA_FRAME_BADCRC && last && off + 8 + pa_load32(r.buf + r.pos) == end) {
+				v->rep.torn_bytes = end - off;
+				break;
+			}
+			st = fail_at(v, PRIVAUDIT_E_FORMAT, expected, number, off, "%s",
+				     fs == PA_FRAME_TORN ? "frame runs past the end of its segment"
+				     : fs == PA_FRAME_BADLEN ? "frame length out of range"
+							      : "frame checksum mismatch");
+			break;
+		}
+		index = pa_load64(entry);
+		if (index != expected) {
+			if (index < expected)
+				st = fail_at(v, PRIVAUDIT_E_SEQUENCE, index, number, off,
+					     "record index %" PRIu64 " appears again where %" PRIu64
+					     " was due",
+					     index, expected);
+			else
+				st = fail_at(v, PRIVAUDIT_E_SEQUENCE, expected, number, off,
+					     "record %" PRIu64 " is missing (found %" PRIu64 ")", expected,
+					     index);
+			break;
+		}
+		rec = pa_record_decode(entry + PA_ENTRY_INDEX, len - PA_ENTRY_INDEX);
+		if (rec == NULL) {
+			st = fail_at(v, PRIVAUDIT_E_FORMAT, index, number, off,
+				     "record %" PRIu64 " does not decode", index);
+			break;
+		}
+		pa_hash_leaf(leaf, entry, len);
+		if (index == 0)
+			st = check_genesis(v, rec, number, off, h.log_id);
+		else if (rec->body_case == PRIVAUDIT__RECORD__BODY_GENESIS)
+			st = fail_at(v, PRIVAUDIT_E_FORMAT, index, number, off,
+				     "second genesis record at %" PRIu64, index);
+		else if (rec->body_case == PRIVAUDIT__RECORD__BODY_KEY_ROTATION)
+			st = check_rotation(v, rec, index, number, off, leaf);
+		else if (rec->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT)
+			st = check_checkpoint(v, rec, index, number, off);
+		pa_record_free(rec);
+		if (st != PRIVAUDIT_OK)
+			break;
+		pa_tree_append(&v->tree, leaf);
+		v->rep.records++;
+		v->rep.bytes += len + PA_FRAME_OVERHEAD;
+		st = check_expected(v, number, off);
+		if (st != PRIVAUDIT_OK)
+			break;
+		if (v->progress != NULL && (v->rep.records & 0xffff) == 0)
+			v->progress(v->progress_arg, *done + v->rep.bytes, v->total_bytes);
+	}
+	pa_segreader_free(&r);
+	close(fd);
+	return st;
+}
+
+static void finish_report(privaudit_verifier *v)
+{
+	v->rep.detail = v->detail;
+	v->rep.origin = v->origin;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
+						       const privaudit_verify_report **report)
+{
+	uint64_t *segs = NULL, limit, done = 0, last_ckpt_index = 0;
+	size_t nsegs = 0;
+	privaudit_status st;
+
+	if (v == NULL || report == NULL)
+		return PRIVAUDIT_E_INVAL;
+	/* A verifier may be run again: start from nothing. */
+	memset(&v->rep, 0, sizeof(v->rep));
+	v->rep.newest_time = -1;
+	v->detail[0] = '\0';
+	v->origin[0] = '\0';
+	v->have_genesis = 0;
+	v->nrot = 0;
+	v->nkeys = 0;
+	pa_tree_init(&v->tree);
+	for (int i = 0; i < 2; i++) {
+		v->exp[i].root_checked = 0;
+		v->exp[i].sig_checked = 0;
+	}
+	*report = &v->rep;
+	load_checkpoint_file(v);
+
+	st = list_segments(v, &segs, &nsegs);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	if (nsegs == 0 || segs[0] != 0) {
+		st = fail_log(v, PRIVAUDIT_E_NOLOG, "%s holds no first segment (seg-0000000000000000)",
+			      v->dir);
+		goto out;
+	}
+	for (size_t i = 0; i < nsegs; i++) {
+		struct stat sb;
+		char name[PA_SEG_NAME_MAX];
+
+		pa_seg_name(name, segs[i]);
+		if (fstatat(v->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			v->total_bytes += (uint64_t)sb.st_size;
+	}
+	snapshot(v, segs[nsegs - 1], &limit);
+	for (size_t i = 0; i < nsegs; i++) {
+		uint64_t before = v->rep.bytes;
+
+		if (segs[i] != i) {
+			st = fail_at(v, PRIVAUDIT_E_SEQUENCE, v->tree.size, i, 0,
+				     "segment %zu is missing (next is %" PRIu64 ")", i, segs[i]);
+			break;
+		}
+		st = walk_segment(v, segs[i], i + 1 == nsegs, limit, &done);
+		if (st != PRIVAUDIT_OK)
+			break;
+		done += v->rep.bytes - before;
+		if (v->progress != NULL)
+			v->progress(v->progress_arg, done, v->total_bytes);
+	}
+	if (st != PRIVAUDIT_OK) {
+		if (v->rep.has_bad && v->rep.bad_segment == UINT64_MAX)
+			locate(v, segs, nsegs, v->rep.bad_index);
+		goto out;
+	}
+	if (!v->have_genesis) {
+		st = fail_log(v, PRIVAUDIT_E_FORMAT, "the log holds no genesis record");
+		goto out;
+	}
+	/* What the newest checkpoint does not cover, its own record aside. */
+	last_ckpt_index = v->rep.checkpoints > 0 ? v->rep.sealed : 0;
+	if (v->rep.checkpoints > 0) {
+		uint64_t after = v->tree.size - last_ckpt_index;
+
+		v->rep.unsealed = after > 0 ? after - 1 : 0;
+	} else {
+		v->rep.unsealed = v->tree.size;
+	}
+	for (int i = 0; i < 2; i++) {
+		expect *x = &v->exp[i];
+
+		if (!x->present)
+			continue;
+		if (strcmp(x->note.origin, v->origin) != 0) {
+			if (x->trusted) {
+				st = fail_log(v, PRIVAUDIT_E_TRUSTED,
+					      "the trusted checkpoint is for origin \"%.100s\", not \"%s\"",
+					      x->note.origin, v->origin);
+				goto out;
+			}
+			st = fail_log(v, PRIVAUDIT_E_FOREIGN,
+				      "the checkpoint file is for origin \"%.100s\", not \"%s\"",
+				      x->note.origin, v->origin);
+			goto out;
+		}
+		if (x->note.size > v->tree.size) {
+			st = fail_at(v, PRIVAUDIT_E_TRUNCATED, v->tree.size, UINT64_MAX, 0,
+				     "%s covers %" PRIu64 " records but the log holds %" PRIu64,
+				     x->trusted ? "the trusted checkpoint" : "the checkpoint file",
+				     x->note.size, v->tree.size);
+			v->rep.bad_segment = segs[nsegs - 1];
+			v->rep.bad_offset = v->rep.bytes;   /* approximate: end of data */
+			goto out;
+		}
+		if (!x->sig_checked && !note_signed_by_chain(v, &x->note)) {
+			st = fail_log(v, x->trusted ? PRIVAUDIT_E_TRUSTED : PRIVAUDIT_E_SIGNATURE,
+				      "%s is not signed by any key of this log's chain",
+				      x->trusted ? "the trusted checkpoint" : "the checkpoint file");
+			goto out;
+		}
+		if (x->trusted)
+			v->rep.trusted_checked = 1;
+	}
+	if (v->max_age > 0) {
+		int64_t now = v->now ? v->now : (int64_t)time(NULL);
+
+		if (v->rep.newest_time < 0 || now - v->rep.newest_time > v->max_age) {
+			st = fail_log(v, PRIVAUDIT_E_STALE,
+				      "newest checkpoint is %" PRId64 " s old, more than %" PRId64 " s",
+				      v->rep.newest_time < 0 ? -1 : now - v->rep.newest_time, v->max_age);
+			goto out;
+		}
+	}
+	v->rep.status = PRIVAUDIT_OK;
+	snprintf(v->detail, sizeof(v->detail), "verified");
+out:
+	free(segs);
+	finish_report(v);
+	return v->rep.status;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_checkpoint_latest(const char *dir, char **note,
+							      size_t *len)
+{
+	privaudit_status st;
+	pa_note n;
+	int dirfd;
+
+	if (dir == NULL || note == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*note = NULL;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return errno == ENOENT ? PRIVAUDIT_E_NOLOG : PRIVAUDIT_E_IO;
+	st = pa_read_file(NULL, dirfd, PRIVAUDIT_CHECKPOINT_FILE, PA_NOTE_MAX, note, len);
+	close(dirfd);
+	if (st != PRIVAUDIT_OK)
+		return st == PRIVAUDIT_E_IO && errno == ENOENT ? PRIVAUDIT_E_NOLOG : st;
+	if (pa_note_parse(*note, len ? *len : strlen(*note), &n) != PRIVAUDIT_OK) {
+		free(*note);
+		*note = NULL;
+		return PRIVAUDIT_E_NOTE;
+	}
+	pa_note_free(&n);
+	return PRIVAUDIT_OK;
+}
