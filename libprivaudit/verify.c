@@ -70,6 +70,10 @@ struct privaudit_verifier {
 	unsigned char (*keys)[crypto_sign_PUBLICKEYBYTES];
 	size_t nkeys, capkeys;
 	uint64_t total_bytes;
+	/* leaf hashes, kept only to prove consistency with a trusted note */
+	unsigned char (*leaves)[PA_HASH_LEN];
+	uint64_t nleaves, capleaves;
+	unsigned char newest_root[PA_HASH_LEN];
 };
 
 static privaudit_status fail_at(privaudit_verifier *v, privaudit_status st, uint64_t index,
@@ -145,6 +149,7 @@ PRIVAUDIT_EXPORT void privaudit_verifier_free(privaudit_verifier *v)
 	if (v->dirfd >= 0)
 		close(v->dirfd);
 	free(v->keys);
+	free(v->leaves);
 	free(v->dir);
 	free(v);
 }
@@ -209,6 +214,44 @@ static int add_key(privaudit_verifier *v, const unsigned char pk[crypto_sign_PUB
 	}
 	memcpy(v->keys[v->nkeys++], pk, crypto_sign_PUBLICKEYBYTES);
 	return 0;
+}
+
+static int keep_leaf(privaudit_verifier *v, const unsigned char leaf[PA_HASH_LEN])
+{
+	if (v->nleaves == v->capleaves) {
+		uint64_t cap = v->capleaves ? v->capleaves * 2 : 4096;
+		void *nl = realloc(v->leaves, cap * PA_HASH_LEN);
+
+		if (nl == NULL)
+			return -1;
+		v->leaves = nl;
+		v->capleaves = cap;
+	}
+	memcpy(v->leaves[v->nleaves++], leaf, PA_HASH_LEN);
+	return 0;
+}
+
+/* The RFC 9162 consistency proof from the trusted tree to the newest signed
+ * one, generated from the leaves and checked as a remote auditor would. */
+static privaudit_status prove_consistency(privaudit_verifier *v)
+{
+	unsigned char path[PA_PROOF_MAX][PA_HASH_LEN];
+	const expect *x = &v->exp[0];
+	int n;
+
+	if (v->rep.checkpoints == 0 || x->note.size > v->rep.newest_size || x->note.size == 0)
+		return PRIVAUDIT_OK;
+	n = pa_merkle_consistency_proof((const unsigned char (*)[PA_HASH_LEN])v->leaves,
+					v->rep.newest_size, x->note.size, path);
+	if (n < 0 || pa_merkle_verify_consistency(x->note.size, v->rep.newest_size, x->note.root,
+						  v->newest_root,
+						  (const unsigned char (*)[PA_HASH_LEN])path,
+						  (size_t)n) != 0)
+		return fail_log(v, PRIVAUDIT_E_TRUSTED,
+				"no consistency proof from the trusted checkpoint (%" PRIu64
+				" records) to the newest one (%" PRIu64 ")",
+				x->note.size, v->rep.newest_size);
+	return PRIVAUDIT_OK;
 }
 
 /* Does a key of the chain sign this note? */
@@ -466,6 +509,7 @@ static privaudit_status check_checkpoint(privaudit_verifier *v, const pa_record 
 	v->rep.sealed = n.size;
 	v->rep.newest_size = n.size;
 	v->rep.newest_time = n.time;
+	memcpy(v->newest_root, n.root, PA_HASH_LEN);
 	v->rep.key_index = v->cur_key_index;
 	v->rep.unsealed = 0;   /* recounted at the end */
 	/* Notes given from outside for this size can now have their signature
@@ -689,6 +733,10 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 		if (st != PRIVAUDIT_OK)
 			break;
 		pa_tree_append(&v->tree, leaf);
+		if (v->exp[0].present && keep_leaf(v, leaf) < 0) {
+			st = fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+			break;
+		}
 		v->rep.records++;
 		v->rep.bytes += len + PA_FRAME_OVERHEAD;
 		st = check_expected(v, number, off);
@@ -725,6 +773,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 	v->have_genesis = 0;
 	v->nrot = 0;
 	v->nkeys = 0;
+	v->nleaves = 0;
 	pa_tree_init(&v->tree);
 	for (int i = 0; i < 2; i++) {
 		v->exp[i].root_checked = 0;
@@ -815,8 +864,12 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 				      x->trusted ? "the trusted checkpoint" : "the checkpoint file");
 			goto out;
 		}
-		if (x->trusted)
+		if (x->trusted) {
+			st = prove_consistency(v);
+			if (st != PRIVAUDIT_OK)
+				goto out;
 			v->rep.trusted_checked = 1;
+		}
 	}
 	if (v->max_age > 0) {
 		int64_t now = v->now ? v->now : (int64_t)time(NULL);

@@ -115,14 +115,19 @@ pass "flip: exit 3 at record $X"
 # --- forge: one bit in record X and a valid CRC.  Framing and encoding are
 # fine, so only the Merkle root of the checkpoint covering X can show it:
 # the verifier can only localise the damage to that checkpoint, so any
-# index in (previous checkpoint size, covering checkpoint record] is right.
+# index from the first record the previous checkpoint does not cover (its
+# size, which is also the index of its own record) to the covering
+# checkpoint's record is right: [previous size, covering record].
+in_cover() {
+	[ "$bad_index" -ge "$prevsize" ] && [ "$bad_index" -le "$cover" ] ||
+		fail_cmd "$1: first bad record $bad_index, expected in [$prevsize, $cover]"
+}
 fresh forge
 paref forge "$C" "$X"
 must_differ forge
 verify_bad 4 "$C" --key "$C.vkey"
-[ "$bad_index" -gt "$prevsize" ] && [ "$bad_index" -le "$cover" ] ||
-	fail_cmd "forge: first bad record $bad_index, expected in ($prevsize, $cover]"
-pass "forge: exit 4 at record $bad_index, in ($prevsize, $cover]"
+in_cover forge
+pass "forge: exit 4 at record $bad_index, in [$prevsize, $cover]"
 
 # --- delete record X: the index sequence breaks where X was.  The frame
 # found there holds X+1; naming X (the position) or X+1 (what is stored)
@@ -184,8 +189,7 @@ cmp -s <(paref frames "$A" | awk -v x="$X" '$1 == x') <(paref frames "$B" | awk 
 paref splice "$C" "$B" "$X"
 must_differ splice
 verify_bad 4 "$C" --key "$C.vkey"
-[ "$bad_index" -gt "$prevsize" ] && [ "$bad_index" -le "$cover" ] ||
-	fail_cmd "splice: first bad record $bad_index, expected in ($prevsize, $cover]"
+in_cover splice
 pass "splice record $X from another log: exit 4 at record $bad_index"
 
 # --- splice a whole segment from another log: its header names the other

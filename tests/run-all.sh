@@ -1,0 +1,33 @@
+#!/bin/sh
+# run-all.sh: the whole test suite, as the README gives it: a -Werror build
+# and its make check, the same suite under ASan+UBSan, and make distcheck.
+# Run from the top of a checkout; builds out of tree under ${BUILD_ROOT:-_build}.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+root=${BUILD_ROOT:-$top/_build}
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+step() { printf '\n==== %s\n' "$*"; }
+
+cd "$top"
+step "autoreconf"
+autoreconf -fi
+
+step "build with --enable-werror, make check"
+rm -rf "$root/werror" && mkdir -p "$root/werror"
+(cd "$root/werror" && "$top/configure" --enable-werror && make -j"$jobs" &&
+	make -j"$jobs" check || { cat tests/*.log 2>/dev/null | tail -200; exit 1; })
+cat "$root"/werror/tests/test_*.log | grep -E '^\[  (PASSED|FAILED) \]|tests? (passed|failed)' || true
+
+step "build with --enable-sanitizers (ASan+UBSan), make check"
+rm -rf "$root/asan" && mkdir -p "$root/asan"
+(cd "$root/asan" && "$top/configure" --enable-werror --enable-sanitizers &&
+	make -j"$jobs" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 make -j"$jobs" check ||
+	{ cat tests/*.log 2>/dev/null | tail -200; exit 1; })
+
+step "make distcheck"
+(cd "$root/werror" && make -j"$jobs" distcheck)
+
+step "all test stages passed"
