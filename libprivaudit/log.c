@@ -40,6 +40,8 @@ struct privaudit_log {
 	unsigned char *pend;      /* queued frames, index and CRC filled at commit */
 	size_t pend_len, pend_cap, pend_count;
 	uint64_t written;
+	pid_t pid;                /* cached: getpid() and getuid() are system calls */
+	uid_t uid;
 	char program[64];
 	char host[256];
 	pa_err err;
@@ -65,7 +67,8 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 
 	rec->time_ns = pa_now_ns();
 	rec->host = log->host;
-	rec->writer_pid = (uint32_t)getpid();
+	/* A handle belongs to the process that opened it (libprivaudit(3)). */
+	rec->writer_pid = (uint32_t)log->pid;
 	len = privaudit__record__get_packed_size(rec);
 	if (len > PRIVAUDIT_RECORD_MAX)
 		return pa_fail(&log->err, PRIVAUDIT_E_TOOBIG, "record of %zu bytes exceeds %u", len,
@@ -219,6 +222,33 @@ static privaudit_status cut_tail(privaudit_log *log, uint64_t off, uint64_t size
 	return queue_recovery(log, log->st.segment, off, size - off, why, saved);
 }
 
+/* Follow the key chain through records read back from the log. */
+static void note_key_records(pa_state *st, const pa_record *rec, uint64_t index)
+{
+	if (rec->body_case == PRIVAUDIT__RECORD__BODY_GENESIS) {
+		if (rec->genesis->public_key.len == sizeof(st->key_pk)) {
+			st->key_known = 1;
+			st->key_index = 0;
+			memcpy(st->key_pk, rec->genesis->public_key.data, sizeof(st->key_pk));
+		}
+	} else if (rec->body_case == PRIVAUDIT__RECORD__BODY_KEY_ROTATION) {
+		if (rec->key_rotation->next_public_key.len == sizeof(st->rot_pk)) {
+			st->rot_valid = 1;
+			st->rot_size = index + 1;
+			st->rot_index = rec->key_rotation->key_index;
+			memcpy(st->rot_pk, rec->key_rotation->next_public_key.data, sizeof(st->rot_pk));
+		}
+	} else if (rec->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT) {
+		st->last_ckpt = rec->checkpoint->tree_size;
+		st->key_known = st->rot_valid && st->rot_size == rec->checkpoint->tree_size;
+		if (st->key_known) {
+			st->key_index = st->rot_index;
+			memcpy(st->key_pk, st->rot_pk, sizeof(st->key_pk));
+		}
+		st->rot_valid = 0;
+	}
+}
+
 /* Read frames past st.seg_end (left by a writer that died before updating
  * the state, or by a stale state) into the tree; cut a torn tail. */
 static privaudit_status scan_segment(privaudit_log *log)
@@ -266,8 +296,7 @@ static privaudit_status scan_segment(privaudit_log *log)
 			if (rec == NULL) {
 				why = "record does not decode";
 			} else {
-				if (rec->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT)
-					log->st.last_ckpt = rec->checkpoint->tree_size;
+				note_key_records(&log->st, rec, log->st.tree.size);
 				pa_record_free(rec);
 			}
 		}
@@ -431,6 +460,12 @@ static privaudit_status finish_checkpoint(privaudit_log *log, const pa_keystate 
 	if (size <= log->st.last_ckpt || size > log->st.tree.size)
 		return PRIVAUDIT_OK;
 	log->st.last_ckpt = size;
+	log->st.key_known = log->st.rot_valid && log->st.rot_size == size;
+	if (log->st.key_known) {
+		log->st.key_index = log->st.rot_index;
+		memcpy(log->st.key_pk, log->st.rot_pk, sizeof(log->st.key_pk));
+	}
+	log->st.rot_valid = 0;
 	/* The note in log.key was signed by the key before the one stored. */
 	return queue_checkpoint(log, ks->note, ks->note_len, ks->key_index - 1);
 }
@@ -467,6 +502,15 @@ static privaudit_status seal_locked(privaudit_log *log)
 	st = finish_checkpoint(log, ks);
 	if (st != PRIVAUDIT_OK)
 		goto out;
+	/* Signing with any other key would break the chain for good. */
+	if (log->st.key_known && (ks->key_index != log->st.key_index ||
+				  sodium_memcmp(ks->pk, log->st.key_pk, sizeof(ks->pk)) != 0)) {
+		st = pa_fail(&log->err, PRIVAUDIT_E_KEY,
+			     "log.key holds key %" PRIu64 " but the log expects key %" PRIu64
+			     " (a restored or foreign key file); refusing to sign",
+			     ks->key_index, log->st.key_index);
+		goto out;
+	}
 	st = pa_keys_generate(next);
 	if (st != PRIVAUDIT_OK) {
 		pa_fail(&log->err, st, "key generation failed");
@@ -484,6 +528,10 @@ static privaudit_status seal_locked(privaudit_log *log)
 	st = write_queue(log);
 	if (st != PRIVAUDIT_OK)
 		goto out;
+	log->st.rot_valid = 1;
+	log->st.rot_size = log->st.tree.size;
+	log->st.rot_index = rot.key_index;
+	memcpy(log->st.rot_pk, next->pk, sizeof(log->st.rot_pk));
 	pa_tree_root(&log->st.tree, root);
 	st = pa_note_sign(ks->origin, log->st.tree.size, root, (int64_t)(pa_now_ns() / 1000000000u),
 			  ks->sk, &note, &note_len);
@@ -507,6 +555,10 @@ static privaudit_status seal_locked(privaudit_log *log)
 		goto out;
 	sodium_memzero(ks->sk, sizeof(ks->sk));
 	log->st.last_ckpt = log->st.tree.size;
+	log->st.key_known = 1;
+	log->st.key_index = next->key_index;
+	memcpy(log->st.key_pk, next->pk, sizeof(log->st.key_pk));
+	log->st.rot_valid = 0;
 	st = queue_checkpoint(log, note, note_len, ks->key_index);
 	if (st == PRIVAUDIT_OK)
 		st = write_queue(log);
@@ -556,6 +608,8 @@ static privaudit_log *log_alloc(void)
 	pthread_mutex_init(&log->mu, NULL);
 	log->dirfd = log->lockfd = log->statefd = log->segfd = -1;
 	log->lock_timeout_ms = -1;
+	log->pid = getpid();
+	log->uid = getuid();
 	log->seg_limit = DEFAULT_SEGMENT_SIZE;
 	snprintf(log->program, sizeof(log->program), "libprivaudit");
 	if (gethostname(log->host, sizeof(log->host) - 1) < 0)
@@ -732,8 +786,8 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_text(privaudit_log *log, cons
 		return PRIVAUDIT_E_INVAL;
 	app.program.data = (uint8_t *)log->program;
 	app.program.len = strlen(log->program);
-	app.pid = (uint32_t)getpid();
-	app.uid = (uint32_t)getuid();
+	app.pid = (uint32_t)log->pid;
+	app.uid = (uint32_t)log->uid;
 	app.text.data = (uint8_t *)(uintptr_t)text;
 	app.text.len = len;
 	rec.body_case = PRIVAUDIT__RECORD__BODY_APPLICATION;

@@ -2,6 +2,8 @@
  * and a record without a body is rejected. */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include "privaudit.h"
 #include "record.h"
 
@@ -18,6 +20,101 @@ pa_record *pa_record_decode(const unsigned char *buf, size_t len)
 		privaudit__record__free_unpacked(r, NULL);
 		return NULL;
 	}
+	return r;
+}
+
+#define ARENA_START (64u * 1024u)
+#define ARENA_MAX (16u * 1024u * 1024u)
+
+void pa_arena_init(pa_arena *a)
+{
+	a->buf = NULL;
+	a->cap = a->used = 0;
+	a->big = NULL;
+	a->nbig = a->capbig = 0;
+	a->failed = 0;
+}
+
+static void *arena_alloc(void *data, size_t size)
+{
+	pa_arena *a = data;
+	size_t need = (size + 15u) & ~(size_t)15u;
+	void *p;
+
+	if (need < size)
+		return NULL;
+	if (a->buf != NULL && need <= a->cap - a->used) {
+		p = a->buf + a->used;
+		a->used += need;
+		return p;
+	}
+	if (a->nbig == a->capbig) {
+		size_t cap = a->capbig ? a->capbig * 2 : 16;
+		void **nb = realloc(a->big, cap * sizeof(*nb));
+
+		if (nb == NULL) {
+			a->failed = 1;
+			return NULL;
+		}
+		a->big = nb;
+		a->capbig = cap;
+	}
+	p = malloc(size);
+	if (p == NULL) {
+		a->failed = 1;
+		return NULL;
+	}
+	a->big[a->nbig++] = p;
+	return p;
+}
+
+static void arena_free(void *data, void *ptr)
+{
+	(void)data;
+	(void)ptr;   /* released all at once by pa_arena_reset */
+}
+
+void pa_arena_reset(pa_arena *a)
+{
+	int grow = a->nbig > 0 || a->buf == NULL;
+
+	for (size_t i = 0; i < a->nbig; i++)
+		free(a->big[i]);
+	a->nbig = 0;
+	a->used = 0;
+	if (grow && a->cap < ARENA_MAX) {
+		size_t cap = a->cap ? a->cap * 2 : ARENA_START;
+		unsigned char *nb = malloc(cap);
+
+		if (nb != NULL) {
+			free(a->buf);
+			a->buf = nb;
+			a->cap = cap;
+		}
+	}
+}
+
+void pa_arena_free(pa_arena *a)
+{
+	for (size_t i = 0; i < a->nbig; i++)
+		free(a->big[i]);
+	free(a->buf);
+	free(a->big);
+	pa_arena_init(a);
+}
+
+pa_record *pa_record_decode_arena(pa_arena *a, const unsigned char *buf, size_t len)
+{
+	ProtobufCAllocator alloc = {arena_alloc, arena_free, a};
+	pa_record *r;
+
+	pa_arena_reset(a);
+	a->failed = 0;
+	if (len > PRIVAUDIT_RECORD_MAX)
+		return NULL;
+	r = privaudit__record__unpack(&alloc, len, buf);
+	if (r == NULL || r->body_case == PRIVAUDIT__RECORD__BODY__NOT_SET)
+		return NULL;
 	return r;
 }
 

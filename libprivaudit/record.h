@@ -14,6 +14,22 @@ typedef Privaudit__Record pa_record;
  * the bytes are not a Record with a body.  Free with pa_record_free. */
 pa_record *pa_record_decode(const unsigned char *buf, size_t len);
 void pa_record_free(pa_record *r);
+/* A bump allocator for decoding many records: nothing is freed one by one,
+ * the whole arena is reset before the next record. */
+typedef struct pa_arena {
+	unsigned char *buf;
+	size_t cap, used;
+	void **big;               /* allocations that did not fit */
+	size_t nbig, capbig;
+	int failed;
+} pa_arena;
+
+void pa_arena_init(pa_arena *a);
+void pa_arena_reset(pa_arena *a);
+void pa_arena_free(pa_arena *a);
+/* Like pa_record_decode, in the arena: valid until its next reset. */
+pa_record *pa_record_decode_arena(pa_arena *a, const unsigned char *buf, size_t len);
+
 /* Name of the body kind ("genesis", "checkpoint"...), never NULL. */
 const char *pa_record_kind_name(const pa_record *r);
 

@@ -9,7 +9,8 @@
 
 #define STATE_MAGIC "PRVAUDST"
 #define STATE_VERSION 1u
-#define STATE_FIXED (8 + 4 + 4 + 8 + PA_HASH_LEN + 8 * 5 + 4 + 4)
+/* The key fields sit after the largest frontier. */
+#define STATE_KEYS_AT (120 + PA_TREE_MAXDEPTH * PA_HASH_LEN)
 
 static void encode(unsigned char *b, const pa_state *st)
 {
@@ -33,6 +34,14 @@ static void encode(unsigned char *b, const pa_state *st)
 	pa_store32(b + p, st->tree.n);
 	p += 8;
 	memcpy(b + p, st->tree.node, (size_t)st->tree.n * PA_HASH_LEN);
+	p = STATE_KEYS_AT;
+	pa_store32(b + p, st->key_known);
+	pa_store64(b + p + 4, st->key_index);
+	memcpy(b + p + 12, st->key_pk, 32);
+	pa_store32(b + p + 44, st->rot_valid);
+	pa_store64(b + p + 48, st->rot_size);
+	pa_store64(b + p + 56, st->rot_index);
+	memcpy(b + p + 64, st->rot_pk, 32);
 	pa_store32(b + PA_STATE_SLOT - 4, pa_crc32c(0, b, PA_STATE_SLOT - 4));
 }
 
@@ -62,6 +71,14 @@ static int decode(const unsigned char *b, const unsigned char log_id[PA_HASH_LEN
 	if (st->tree.n > PA_TREE_MAXDEPTH || pa_tree_check(&st->tree) < 0)
 		return -1;
 	memcpy(st->tree.node, b + p, (size_t)st->tree.n * PA_HASH_LEN);
+	p = STATE_KEYS_AT;
+	st->key_known = pa_load32(b + p);
+	st->key_index = pa_load64(b + p + 4);
+	memcpy(st->key_pk, b + p + 12, 32);
+	st->rot_valid = pa_load32(b + p + 44);
+	st->rot_size = pa_load64(b + p + 48);
+	st->rot_index = pa_load64(b + p + 56);
+	memcpy(st->rot_pk, b + p + 64, 32);
 	return 0;
 }
 

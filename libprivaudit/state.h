@@ -20,6 +20,16 @@ typedef struct pa_state {
 	uint64_t seg_end;         /* end of the last complete frame in it */
 	uint64_t seg_first;       /* index of its first record */
 	uint64_t last_ckpt;       /* tree size of the newest checkpoint record */
+	/* The key that must sign the next checkpoint, as the log says (from
+	 * genesis, or the rotation the newest checkpoint sealed), so that a
+	 * replayed or foreign log.key is refused instead of breaking the chain. */
+	uint32_t key_known;
+	uint64_t key_index;
+	unsigned char key_pk[32];
+	/* The newest rotation record, until a checkpoint seals it. */
+	uint32_t rot_valid;
+	uint64_t rot_size, rot_index;
+	unsigned char rot_pk[32];
 } pa_state;
 
 /* The newest valid slot for this log id: 0, or -1 when none is. */

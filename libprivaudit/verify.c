@@ -74,6 +74,7 @@ struct privaudit_verifier {
 	unsigned char (*leaves)[PA_HASH_LEN];
 	uint64_t nleaves, capleaves;
 	unsigned char newest_root[PA_HASH_LEN];
+	pa_arena arena;           /* decoded records live here, one at a time */
 };
 
 static privaudit_status fail_at(privaudit_verifier *v, privaudit_status st, uint64_t index,
@@ -122,6 +123,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_new(privaudit_verifier **ou
 	v = calloc(1, sizeof(*v));
 	if (v == NULL)
 		return PRIVAUDIT_E_NOMEM;
+	pa_arena_init(&v->arena);
 	v->dir = strdup(dir);
 	if (v->dir == NULL) {
 		free(v);
@@ -150,6 +152,7 @@ PRIVAUDIT_EXPORT void privaudit_verifier_free(privaudit_verifier *v)
 		close(v->dirfd);
 	free(v->keys);
 	free(v->leaves);
+	pa_arena_free(&v->arena);
 	free(v->dir);
 	free(v);
 }
@@ -713,9 +716,9 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 					     index);
 			break;
 		}
-		rec = pa_record_decode(entry + PA_ENTRY_INDEX, len - PA_ENTRY_INDEX);
+		rec = pa_record_decode_arena(&v->arena, entry + PA_ENTRY_INDEX, len - PA_ENTRY_INDEX);
 		if (rec == NULL) {
-			st = fail_at(v, PRIVAUDIT_E_FORMAT, index, number, off,
+			st = fail_at(v, v->arena.failed ? PRIVAUDIT_E_NOMEM : PRIVAUDIT_E_FORMAT, index, number, off,
 				     "record %" PRIu64 " does not decode", index);
 			break;
 		}
@@ -729,7 +732,6 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 			st = check_rotation(v, rec, index, number, off, leaf);
 		else if (rec->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT)
 			st = check_checkpoint(v, rec, index, number, off);
-		pa_record_free(rec);
 		if (st != PRIVAUDIT_OK)
 			break;
 		pa_tree_append(&v->tree, leaf);
@@ -774,6 +776,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 	v->nrot = 0;
 	v->nkeys = 0;
 	v->nleaves = 0;
+	v->total_bytes = 0;
 	pa_tree_init(&v->tree);
 	for (int i = 0; i < 2; i++) {
 		v->exp[i].root_checked = 0;
