@@ -798,6 +798,21 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_text(privaudit_log *log, cons
 	return st;
 }
 
+PRIVAUDIT_EXPORT privaudit_status privaudit_append_event(privaudit_log *log,
+							 const privaudit_event *ev)
+{
+	Privaudit__Record rec = PRIVAUDIT__RECORD__INIT;
+	privaudit_status st;
+
+	if (log == NULL || ev == NULL)
+		return PRIVAUDIT_E_INVAL;
+	pa_event_to_record(ev, &rec);
+	lock_handle(log);
+	st = append_locked(log, &rec);
+	unlock_handle(log);
+	return st;
+}
+
 PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
 							  const void *record, size_t len)
 {
@@ -819,9 +834,10 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
 	case PRIVAUDIT__RECORD__BODY_KEY_ROTATION:
 	case PRIVAUDIT__RECORD__BODY_CHECKPOINT:
 	case PRIVAUDIT__RECORD__BODY_RECOVERY:
+		st = pa_fail(&log->err, PRIVAUDIT_E_INVAL, "%s records are written by the library only",
+			     pa_record_kind_name(rec));
 		pa_record_free(rec);
-		return pa_fail(&log->err, PRIVAUDIT_E_INVAL, "%s records are written by the library only",
-			       pa_record_kind_name(rec));
+		return st;
 	case PRIVAUDIT__RECORD__BODY__NOT_SET:
 	case PRIVAUDIT__RECORD__BODY_WRITER_START:
 	case PRIVAUDIT__RECORD__BODY_WRITER_STOP:

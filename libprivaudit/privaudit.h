@@ -99,6 +99,24 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_text(privaudit_log *log, cons
 PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
 							  const void *record, size_t len);
 
+/* Records of any kind of proto/privaudit.proto, built by name: the kind is
+ * the name of a Record body ("session_open", "command", "gap"...; not the
+ * log's own genesis, key_rotation, checkpoint or recovery), fields are the
+ * body's field names.  set_bytes fills bytes and string fields (string
+ * fields refuse NUL) and appends to repeated ones (argv); set_int fills
+ * integer and bool fields, range-checked.  The field "session_key" sets the
+ * record's session key.  Values are copied. */
+typedef struct privaudit_event privaudit_event;
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_new(privaudit_event **out, const char *kind);
+PRIVAUDIT_EXPORT void privaudit_event_free(privaudit_event *ev);
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev, const char *field,
+							    const void *data, size_t len);
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, const char *field,
+							  int64_t value);
+/* Queue the event as a record (time, host and writer pid added). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_append_event(privaudit_log *log,
+							 const privaudit_event *ev);
+
 /* Write every queued record and fdatasync: on PRIVAUDIT_OK they survive a
  * crash.  On failure nothing already committed is touched and the queued
  * records are kept for a retry. */

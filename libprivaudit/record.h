@@ -30,6 +30,10 @@ void pa_arena_free(pa_arena *a);
 /* Like pa_record_decode, in the arena: valid until its next reset. */
 pa_record *pa_record_decode_arena(pa_arena *a, const unsigned char *buf, size_t len);
 
+/* Point rec's body (and session key) at an event's (event.c). */
+struct privaudit_event;
+void pa_event_to_record(const struct privaudit_event *ev, Privaudit__Record *rec);
+
 /* Name of the body kind ("genesis", "checkpoint"...), never NULL. */
 const char *pa_record_kind_name(const pa_record *r);
 

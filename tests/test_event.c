@@ -1,0 +1,184 @@
+/* test_event.c: records built by kind and field name (event.c) are stored
+ * byte for byte, hostile values included, and bad names or values are refused. */
+#include "config.h"
+
+#include "testutil.h"
+
+#include <fcntl.h>
+
+#include "privaudit.h"
+#include "record.h"
+#include "segment.h"
+
+/* Decode every record of segment 0 and return the one at index. */
+static pa_record *read_record(const char *dir, uint64_t index)
+{
+	char path[TU_PATH_MAX];
+	pa_record *found = NULL;
+	pa_segreader r;
+	struct stat sb;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/seg-0000000000000000", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(pa_segreader_init(&r, fd, PA_SEG_HEADER, (uint64_t)sb.st_size), PRIVAUDIT_OK);
+	for (;;) {
+		const unsigned char *entry;
+		size_t len;
+		uint64_t off;
+
+		if (pa_segreader_next(&r, &entry, &len, &off) != PA_FRAME_OK)
+			break;
+		if (pa_load64(entry) == index) {
+			found = pa_record_decode(entry + PA_ENTRY_INDEX, len - PA_ENTRY_INDEX);
+			break;
+		}
+	}
+	pa_segreader_free(&r);
+	close(fd);
+	assert_non_null(found);
+	return found;
+}
+
+static void verify_ok(const char *dir)
+{
+	const privaudit_verify_report *rep = NULL;
+	privaudit_verifier *v = NULL;
+
+	assert_int_equal(privaudit_verifier_new(&v, dir), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_verify_run(v, &rep), PRIVAUDIT_OK);
+	privaudit_verifier_free(v);
+}
+
+static void test_session_open_hostile(void **state)
+{
+	const char *dir = *state;
+	static const unsigned char evil[] = "host\n\x1b[2J\x1b]0;owned\x07\xff\xfe\xc3(";
+	size_t big_len = 64 * 1024;
+	char *big = malloc(big_len);
+	privaudit_log *log = NULL;
+	privaudit_event *ev = NULL;
+	pa_record *rec;
+	uint64_t index;
+
+	assert_non_null(big);
+	for (size_t i = 0; i < big_len; i++)
+		big[i] = (char)(i * 7 + 1);
+	assert_int_equal(privaudit_init(dir, "test.example/events", NULL, 0), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_open(&log, dir, 0), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_new(&ev, "session_open"), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(ev, "service", "sudo", 4), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(ev, "user", "root", 4), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(ev, "rhost", big, big_len), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(ev, "tty", evil, sizeof(evil) - 1), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(ev, "session_key", "boot:42", 7), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "auid", 4294967295LL), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "ses", 42), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "result", -3), PRIVAUDIT_OK);
+	/* setting twice replaces */
+	assert_int_equal(privaudit_event_set_bytes(ev, "user", "alice", 5), PRIVAUDIT_OK);
+	index = privaudit_log_size(log);
+	assert_int_equal(privaudit_append_event(log, ev), PRIVAUDIT_OK);
+	privaudit_event_free(ev);
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_close(log), PRIVAUDIT_OK);
+
+	rec = read_record(dir, index);
+	assert_int_equal(rec->body_case, PRIVAUDIT__RECORD__BODY_SESSION_OPEN);
+	assert_int_equal(rec->session_open->service.len, 4);
+	assert_memory_equal(rec->session_open->service.data, "sudo", 4);
+	assert_int_equal(rec->session_open->user.len, 5);
+	assert_memory_equal(rec->session_open->user.data, "alice", 5);
+	assert_int_equal(rec->session_open->rhost.len, big_len);
+	assert_memory_equal(rec->session_open->rhost.data, big, big_len);
+	assert_int_equal(rec->session_open->tty.len, sizeof(evil) - 1);
+	assert_memory_equal(rec->session_open->tty.data, evil, sizeof(evil) - 1);
+	assert_int_equal(rec->session_open->auid, 4294967295u);
+	assert_int_equal(rec->session_open->ses, 42);
+	assert_int_equal(rec->session_open->result, -3);
+	assert_int_equal(rec->session_key.len, 7);
+	assert_memory_equal(rec->session_key.data, "boot:42", 7);
+	pa_record_free(rec);
+	free(big);
+	verify_ok(dir);
+}
+
+static void test_command_argv(void **state)
+{
+	const char *dir = *state;
+	static const char *const argv[] = {"/usr/bin/rm", "-rf", "", "with space", "nl\nin\targ"};
+	privaudit_log *log = NULL;
+	privaudit_event *ev = NULL;
+	pa_record *rec;
+	uint64_t index;
+
+	assert_int_equal(privaudit_init(dir, "test.example/events", NULL, 0), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_open(&log, dir, 0), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_new(&ev, "command"), PRIVAUDIT_OK);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(privaudit_event_set_bytes(ev, "argv", argv[i], strlen(argv[i])),
+				 PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(ev, "source", "execve", 6), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "exit", -13), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "success", 1), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "serial", 123456789012LL), PRIVAUDIT_OK);
+	index = privaudit_log_size(log);
+	assert_int_equal(privaudit_append_event(log, ev), PRIVAUDIT_OK);
+	privaudit_event_free(ev);
+	assert_int_equal(privaudit_seal(log), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_close(log), PRIVAUDIT_OK);
+
+	rec = read_record(dir, index);
+	assert_int_equal(rec->body_case, PRIVAUDIT__RECORD__BODY_COMMAND);
+	assert_int_equal(rec->command->n_argv, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(rec->command->argv[i].len, strlen(argv[i]));
+		assert_memory_equal(rec->command->argv[i].data, argv[i], strlen(argv[i]));
+	}
+	assert_string_equal(rec->command->source, "execve");
+	assert_int_equal(rec->command->exit, -13);
+	assert_true(rec->command->success);
+	assert_int_equal(rec->command->serial, 123456789012ULL);
+	pa_record_free(rec);
+	verify_ok(dir);
+}
+
+static void test_refusals(void **state)
+{
+	privaudit_event *ev = NULL;
+
+	(void)state;
+	assert_int_equal(privaudit_event_new(&ev, "no_such_kind"), PRIVAUDIT_E_INVAL);
+	assert_null(ev);
+	assert_int_equal(privaudit_event_new(&ev, "checkpoint"), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_new(&ev, "genesis"), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_new(&ev, "key_rotation"), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_new(&ev, "recovery"), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_new(&ev, "host"), PRIVAUDIT_E_INVAL);   /* not a body */
+	assert_int_equal(privaudit_event_new(&ev, "gap"), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(ev, "nope", "x", 1), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_bytes(ev, "count", "x", 1), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_int(ev, "reason", 1), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_int(ev, "count", -1), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_bytes(ev, "reason", "a\0b", 3), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_bytes(ev, "reason", "disk-full", 9), PRIVAUDIT_OK);
+	privaudit_event_free(ev);
+	assert_int_equal(privaudit_event_new(&ev, "session_open"), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "pid", 4294967296LL), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_int(ev, "result", 2147483648LL), PRIVAUDIT_E_INVAL);
+	privaudit_event_free(ev);
+	privaudit_event_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_session_open_hostile, tu_setup_dir, tu_teardown_dir),
+		cmocka_unit_test_setup_teardown(test_command_argv, tu_setup_dir, tu_teardown_dir),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
