@@ -300,6 +300,12 @@ static int print_latest(const char *verb, const char *dir)
 	char *note = NULL;
 
 	st = privaudit_checkpoint_latest(dir, &note, &len);
+	if (st == PRIVAUDIT_E_NOLOG) {
+		fprintf(stderr, "%s %s: ", progname, verb);
+		pa_print_escaped(stderr, dir, strlen(dir));
+		fprintf(stderr, ": no checkpoint file (not a privaudit log, or never sealed)\n");
+		return EXIT_CANNOT_READ;
+	}
 	if (st != PRIVAUDIT_OK) {
 		err_log(verb, dir, st, NULL);
 		return EXIT_CANNOT_READ;
@@ -470,7 +476,7 @@ static void verify_json(const char *dir, const privaudit_verify_report *r, int c
 	fputs("}\n", stdout);
 }
 
-static void verify_text(const char *dir, const privaudit_verify_report *r)
+static void verify_text(const char *dir, const privaudit_verify_report *r, int key_given)
 {
 	fputs("log:          ", stdout);
 	pa_print_escaped(stdout, dir, strlen(dir));
@@ -491,8 +497,12 @@ static void verify_text(const char *dir, const privaudit_verify_report *r)
 	if (r->torn_bytes > 0)
 		printf("torn tail:    %" PRIu64 " bytes left by an interrupted writer (cut and recorded by the next writer)\n",
 		       r->torn_bytes);
-	printf("key:          %s\n", r->pinned ? "pinned (the log's first key is the --key given)"
-					       : "NOT pinned (first key taken from the log itself)");
+	if (r->pinned)
+		printf("key:          pinned (the log's first key is the --key given)\n");
+	else if (key_given)
+		printf("key:          --key given, not reached (verification stopped before the genesis record)\n");
+	else
+		printf("key:          NOT pinned (first key taken from the log itself)\n");
 	if (r->trusted_checked)
 		printf("trusted:      the log extends the trusted checkpoint\n");
 	if (r->status == PRIVAUDIT_OK) {
@@ -626,7 +636,7 @@ static int cmd_verify(int argc, char **argv)
 		if (json)
 			verify_json(dir, rep, code);
 		else
-			verify_text(dir, rep);
+			verify_text(dir, rep, keyfile != NULL);
 	}
 	privaudit_verifier_free(v);
 	return code;

@@ -262,9 +262,7 @@ static privaudit_status scan_segment(privaudit_log *log)
 	if ((uint64_t)sb.st_size == log->st.seg_end)
 		return PRIVAUDIT_OK;
 	if ((uint64_t)sb.st_size < log->st.seg_end)
-		return pa_fail(&log->err, PRIVAUDIT_E_FORMAT,
-			       "segment %" PRIu64 " is shorter (%jd bytes) than committed data (%" PRIu64 ")",
-			       log->st.segment, (intmax_t)sb.st_size, log->st.seg_end);
+		return PRIVAUDIT_E_STATE;   /* the log lost records: refresh rebuilds */
 	st = pa_segreader_init(&r, log->segfd, log->st.seg_end, (uint64_t)sb.st_size);
 	if (st != PRIVAUDIT_OK)
 		return pa_fail(&log->err, st, "out of memory");
@@ -313,16 +311,25 @@ static privaudit_status scan_segment(privaudit_log *log)
 }
 
 /* Bring log->st up to the log on disk.  Called with the lock held. */
+static void state_reset(privaudit_log *log)
+{
+	/* Keep the generation: the rebuilt state must outrank the slots on disk. */
+	uint64_t gen = log->st.gen;
+
+	memset(&log->st, 0, sizeof(log->st));
+	log->st.gen = gen;
+	memcpy(log->st.log_id, log->log_id, PA_HASH_LEN);
+	log->st.seg_end = PA_SEG_HEADER;
+}
+
 static privaudit_status refresh(privaudit_log *log)
 {
 	privaudit_status st;
+	uint64_t expected = 0;
+	int rebuilt = 0;
 
-	if (pa_state_read(log->statefd, log->log_id, &log->st) < 0) {
-		/* No usable state: rebuild it from the whole log. */
-		memset(&log->st, 0, sizeof(log->st));
-		memcpy(log->st.log_id, log->log_id, PA_HASH_LEN);
-		log->st.seg_end = PA_SEG_HEADER;
-	}
+	if (pa_state_read(log->statefd, log->log_id, &log->st) < 0)
+		state_reset(log);   /* no usable state: rebuild it from the whole log */
 	for (;;) {
 		unsigned char hdr[PA_SEG_HEADER];
 		char name[PA_SEG_NAME_MAX];
@@ -332,18 +339,37 @@ static privaudit_status refresh(privaudit_log *log)
 		int fd;
 
 		st = open_segment(log, log->st.segment);
-		if (st != PRIVAUDIT_OK)
-			return st;
-		st = scan_segment(log);
+		if (st == PRIVAUDIT_OK)
+			st = scan_segment(log);
+		if ((st == PRIVAUDIT_E_STATE || (st == PRIVAUDIT_E_IO && log->err.err == ENOENT)) &&
+		    !rebuilt) {
+			/* Records the writers committed are gone: someone cut the
+			 * log outside privaudit.  Rebuild from what is there and
+			 * say so in the log, rather than refuse every append. */
+			expected = log->st.tree.size;
+			rebuilt = 1;
+			state_reset(log);
+			continue;
+		}
 		if (st != PRIVAUDIT_OK)
 			return st;
 		/* A rollover whose state update was lost leaves a newer segment. */
 		pa_seg_name(name, log->st.segment + 1);
 		fd = openat(log->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
-			if (errno == ENOENT)
-				return PRIVAUDIT_OK;
-			return pa_fail_errno(&log->err, "open", name);
+			if (errno != ENOENT)
+				return pa_fail_errno(&log->err, "open", name);
+			if (rebuilt && expected > log->st.tree.size) {
+				char lost[160];
+
+				snprintf(lost, sizeof(lost),
+					 "log holds %" PRIu64 " records where writers had committed %" PRIu64
+					 ": removed outside privaudit",
+					 log->st.tree.size, expected);
+				return queue_recovery(log, log->st.segment, log->st.seg_end,
+						      0, lost, "");
+			}
+			return PRIVAUDIT_OK;
 		}
 		if (fstat(fd, &sb) < 0) {
 			st = pa_fail_errno(&log->err, "stat", name);
@@ -356,7 +382,8 @@ static privaudit_status refresh(privaudit_log *log)
 			close(fd);
 			if (unlinkat(log->dirfd, name, 0) < 0)
 				return pa_fail_errno(&log->err, "remove incomplete segment", name);
-			return PRIVAUDIT_OK;
+			return queue_recovery(log, log->st.segment + 1, 0, (uint64_t)sb.st_size,
+					      "segment without a complete header removed", "");
 		}
 		if (pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0) {
 			st = pa_fail_errno(&log->err, "read", name);
@@ -392,7 +419,7 @@ static privaudit_status take_lock(privaudit_log *log)
 
 /* Write the queue durably at the end of the log.  Lock held, refreshed.
  * On failure the log on disk is as before and the queue is kept. */
-static privaudit_status write_queue(privaudit_log *log)
+static privaudit_status write_queue(privaudit_log *log, int force_sync)
 {
 	pa_tree tree;
 	uint64_t index, end;
@@ -427,7 +454,7 @@ static privaudit_status write_queue(privaudit_log *log)
 	}
 	end = log->st.seg_end;
 	if (pa_pwrite_full(log->segfd, log->pend, log->pend_len, (off_t)end) < 0 ||
-	    fdatasync(log->segfd) < 0) {
+	    ((force_sync || !(log->flags & PRIVAUDIT_OPEN_NOSYNC)) && fdatasync(log->segfd) < 0)) {
 		st = pa_fail_errno(&log->err, "append to", "segment");
 		/* Take back what may have been written, so the failure leaves the
 		 * log as it was; if even that fails the next open cuts it. */
@@ -525,7 +552,7 @@ static privaudit_status seal_locked(privaudit_log *log)
 	st = queue_record(log, &rec);
 	if (st != PRIVAUDIT_OK)
 		goto out;
-	st = write_queue(log);
+	st = write_queue(log, 1);
 	if (st != PRIVAUDIT_OK)
 		goto out;
 	log->st.rot_valid = 1;
@@ -561,7 +588,7 @@ static privaudit_status seal_locked(privaudit_log *log)
 	log->st.rot_valid = 0;
 	st = queue_checkpoint(log, note, note_len, ks->key_index);
 	if (st == PRIVAUDIT_OK)
-		st = write_queue(log);
+		st = write_queue(log, 1);
 	if (st == PRIVAUDIT_OK)
 		st = write_checkpoint_file(log, note, note_len);
 out:
@@ -704,7 +731,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_open(privaudit_log **out, const char
 	if (st == PRIVAUDIT_OK && (flags & PRIVAUDIT_OPEN_ANNOUNCE))
 		st = queue_writer(log, 1);
 	if (st == PRIVAUDIT_OK)
-		st = write_queue(log);
+		st = write_queue(log, 0);
 	pa_unlock(log->lockfd);
 	if (st != PRIVAUDIT_OK)
 		goto fail;
@@ -748,7 +775,7 @@ static privaudit_status commit_locked(privaudit_log *log)
 		return st;
 	st = refresh(log);
 	if (st == PRIVAUDIT_OK)
-		st = write_queue(log);
+		st = write_queue(log, 0);
 	pa_unlock(log->lockfd);
 	return st;
 }
@@ -895,7 +922,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_seal(privaudit_log *log)
 	if (st == PRIVAUDIT_OK) {
 		st = refresh(log);
 		if (st == PRIVAUDIT_OK)
-			st = write_queue(log);
+			st = write_queue(log, 1);
 		if (st == PRIVAUDIT_OK)
 			st = seal_locked(log);
 		pa_unlock(log->lockfd);

@@ -71,6 +71,9 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_init(const char *dir, const char *or
 
 /* Open flags. */
 #define PRIVAUDIT_OPEN_ANNOUNCE 0x1u /* append writer-start now, writer-stop at close */
+#define PRIVAUDIT_OPEN_NOSYNC 0x2u   /* commit writes without fdatasync: records survive
+					a crash of the process, not of the machine;
+					seal still syncs */
 
 /* Open an existing log for appending.  Recovers a torn tail (cut and
  * recorded) and finishes an interrupted checkpoint.  The handle holds no
@@ -117,8 +120,8 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, c
 PRIVAUDIT_EXPORT privaudit_status privaudit_append_event(privaudit_log *log,
 							 const privaudit_event *ev);
 
-/* Write every queued record and fdatasync: on PRIVAUDIT_OK they survive a
- * crash.  On failure nothing already committed is touched and the queued
+/* Write every queued record and fdatasync (unless opened with
+ * PRIVAUDIT_OPEN_NOSYNC): on PRIVAUDIT_OK they survive a crash.  On failure nothing already committed is touched and the queued
  * records are kept for a retry. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_commit(privaudit_log *log);
 

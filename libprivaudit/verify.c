@@ -75,6 +75,7 @@ struct privaudit_verifier {
 	uint64_t nleaves, capleaves;
 	unsigned char newest_root[PA_HASH_LEN];
 	pa_arena arena;           /* decoded records live here, one at a time */
+	int ckfile_bad;           /* the checkpoint file exists but is no note */
 };
 
 static privaudit_status fail_at(privaudit_verifier *v, privaudit_status st, uint64_t index,
@@ -599,11 +600,18 @@ static void load_checkpoint_file(privaudit_verifier *v)
 
 	pa_note_free(&v->exp[1].note);
 	memset(&v->exp[1], 0, sizeof(v->exp[1]));
+	v->ckfile_bad = 0;
 	if (pa_read_file(NULL, v->dirfd, PRIVAUDIT_CHECKPOINT_FILE, PA_NOTE_MAX, &text, &len) !=
-	    PRIVAUDIT_OK)
+	    PRIVAUDIT_OK) {
+		/* Missing is allowed (a copy may leave it out); unreadable is not. */
+		v->ckfile_bad = faccessat(v->dirfd, PRIVAUDIT_CHECKPOINT_FILE, F_OK,
+					  AT_SYMLINK_NOFOLLOW) == 0;
 		return;
+	}
 	if (pa_note_parse(text, len, &v->exp[1].note) == PRIVAUDIT_OK)
 		v->exp[1].present = 1;
+	else
+		v->ckfile_bad = 1;
 	free(text);
 }
 
@@ -824,6 +832,11 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 	}
 	if (!v->have_genesis) {
 		st = fail_log(v, PRIVAUDIT_E_FORMAT, "the log holds no genesis record");
+		goto out;
+	}
+	if (v->ckfile_bad) {
+		st = fail_log(v, PRIVAUDIT_E_FORMAT,
+			      "the checkpoint file is not a signed checkpoint note");
 		goto out;
 	}
 	/* What the newest checkpoint does not cover, its own record aside. */

@@ -105,6 +105,11 @@ run_cmd "$PRIVAUDIT" verify "$L"
 grep -q '^key: *NOT pinned' "$TMP/out" || fail_cmd "verify without --key does not say NOT pinned"
 pass "verify without --key warns"
 
+# --- verify --quiet: the status alone
+run_cmd "$PRIVAUDIT" verify "$L" --quiet
+[ "$rc" -eq 0 ] && [ ! -s "$TMP/out" ] && [ ! -s "$TMP/err" ] || fail_cmd "verify --quiet printed something or failed"
+pass "verify --quiet"
+
 # --- verify --json
 run_cmd "$PRIVAUDIT" verify "$L" --key "$L.vkey" --json
 [ "$rc" -eq 0 ] || fail_cmd "verify --json"
@@ -149,6 +154,8 @@ pass "usage and not-a-log errors"
 verify_ok "$L" --max-age 3600
 sleep 2
 verify_fails 8 "$L" --key "$L.vkey" --max-age 1
+run_cmd "$PRIVAUDIT" verify "$L" --key "$L.vkey" --max-age 1 --quiet
+[ "$rc" -eq 8 ] && [ ! -s "$TMP/out" ] || fail_cmd "verify --max-age 1 --quiet"
 pass "verify --max-age"
 
 # --- --trusted

@@ -75,7 +75,7 @@ say "# seed $seed: X=$X (segment $xseg offset $xoff), covered by the checkpoint 
 
 # fresh NAME: a copy of the untouched log
 fresh() {
-	rm -rf "$TMP/$1"
+	rm -rf "${TMP:?}/$1"
 	cp -a "$A" "$TMP/$1"
 	cp "$A.vkey" "$TMP/$1.vkey"
 	C=$TMP/$1

@@ -11,7 +11,8 @@
 #   texts DIR              text of every application record, escaped, one a line
 #   escape [FILE]          escape each line of FILE (or stdin) as texts does
 #   flip|forge|delete|insert|truncate DIR INDEX, swap DIR I J,
-#   splice DIR OTHERDIR INDEX, setlen DIR INDEX VALUE, shorten DIR INDEX
+#   splice DIR OTHERDIR INDEX, setlen DIR INDEX VALUE, shorten DIR INDEX,
+#   tear DIR NBYTES
 #                          tamper with the segment files in place
 #   vectors                Merkle test vectors as a C header
 #   selftest               check the Merkle code against known answers
@@ -758,6 +759,20 @@ def cmd_truncate(a):
             os.unlink(seg.path)
 
 
+def cmd_tear(a):
+    """Append the first NBYTES of a frame for the next index to the last
+    segment: what a writer interrupted mid-write (power loss) leaves."""
+    log = load(a.dir)
+    layout(log)
+    last = log.frames[-1]
+    entry = struct.pack(">Q", last.index + 1) + last.record
+    raw = frame_to_bytes(len(entry), entry)
+    if not 0 < a.nbytes < len(raw):
+        sys.exit("paref: tear needs 0 < NBYTES < %d" % len(raw))
+    with open(log.segments[-1].path, "ab") as f:
+        f.write(raw[:a.nbytes])
+
+
 def cmd_splice(a):
     log = load(a.dir)
     by = layout(log)
@@ -1048,6 +1063,10 @@ def main():
     s.add_argument("otherdir")
     s.add_argument("index", type=int)
     s.set_defaults(fn=cmd_splice)
+    s = sub.add_parser("tear")
+    s.add_argument("dir")
+    s.add_argument("nbytes", type=int)
+    s.set_defaults(fn=cmd_tear)
     s = sub.add_parser("vectors")
     s.set_defaults(fn=cmd_vectors)
     s = sub.add_parser("selftest")

@@ -1,0 +1,567 @@
+/* pam_privaudit.c: records privileged PAM sessions and authentication
+ * attempts into a privaudit log.  It runs inside sshd, sudo, su and login:
+ * it never prints, never aborts, keeps no fd open between calls, waits a
+ * bounded time for the log, and changes the stack's outcome only when the
+ * administrator asks for failmode=closed. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include <sys/socket.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
+
+#include <sodium.h>
+
+#include "privaudit.h"
+
+#define PAM_EXPORT __attribute__((visibility("default")))
+#define DATA_NAME "pam_privaudit_session"
+#define DEFAULT_DIR "/var/log/privaudit"
+#define DEFAULT_USERS "root"
+#define DEFAULT_GROUPS "sudo,wheel,adm"
+#define DEFAULT_LOCK_TIMEOUT_MS 2000
+#define UNSET_ID 4294967295u
+
+enum auth_mode { AUTH_ATTEMPT, AUTH_FAIL, AUTH_SUCC };
+
+struct options {
+	const char *dir;
+	const char *users;
+	const char *groups;
+	const char *services;
+	long uid_min;             /* -1: not set */
+	int tty_audit;
+	int log_passwd;
+	int sync;
+	int failmode_closed;
+	int debug;
+	int seal;
+	int lock_timeout_ms;
+	enum auth_mode auth_mode;
+};
+
+/* What open_session leaves for close_session. */
+struct session_data {
+	char key[80];
+	uint64_t start_ns;
+	int recorded;
+	int tty_audit_prev;       /* -1: not changed */
+	int tty_audit_prev_passwd;
+};
+
+/* Arguments parsed in one loop; unknown ones logged and ignored. */
+static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->dir = DEFAULT_DIR;
+	o->users = DEFAULT_USERS;
+	o->groups = DEFAULT_GROUPS;
+	o->uid_min = -1;
+	o->sync = 1;
+	o->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
+	o->auth_mode = AUTH_ATTEMPT;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strncmp(a, "dir=", 4) == 0 && a[4] == '/')
+			o->dir = a + 4;
+		else if (strncmp(a, "users=", 6) == 0)
+			o->users = a + 6;
+		else if (strncmp(a, "groups=", 7) == 0)
+			o->groups = a + 7;
+		else if (strncmp(a, "services=", 9) == 0)
+			o->services = a + 9;
+		else if (strncmp(a, "uid_min=", 8) == 0) {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(a + 8, &end, 10);
+			if (errno != 0 || *end != '\0' || end == a + 8 || v < 0)
+				pam_syslog(pamh, LOG_ERR, "bad argument ignored: %s", a);
+			else
+				o->uid_min = v;
+		} else if (strcmp(a, "tty_audit") == 0)
+			o->tty_audit = 1;
+		else if (strcmp(a, "log_passwd") == 0)
+			o->log_passwd = 1;
+		else if (strcmp(a, "sync=yes") == 0)
+			o->sync = 1;
+		else if (strcmp(a, "sync=no") == 0)
+			o->sync = 0;
+		else if (strcmp(a, "failmode=open") == 0)
+			o->failmode_closed = 0;
+		else if (strcmp(a, "failmode=closed") == 0)
+			o->failmode_closed = 1;
+		else if (strcmp(a, "seal") == 0)
+			o->seal = 1;
+		else if (strcmp(a, "debug") == 0)
+			o->debug = 1;
+		else if (strcmp(a, "authfail") == 0)
+			o->auth_mode = AUTH_FAIL;
+		else if (strcmp(a, "authsucc") == 0)
+			o->auth_mode = AUTH_SUCC;
+		else if (strncmp(a, "lock_timeout=", 13) == 0) {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(a + 13, &end, 10);
+			if (errno != 0 || *end != '\0' || end == a + 13 || v < 0 || v > 600000)
+				pam_syslog(pamh, LOG_ERR, "bad argument ignored: %s", a);
+			else
+				o->lock_timeout_ms = (int)v;
+		} else
+			pam_syslog(pamh, LOG_ERR, "unknown argument ignored: %s", a);
+	}
+}
+
+/* Is word one of the comma-separated items of list? */
+static int in_list(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+
+	if (list == NULL || word == NULL)
+		return 0;
+	while (*list != '\0') {
+		const char *end = strchr(list, ',');
+		size_t l = end ? (size_t)(end - list) : strlen(list);
+
+		if (l == wl && memcmp(list, word, l) == 0)
+			return 1;
+		if (end == NULL)
+			break;
+		list = end + 1;
+	}
+	return 0;
+}
+
+/* Target user is privileged: uid 0, named in users=, member (primary or
+ * supplementary) of a group in groups=, or uid >= uid_min when given. */
+static int privileged_target(const struct options *o, const char *user)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[16384];
+	int privileged = 0;
+
+	if (user == NULL || user[0] == '\0')
+		return 0;
+	if (in_list(o->users, user))
+		return 1;
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL)
+		return 0;
+	if (pw.pw_uid == 0 || (o->uid_min >= 0 && (long)pw.pw_uid >= o->uid_min))
+		return 1;
+	if (o->groups != NULL && o->groups[0] != '\0') {
+		gid_t groups[256];
+		int n = 256;
+
+		if (getgrouplist(user, pw.pw_gid, groups, &n) < 0)
+			n = 256;   /* more groups than we look at: check the first 256 */
+		for (int i = 0; i < n && !privileged; i++) {
+			struct group gr, *grp = NULL;
+			char gbuf[16384];
+
+			if (getgrgid_r(groups[i], &gr, gbuf, sizeof(gbuf), &grp) == 0 && grp != NULL &&
+			    in_list(o->groups, gr.gr_name))
+				privileged = 1;
+		}
+	}
+	return privileged;
+}
+
+/* Small /proc files: the audit login uid and session, the boot id. */
+static int read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static uint32_t read_id(const char *path)
+{
+	char buf[32], *end;
+	unsigned long v;
+
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return UNSET_ID;
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		return UNSET_ID;
+	return (uint32_t)v;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void free_session_data(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
+}
+
+/* PAM item as bytes, or nothing when unset. */
+static void set_item(pam_handle_t *pamh, privaudit_event *ev, const char *field, int item,
+		     privaudit_status *st)
+{
+	const void *v = NULL;
+
+	if (*st != PRIVAUDIT_OK)
+		return;
+	if (pam_get_item(pamh, item, &v) == PAM_SUCCESS && v != NULL)
+		*st = privaudit_event_set_bytes(ev, field, v, strlen(v));
+}
+
+static void set_int(privaudit_event *ev, const char *field, int64_t v, privaudit_status *st)
+{
+	if (*st == PRIVAUDIT_OK)
+		*st = privaudit_event_set_int(ev, field, v);
+}
+
+static void set_str(privaudit_event *ev, const char *field, const char *v, privaudit_status *st)
+{
+	if (*st == PRIVAUDIT_OK && v != NULL)
+		*st = privaudit_event_set_bytes(ev, field, v, strlen(v));
+}
+
+/* Append one event and make it durable (or written, with sync=no). */
+static privaudit_status write_event(pam_handle_t *pamh, const struct options *o,
+				    const privaudit_event *ev, const char *what)
+{
+	privaudit_log *log = NULL;
+	privaudit_status st, cst;
+
+	st = privaudit_open(&log, o->dir, o->sync ? 0 : PRIVAUDIT_OPEN_NOSYNC);
+	if (st != PRIVAUDIT_OK) {
+		pam_syslog(pamh, LOG_ERR, "cannot open log %s for %s: %s", o->dir, what,
+			   privaudit_strerror(st));
+		return st;
+	}
+	privaudit_set_program(log, "pam_privaudit");
+	privaudit_set_lock_timeout(log, o->lock_timeout_ms);
+	st = privaudit_append_event(log, ev);
+	if (st == PRIVAUDIT_OK)
+		st = o->seal ? privaudit_seal(log) : privaudit_commit(log);
+	if (st != PRIVAUDIT_OK)
+		pam_syslog(pamh, LOG_ERR, "cannot record %s in %s: %s (%s)", what, o->dir,
+			   privaudit_strerror(st), privaudit_log_error(log));
+	cst = privaudit_close(log);
+	if (st == PRIVAUDIT_OK && cst != PRIVAUDIT_OK) {
+		pam_syslog(pamh, LOG_ERR, "cannot record %s in %s: %s", what, o->dir,
+			   privaudit_strerror(cst));
+		st = cst;
+	}
+	return st;
+}
+
+/* The audit ids and boot id that tie this session to kernel records. */
+static void session_key(uint32_t ses, char *key, size_t len, char *boot, size_t boot_len)
+{
+	if (read_small("/proc/sys/kernel/random/boot_id", boot, boot_len) < 0)
+		boot[0] = '\0';
+	if (ses != UNSET_ID && boot[0] != '\0') {
+		snprintf(key, len, "%s:%" PRIu32, boot, ses);
+	} else {
+		unsigned char r[16];
+
+		randombytes_buf(r, sizeof(r));
+		snprintf(key, len, "random:");
+		sodium_bin2hex(key + 7, len - 7, r, sizeof(r));
+	}
+}
+
+/* One request on the audit netlink socket, as pam_tty_audit does it; for
+ * AUDIT_TTY_GET the reply lands in *out. */
+static int audit_tty_request(int type, struct audit_tty_status *st)
+{
+	struct {
+		struct nlmsghdr h;
+		struct audit_tty_status s;
+	} req;
+	union {
+		struct nlmsghdr h;
+		char buf[8192];
+	} rep;
+	struct sockaddr_nl addr;
+	int fd, rc = -1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+	if (fd < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = NLMSG_LENGTH(type == AUDIT_TTY_SET ? sizeof(req.s) : 0);
+	req.h.nlmsg_type = (uint16_t)type;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.h.nlmsg_seq = 1;
+	if (type == AUDIT_TTY_SET)
+		req.s = *st;
+	memset(&addr, 0, sizeof(addr));
+	addr.nl_family = AF_NETLINK;
+	if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		goto out;
+	for (int tries = 0; tries < 4; tries++) {
+		ssize_t n = recv(fd, &rep, sizeof(rep), 0);
+
+		if (n < 0 || !NLMSG_OK(&rep.h, (size_t)n))
+			goto out;
+		if (rep.h.nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(&rep.h);
+
+			if (e->error != 0) {
+				errno = -e->error;
+				goto out;
+			}
+			if (type == AUDIT_TTY_SET) {
+				rc = 0;
+				goto out;
+			}
+			continue;   /* the ack; the status follows */
+		}
+		if (rep.h.nlmsg_type == AUDIT_TTY_GET && type == AUDIT_TTY_GET &&
+		    rep.h.nlmsg_len >= NLMSG_LENGTH(sizeof(*st))) {
+			memcpy(st, NLMSG_DATA(&rep.h), sizeof(*st));
+			rc = 0;
+			goto out;
+		}
+	}
+out:
+	{
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
+	return rc;
+}
+
+/* Turn kernel TTY input auditing on for this process and its children, as
+ * pam_tty_audit does; prev gets the old setting to restore at close. */
+static int tty_audit_set(pam_handle_t *pamh, int enable, int log_passwd, int *prev, int *prev_passwd)
+{
+	struct audit_tty_status old, now;
+
+	memset(&old, 0, sizeof(old));
+	if (audit_tty_request(AUDIT_TTY_GET, &old) < 0) {
+		pam_syslog(pamh, LOG_ERR, "tty_audit: cannot read TTY auditing state: %s",
+			   strerror(errno));
+		return -1;
+	}
+	now = old;
+	now.enabled = enable ? 1 : 0;
+	now.log_passwd = log_passwd ? 1 : 0;
+	if (audit_tty_request(AUDIT_TTY_SET, &now) < 0) {
+		pam_syslog(pamh, LOG_ERR, "tty_audit: cannot change TTY auditing: %s", strerror(errno));
+		return -1;
+	}
+	if (prev != NULL) {
+		*prev = (int)old.enabled;
+		*prev_passwd = (int)old.log_passwd;
+	}
+	return 0;
+}
+
+static int failure(const struct options *o)
+{
+	return o->failmode_closed ? PAM_SESSION_ERR : PAM_IGNORE;
+}
+
+PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct options o;
+	struct session_data *sd;
+	privaudit_event *ev = NULL;
+	privaudit_status st;
+	const void *service = NULL, *user = NULL;
+	char boot[64], login_name[256] = "";
+	uint32_t auid, ses;
+
+	(void)flags;
+	parse_args(pamh, argc, argv, &o);
+	if (pam_get_item(pamh, PAM_SERVICE, &service) != PAM_SUCCESS)
+		service = NULL;
+	if (pam_get_item(pamh, PAM_USER, &user) != PAM_SUCCESS)
+		user = NULL;
+	if (o.services != NULL && (service == NULL || !in_list(o.services, service)))
+		return PAM_IGNORE;
+	if (!privileged_target(&o, user)) {
+		if (o.debug)
+			pam_syslog(pamh, LOG_DEBUG, "session for a non-privileged target: not recorded");
+		return PAM_IGNORE;
+	}
+	if (sodium_init() < 0)
+		return failure(&o);
+	sd = calloc(1, sizeof(*sd));
+	if (sd == NULL)
+		return failure(&o);
+	sd->tty_audit_prev = -1;
+	auid = read_id("/proc/self/loginuid");
+	ses = read_id("/proc/self/sessionid");
+	session_key(ses, sd->key, sizeof(sd->key), boot, sizeof(boot));
+	if (auid != UNSET_ID) {
+		struct passwd pw, *pwp = NULL;
+		char buf[16384];
+
+		if (getpwuid_r(auid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp != NULL)
+			snprintf(login_name, sizeof(login_name), "%s", pw.pw_name);
+	}
+	sd->start_ns = mono_ns();
+
+	st = privaudit_event_new(&ev, "session_open");
+	set_item(pamh, ev, "service", PAM_SERVICE, &st);
+	set_item(pamh, ev, "user", PAM_USER, &st);
+	set_item(pamh, ev, "ruser", PAM_RUSER, &st);
+	set_item(pamh, ev, "rhost", PAM_RHOST, &st);
+	set_item(pamh, ev, "tty", PAM_TTY, &st);
+	set_int(ev, "pid", getpid(), &st);
+	set_int(ev, "uid", getuid(), &st);
+	set_int(ev, "euid", geteuid(), &st);
+	set_int(ev, "auid", auid, &st);
+	set_int(ev, "ses", ses, &st);
+	set_str(ev, "boot_id", boot, &st);
+	set_str(ev, "login_user", login_name[0] ? login_name : NULL, &st);
+	set_int(ev, "result", PAM_SUCCESS, &st);
+	if (st == PRIVAUDIT_OK)
+		st = privaudit_event_set_bytes(ev, "session_key", sd->key, strlen(sd->key));
+	if (st == PRIVAUDIT_OK)
+		st = write_event(pamh, &o, ev, "session open");
+	else
+		pam_syslog(pamh, LOG_ERR, "cannot build the session record: %s", privaudit_strerror(st));
+	privaudit_event_free(ev);
+	sd->recorded = st == PRIVAUDIT_OK;
+	if (o.tty_audit && sd->recorded)
+		(void)tty_audit_set(pamh, 1, o.log_passwd, &sd->tty_audit_prev,
+				    &sd->tty_audit_prev_passwd);
+	if (pam_set_data(pamh, DATA_NAME, sd, free_session_data) != PAM_SUCCESS) {
+		free(sd);
+		return st == PRIVAUDIT_OK ? PAM_SUCCESS : failure(&o);
+	}
+	if (o.debug && st == PRIVAUDIT_OK)
+		pam_syslog(pamh, LOG_DEBUG, "session %s recorded in %s", sd->key, o.dir);
+	return st == PRIVAUDIT_OK ? PAM_SUCCESS : failure(&o);
+}
+
+PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct options o;
+	const void *data = NULL;
+	const struct session_data *sd;
+	privaudit_event *ev = NULL;
+	privaudit_status st;
+
+	(void)flags;
+	parse_args(pamh, argc, argv, &o);
+	if (pam_get_data(pamh, DATA_NAME, &data) != PAM_SUCCESS || data == NULL)
+		return PAM_IGNORE;   /* open did not record this session */
+	sd = data;
+	if (sd->tty_audit_prev >= 0)
+		(void)tty_audit_set(pamh, sd->tty_audit_prev, sd->tty_audit_prev_passwd, NULL, NULL);
+	if (!sd->recorded)
+		return PAM_IGNORE;
+	st = privaudit_event_new(&ev, "session_close");
+	set_item(pamh, ev, "service", PAM_SERVICE, &st);
+	set_item(pamh, ev, "user", PAM_USER, &st);
+	set_int(ev, "pid", getpid(), &st);
+	set_int(ev, "duration_ns", (int64_t)(mono_ns() - sd->start_ns), &st);
+	set_int(ev, "result", PAM_SUCCESS, &st);
+	if (st == PRIVAUDIT_OK)
+		st = privaudit_event_set_bytes(ev, "session_key", sd->key, strlen(sd->key));
+	if (st == PRIVAUDIT_OK)
+		st = write_event(pamh, &o, ev, "session close");
+	privaudit_event_free(ev);
+	if (st != PRIVAUDIT_OK)
+		return failure(&o);
+	return PAM_SUCCESS;
+}
+
+/* auth and account: record the attempt, never change the outcome. */
+static int record_attempt(pam_handle_t *pamh, int argc, const char **argv, const char *phase,
+			  enum auth_mode mode_override)
+{
+	struct options o;
+	privaudit_event *ev = NULL;
+	privaudit_status st;
+	const void *service = NULL, *user = NULL;
+	enum auth_mode mode;
+
+	parse_args(pamh, argc, argv, &o);
+	mode = mode_override != AUTH_ATTEMPT ? mode_override : o.auth_mode;
+	if (pam_get_item(pamh, PAM_SERVICE, &service) != PAM_SUCCESS)
+		service = NULL;
+	if (pam_get_item(pamh, PAM_USER, &user) != PAM_SUCCESS)
+		user = NULL;
+	if (o.services != NULL && (service == NULL || !in_list(o.services, service)))
+		return PAM_IGNORE;
+	if (!privileged_target(&o, user))
+		return PAM_IGNORE;
+	st = privaudit_event_new(&ev, "auth_attempt");
+	set_item(pamh, ev, "service", PAM_SERVICE, &st);
+	set_item(pamh, ev, "user", PAM_USER, &st);
+	set_item(pamh, ev, "ruser", PAM_RUSER, &st);
+	set_item(pamh, ev, "rhost", PAM_RHOST, &st);
+	set_item(pamh, ev, "tty", PAM_TTY, &st);
+	set_str(ev, "phase", phase, &st);
+	set_int(ev, "uid", getuid(), &st);
+	set_int(ev, "auid", read_id("/proc/self/loginuid"), &st);
+	set_int(ev, "ses", read_id("/proc/self/sessionid"), &st);
+	/* result: 0 success, 1 failure, -1 not known at this point */
+	set_int(ev, "result", mode == AUTH_SUCC ? 0 : mode == AUTH_FAIL ? 1 : -1, &st);
+	set_int(ev, "success", mode == AUTH_SUCC, &st);
+	if (st == PRIVAUDIT_OK)
+		st = write_event(pamh, &o, ev, phase);
+	privaudit_event_free(ev);
+	return PAM_IGNORE;
+}
+
+PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)flags;
+	return record_attempt(pamh, argc, argv, "auth", AUTH_ATTEMPT);
+}
+
+PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_IGNORE;
+}
+
+PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)flags;
+	/* Account management runs once authentication has succeeded. */
+	return record_attempt(pamh, argc, argv, "account", AUTH_SUCC);
+}
