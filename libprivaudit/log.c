@@ -684,6 +684,12 @@ static privaudit_status queue_writer(privaudit_log *log, int start)
 PRIVAUDIT_EXPORT privaudit_status privaudit_open(privaudit_log **out, const char *dir,
 						 unsigned flags)
 {
+	return privaudit_open_timeout(out, dir, flags, -1);
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_open_timeout(privaudit_log **out, const char *dir,
+							 unsigned flags, int lock_timeout_ms)
+{
 	privaudit_log *log;
 	privaudit_status st;
 
@@ -696,6 +702,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_open(privaudit_log **out, const char
 	if (log == NULL)
 		return PRIVAUDIT_E_NOMEM;
 	log->flags = flags;
+	log->lock_timeout_ms = lock_timeout_ms < 0 ? -1 : lock_timeout_ms;
 	log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (log->dirfd < 0) {
 		st = errno == ENOENT ? PRIVAUDIT_E_NOLOG : PRIVAUDIT_E_IO;

@@ -81,6 +81,11 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_init(const char *dir, const char *or
 PRIVAUDIT_EXPORT privaudit_status privaudit_open(privaudit_log **out, const char *dir,
 						 unsigned flags);
 
+/* The same, waiting at most lock_timeout_ms for the log lock here and in
+ * every later call (-1: forever), as privaudit_set_lock_timeout() does. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_open_timeout(privaudit_log **out, const char *dir,
+							 unsigned flags, int lock_timeout_ms);
+
 /* Commit what is pending (and writer-stop when announced), then free.
  * NULL-safe.  Returns the status of that last commit. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_close(privaudit_log *log);

@@ -263,14 +263,14 @@ static privaudit_status write_event(pam_handle_t *pamh, const struct options *o,
 	privaudit_log *log = NULL;
 	privaudit_status st, cst;
 
-	st = privaudit_open(&log, o->dir, o->sync ? 0 : PRIVAUDIT_OPEN_NOSYNC);
+	st = privaudit_open_timeout(&log, o->dir, o->sync ? 0 : PRIVAUDIT_OPEN_NOSYNC,
+				    o->lock_timeout_ms);
 	if (st != PRIVAUDIT_OK) {
 		pam_syslog(pamh, LOG_ERR, "cannot open log %s for %s: %s", o->dir, what,
 			   privaudit_strerror(st));
 		return st;
 	}
 	privaudit_set_program(log, "pam_privaudit");
-	privaudit_set_lock_timeout(log, o->lock_timeout_ms);
 	st = privaudit_append_event(log, ev);
 	if (st == PRIVAUDIT_OK)
 		st = o->seal ? privaudit_seal(log) : privaudit_commit(log);
