@@ -30,4 +30,12 @@ rm -rf "$root/asan" && mkdir -p "$root/asan"
 step "make distcheck"
 (cd "$root/werror" && make -j"$jobs" distcheck)
 
+# One closing line over the two make check runs (distcheck repeats the first).
+pass=0 fail=0 skip=0
+for log in "$root/werror/test-suite.log" "$root/asan/test-suite.log"; do
+	p=$(sed -n 's/^# PASS: *//p' "$log"); f=$(sed -n 's/^# FAIL: *//p' "$log")
+	s=$(sed -n 's/^# SKIP: *//p' "$log"); e=$(sed -n 's/^# ERROR: *//p' "$log")
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${e:-0})); skip=$((skip + ${s:-0}))
+done
 step "all test stages passed"
+echo "tests: $pass passed, $fail failed, $skip skipped"
