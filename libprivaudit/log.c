@@ -674,7 +674,8 @@ static privaudit_status queue_writer(privaudit_log *log, int start)
 	} else {
 		wp.program = log->program;
 		wp.reason = (char *)(uintptr_t)"close";
-		wp.records_written = log->written;
+		/* the records queued with it are committed together */
+		wp.records_written = log->written + log->pend_count;
 		rec.body_case = PRIVAUDIT__RECORD__BODY_WRITER_STOP;
 		rec.writer_stop = &wp;
 	}

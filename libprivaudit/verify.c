@@ -331,15 +331,22 @@ static privaudit_status check_expected(privaudit_verifier *v, uint64_t seg, uint
 		x->root_checked = 1;
 		pa_tree_root(&v->tree, root);
 		if (memcmp(root, x->note.root, PA_HASH_LEN) != 0) {
+			/* As for a checkpoint record: the damage lies after the
+			 * newest verified checkpoint; name its first record. */
+			privaudit_status st;
+
+			(void)seg;
+			(void)off;
 			if (x->trusted)
-				return fail_at(v, PRIVAUDIT_E_TRUSTED, v->tree.size > 0 ? v->tree.size - 1 : 0,
-					       seg, off,
-					       "the first %" PRIu64 " records do not hash to the trusted checkpoint's root",
-					       x->note.size);
-			return fail_at(v, PRIVAUDIT_E_ROOT, v->tree.size > 0 ? v->tree.size - 1 : 0, seg,
-				       off,
-				       "the first %" PRIu64 " records do not hash to the root in the checkpoint file",
-				       x->note.size);
+				st = fail_at(v, PRIVAUDIT_E_TRUSTED, v->rep.sealed, 0, 0,
+					     "the first %" PRIu64 " records do not hash to the trusted checkpoint's root",
+					     x->note.size);
+			else
+				st = fail_at(v, PRIVAUDIT_E_ROOT, v->rep.sealed, 0, 0,
+					     "the first %" PRIu64 " records do not hash to the root in the checkpoint file",
+					     x->note.size);
+			v->rep.bad_segment = UINT64_MAX;   /* located by the caller */
+			return st;
 		}
 	}
 	return PRIVAUDIT_OK;

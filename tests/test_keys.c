@@ -1,6 +1,5 @@
-/* test_keys.c: the 0600 one-time key file: round trip, mode, refusal of any
- * corruption, and that replacing a key leaves no copy of the old secret in
- * the new file or in the old file's blocks. */
+/* test_keys.c: the 0600 one-time key file: round trip, mode, any corruption
+ * refused, and no copy of a replaced secret in the new file or the old inode. */
 #include "config.h"
 
 #include "testutil.h"
@@ -9,7 +8,8 @@
 
 #include "keys.h"
 
-static pa_keystate *sample_key(uint64_t index, const char *origin, const char *note, size_t note_len)
+static pa_keystate *sample_key(uint64_t index, const char *origin, const char *note,
+			       size_t note_len)
 {
 	pa_keystate *ks = pa_keys_new();
 
@@ -103,7 +103,7 @@ static void test_roundtrip(void **state)
 
 static void test_mode(void **state)
 {
-	static const mode_t masks[] = {0, 022, 077};
+	static const mode_t masks[] = {0, 022, 077, 0277};
 	const char *dir = *state;
 	char path[TU_PATH_MAX];
 	pa_keystate *ks = sample_key(1, "test.example/keys", "", 0);

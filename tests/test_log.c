@@ -1,11 +1,10 @@
-/* test_log.c: the writer through the public API: init, append, commit, seal,
- * re-open, the lock timeout, torn-tail recovery, segment rollover, packed
- * records, descriptor hygiene, key rotation, and a full disk (ENOSPC
- * injected with -Wl,--wrap=pwrite). */
+/* test_log.c: the writer through the public API: append, commit, seal, lock
+ * timeout, recovery, rollover, fds, key rotation, ENOSPC via --wrap=pwrite. */
 #include "config.h"
 
 #include "testutil.h"
 
+#include <signal.h>
 #include <time.h>
 #include <sys/wait.h>
 
@@ -326,6 +325,8 @@ static void test_init_append_reopen(void **state)
 
 static void test_init_refuses(void **state)
 {
+	static const char *const traces[] = {"lock", "log.key", "log.pub", "state",
+					     "seg-0000000000000000"};
 	char dir[TU_PATH_MAX], path[TU_PATH_MAX], other[TU_PATH_MAX], vkey[PA_VKEY_MAX];
 	unsigned char *key_before, *key_after;
 	size_t kl_before, kl_after;
@@ -348,7 +349,6 @@ static void test_init_refuses(void **state)
 	verify_ok(dir, 3);
 
 	/* any trace of a log is enough to refuse */
-	static const char *const traces[] = {"lock", "log.key", "log.pub", "state", "seg-0000000000000000"};
 	for (size_t i = 0; i < sizeof(traces) / sizeof(traces[0]); i++) {
 		tu_path(other, *state, "partial");
 		assert_int_equal(mkdir(other, 0700), 0);
@@ -411,6 +411,20 @@ static void expect_timeout(privaudit_log *log, int ms)
 	assert_true(strlen(privaudit_log_error(log)) > 0);
 }
 
+/* The lock holder of test_lock_timeout, killed in teardown if a failed
+ * assertion left it waiting. */
+static pid_t lock_child = -1;
+
+static int teardown_lock(void **state)
+{
+	if (lock_child > 0) {
+		kill(lock_child, SIGKILL);
+		waitpid(lock_child, NULL, 0);
+		lock_child = -1;
+	}
+	return tu_teardown_dir(state);
+}
+
 static void test_lock_timeout(void **state)
 {
 	char dir[TU_PATH_MAX], path[TU_PATH_MAX];
@@ -435,6 +449,9 @@ static void test_lock_timeout(void **state)
 		struct flock fl;
 		int fd = open(path, O_RDWR | O_CLOEXEC);
 
+		close(held[0]);
+		close(release[1]);
+
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;
 		fl.l_whence = SEEK_SET;
@@ -445,6 +462,7 @@ static void test_lock_timeout(void **state)
 		/* until the parent says so, or dies */
 		_exit(read(release[0], &c, 1) >= 0 ? 0 : 1);
 	}
+	lock_child = pid;
 	close(held[1]);
 	close(release[0]);
 	assert_int_equal(read(held[0], &c, 1), 1);
@@ -460,6 +478,7 @@ static void test_lock_timeout(void **state)
 
 	assert_int_equal(write(release[1], "U", 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	lock_child = -1;
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(held[0]);
 	close(release[1]);
@@ -1084,7 +1103,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_init_append_reopen),
 		T(test_init_refuses),
-		T(test_lock_timeout),
+		cmocka_unit_test_setup_teardown(test_lock_timeout, tu_setup_dir, teardown_lock),
 		T(test_recovery),
 		T(test_rollover),
 		T(test_append_packed),

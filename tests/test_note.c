@@ -1,6 +1,5 @@
-/* test_note.c: signed checkpoint notes and verifier key lines: what the
- * library signs parses back and verifies, and every malformed or foreign
- * note or key line is refused. */
+/* test_note.c: signed checkpoint notes and verifier key lines: ours verify,
+ * and every malformed or foreign note or key line is refused. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -52,8 +51,8 @@ static void keyhash(const char *name, const unsigned char *pub, unsigned char ou
 
 /* A note with this exact body, signed by key sk under name, built without
  * the library.  malloc'd, NUL-terminated. */
-static char *make_note(const char *body, size_t body_len, const char *name, const unsigned char *pub,
-		       const unsigned char *seckey, size_t *len)
+static char *make_note(const char *body, size_t body_len, const char *name,
+		       const unsigned char *pub, const unsigned char *seckey, size_t *len)
 {
 	unsigned char raw[4 + crypto_sign_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(sizeof(raw), sodium_base64_VARIANT_ORIGINAL)];
@@ -152,7 +151,8 @@ static void test_size_zero_and_max(void **state)
 }
 
 /* Parses, but the signature must not verify. */
-static void expect_unverified(const char *note, size_t len, const char *name, const unsigned char *pub)
+static void expect_unverified(const char *note, size_t len, const char *name,
+			      const unsigned char *pub)
 {
 	pa_note n;
 
@@ -349,6 +349,13 @@ static void test_malformed(void **state)
 	expect_body_bad(ORIGIN "\n42\nAAAA\n");
 	expect_body_bad(ORIGIN "\n42\nnot base64 at all!\n");
 	expect_body_bad(ORIGIN "\n42\n");
+	/* a NUL byte in an extension line, which nothing else looks at, under
+	 * a good signature */
+	bl = snprintf(buf, sizeof(buf), ORIGIN "\n42\n%s\nfoo bar\n", root_b64());
+	buf[bl - 4] = '\0';
+	note = make_note(buf, (size_t)bl, ORIGIN, pk, sk, &len);
+	expect_bad(note, len);
+	free(note);
 	/* An unknown extension line is fine; a malformed time is ignored. */
 	snprintf(buf, sizeof(buf), ORIGIN "\n42\n%s\nfoo bar\ntime x\n", root_b64());
 	note = make_note(buf, strlen(buf), ORIGIN, pk, sk, &len);

@@ -1,6 +1,5 @@
-/* test_segment.c: segment names and headers, CRC-32C, frame encoding, and the
- * bounded frame reader over real files: torn tails, bad checksums and
- * lengths, frames larger than its read chunk. */
+/* test_segment.c: segment names, headers, CRC-32C, frames, and the bounded
+ * frame reader on real files: torn tails, bad CRCs and lengths, big frames. */
 #include "config.h"
 
 #include "testutil.h"

@@ -1,6 +1,5 @@
-/* test_verify.c: the verifier on logs built through the API: its report on a
- * good log, pinned keys, trusted and stale checkpoints, and tampering found
- * at the right record (frame offsets located with the segment reader). */
+/* test_verify.c: the verifier's report on logs built through the API: pins,
+ * trusted and stale checkpoints, and tampering named at the right record. */
 #include "config.h"
 
 #include "testutil.h"

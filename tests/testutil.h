@@ -146,7 +146,8 @@ static inline off_t tu_size(const char *path)
 
 /* Entries of dir whose name starts with prefix; the first (in readdir
  * order) is copied to first when it is not NULL. */
-static inline int tu_count_prefix(const char *dir, const char *prefix, char *first, size_t first_len)
+static inline int tu_count_prefix(const char *dir, const char *prefix, char *first,
+				  size_t first_len)
 {
 	struct dirent *de;
 	DIR *d = opendir(dir);
