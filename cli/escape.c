@@ -43,6 +43,13 @@ static size_t utf8_seq(const unsigned char *p, size_t len, uint32_t *cp)
 	return n;
 }
 
+/* Format controls that reorder or hide text on screen (Trojan Source). */
+static int bidi(uint32_t cp)
+{
+	return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0xfeff;
+}
+
 void pa_print_escaped(FILE *f, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -65,7 +72,7 @@ void pa_print_escaped(FILE *f, const void *data, size_t len)
 			fputs("\\t", f);
 		else if (cp < 0x20 || cp == 0x7f)
 			fprintf(f, "\\x%02x", (unsigned)cp);
-		else if (cp >= 0x80 && cp < 0xa0)
+		else if ((cp >= 0x80 && cp < 0xa0) || bidi(cp))
 			fprintf(f, "\\u%04x", (unsigned)cp);
 		else
 			fwrite(p + i, 1, n, f);

@@ -7,7 +7,8 @@
 #include <stdio.h>
 
 /* Valid UTF-8 printable text as is; control characters (C0, DEL, C1),
- * backslash and invalid UTF-8 bytes as \xNN or \n, \t, \\. */
+ * bidirectional and zero-width format characters, backslash and invalid
+ * UTF-8 bytes as \xNN, \uNNNN or \n, \t, \\. */
 void pa_print_escaped(FILE *f, const void *data, size_t len);
 /* A JSON string literal, quotes included; invalid UTF-8 bytes become
  * \u00NN escapes of their byte value, so any input gives valid JSON. */

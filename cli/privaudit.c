@@ -310,18 +310,18 @@ static int print_latest(const char *verb, const char *dir)
 		err_log(verb, dir, st, NULL);
 		return EXIT_CANNOT_READ;
 	}
-	/* A note is signed text: print it byte for byte, but escaped if it
-	 * holds anything a terminal would act on. */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)note[i];
+	/* A note is signed text: a valid one is printed byte for byte, as the
+	 * escaping leaves printable UTF-8 alone; anything else is escaped
+	 * line by line. */
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(note + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - (note + i)) : len - i;
 
-		if ((ch < 0x20 && ch != '\n') || ch == 0x7f) {
-			pa_print_escaped(stdout, note, len);
-			free(note);
-			return 0;
-		}
+		pa_print_escaped(stdout, note + i, l);
+		if (nl != NULL)
+			fputc('\n', stdout);
+		i += l + (nl ? 1 : 0);
 	}
-	fwrite(note, 1, len, stdout);
 	free(note);
 	return 0;
 }

@@ -109,7 +109,7 @@ privaudit_status pa_keys_load(pa_err *e, int dirfd, pa_keystate *ks)
 	size_t len, p = 0, ol;
 	int fd;
 
-	fd = openat(dirfd, PA_KEY_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, PA_KEY_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? pa_fail(e, PRIVAUDIT_E_KEY, "no signing key (log.key) in the log directory")
 				       : pa_fail_errno(e, "open", PA_KEY_FILE);

@@ -40,6 +40,7 @@ struct privaudit_log {
 	unsigned char *pend;      /* queued frames, index and CRC filled at commit */
 	size_t pend_len, pend_cap, pend_count;
 	uint64_t written;
+	int broken;               /* failed append left on disk: refuse to write more */
 	pid_t pid;                /* cached: getpid() and getuid() are system calls */
 	uid_t uid;
 	char program[64];
@@ -211,12 +212,26 @@ static void save_cut(privaudit_log *log, uint64_t seg, uint64_t off, uint64_t si
 	close(fd);
 }
 
-/* Cut the current segment back to off, recording the cut. */
+/* Cut the current segment back to off, recording the cut.  Only the last
+ * segment has a tail a writer can have torn; damage anywhere else is for
+ * verify to report, never for a writer to "repair". */
 static privaudit_status cut_tail(privaudit_log *log, uint64_t off, uint64_t size, const char *why)
 {
-	char saved[64];
+	char saved[64], next[PA_SEG_NAME_MAX];
 
+	pa_seg_name(next, log->st.segment + 1);
+	if (faccessat(log->dirfd, next, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return pa_fail(&log->err, PRIVAUDIT_E_FORMAT,
+			       "segment %" PRIu64 " is damaged at offset %" PRIu64
+			       " (%s) and is not the last one: run privaudit verify",
+			       log->st.segment, off, why);
+	if (off < PA_SEG_HEADER)
+		return pa_fail(&log->err, PRIVAUDIT_E_FORMAT, "refusing to cut a segment header");
 	save_cut(log, log->st.segment, off, size, saved, sizeof(saved));
+	if (saved[0] == '\0')
+		return pa_fail(&log->err, PRIVAUDIT_E_IO,
+			       "cannot keep the %" PRIu64 " bytes to cut from segment %" PRIu64
+			       " (%s); nothing cut", size - off, log->st.segment, why);
 	if (ftruncate(log->segfd, (off_t)off) < 0 || fdatasync(log->segfd) < 0)
 		return pa_fail_errno(&log->err, "truncate torn tail of", "segment");
 	return queue_recovery(log, log->st.segment, off, size - off, why, saved);
@@ -322,13 +337,35 @@ static void state_reset(privaudit_log *log)
 	log->st.seg_end = PA_SEG_HEADER;
 }
 
+/* A state that disagrees with its segment's header is rebuilt, not used. */
+static int state_insane(privaudit_log *log)
+{
+	unsigned char hdr[PA_SEG_HEADER];
+	char name[PA_SEG_NAME_MAX];
+	const char *why = NULL;
+	pa_seghdr h;
+	int fd, bad;
+
+	if (log->st.seg_end < PA_SEG_HEADER || log->st.seg_first > log->st.tree.size)
+		return 1;
+	pa_seg_name(name, log->st.segment);
+	fd = openat(log->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;   /* a missing segment is handled as a cut log */
+	bad = pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0 ||
+	      pa_seg_header_decode(hdr, &h, &why) != PRIVAUDIT_OK || h.number != log->st.segment ||
+	      h.first_index != log->st.seg_first || memcmp(h.log_id, log->log_id, PA_HASH_LEN) != 0;
+	close(fd);
+	return bad;
+}
+
 static privaudit_status refresh(privaudit_log *log)
 {
 	privaudit_status st;
 	uint64_t expected = 0;
 	int rebuilt = 0;
 
-	if (pa_state_read(log->statefd, log->log_id, &log->st) < 0)
+	if (pa_state_read(log->statefd, log->log_id, &log->st) < 0 || state_insane(log))
 		state_reset(log);   /* no usable state: rebuild it from the whole log */
 	for (;;) {
 		unsigned char hdr[PA_SEG_HEADER];
@@ -355,7 +392,7 @@ static privaudit_status refresh(privaudit_log *log)
 			return st;
 		/* A rollover whose state update was lost leaves a newer segment. */
 		pa_seg_name(name, log->st.segment + 1);
-		fd = openat(log->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(log->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0) {
 			if (errno != ENOENT)
 				return pa_fail_errno(&log->err, "open", name);
@@ -407,6 +444,10 @@ static privaudit_status refresh(privaudit_log *log)
 
 static privaudit_status take_lock(privaudit_log *log)
 {
+	/* A child shares the parent's lock: two writers would interleave. */
+	if (getpid() != log->pid)
+		return pa_fail(&log->err, PRIVAUDIT_E_STATE,
+			       "log handle used in a child process; open the log again there");
 	if (pa_lock(log->lockfd, 1, log->lock_timeout_ms) < 0) {
 		if (errno == ETIMEDOUT)
 			return pa_fail(&log->err, PRIVAUDIT_E_LOCK_TIMEOUT,
@@ -426,9 +467,20 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 	size_t p;
 	privaudit_status st;
 
-	if (log->pend_count == 0)
+	if (log->pend_count == 0) {
+		/* A seal must cover records committed without sync. */
+		if (force_sync && (log->flags & PRIVAUDIT_OPEN_NOSYNC) && fdatasync(log->segfd) < 0)
+			return pa_fail_errno(&log->err, "fdatasync", "segment");
 		return PRIVAUDIT_OK;
+	}
+	if (log->broken)
+		return pa_fail(&log->err, PRIVAUDIT_E_STATE,
+			       "an earlier failed append could not be taken back; reopen the log");
 	if (log->st.seg_end >= log->seg_limit) {
+		/* Records in the old segment must be durable before any in the
+		 * new one can be. */
+		if ((log->flags & PRIVAUDIT_OPEN_NOSYNC) && fdatasync(log->segfd) < 0)
+			return pa_fail_errno(&log->err, "fdatasync", "segment");
 		st = create_segment(&log->err, log->dirfd, log->st.segment + 1, log->st.tree.size,
 				    log->log_id);
 		if (st != PRIVAUDIT_OK && !(st == PRIVAUDIT_E_IO && log->err.err == EEXIST))
@@ -460,6 +512,8 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 		 * log as it was; if even that fails the next open cuts it. */
 		if (ftruncate(log->segfd, (off_t)end) == 0)
 			(void)fdatasync(log->segfd);
+		else
+			log->broken = 1;   /* a retry could write these records twice */
 		return st;
 	}
 	log->st.tree = tree;
@@ -473,10 +527,29 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 	return PRIVAUDIT_OK;
 }
 
+/* Write what one step queued (synced).  On failure the step's records are
+ * dropped from the queue and the view restored, so that no later commit
+ * writes them behind the state's back: a retry redoes the step whole. */
+static privaudit_status write_step(privaudit_log *log, size_t len0, size_t count0,
+				   const pa_state *st0)
+{
+	privaudit_status st = write_queue(log, 1);
+
+	if (st != PRIVAUDIT_OK) {
+		log->pend_len = len0;
+		log->pend_count = count0;
+		log->st = *st0;
+	}
+	return st;
+}
+
 /* Append the checkpoint record of a note that was signed (and stored in
  * log.key) but whose record never reached the log. */
 static privaudit_status finish_checkpoint(privaudit_log *log, const pa_keystate *ks)
 {
+	size_t len0 = log->pend_len, count0 = log->pend_count;
+	pa_state st0 = log->st;
+	privaudit_status st;
 	pa_note n;
 	uint64_t size;
 
@@ -494,7 +567,12 @@ static privaudit_status finish_checkpoint(privaudit_log *log, const pa_keystate 
 	}
 	log->st.rot_valid = 0;
 	/* The note in log.key was signed by the key before the one stored. */
-	return queue_checkpoint(log, ks->note, ks->note_len, ks->key_index - 1);
+	st = queue_checkpoint(log, ks->note, ks->note_len, ks->key_index - 1);
+	if (st == PRIVAUDIT_OK)
+		st = write_step(log, len0, count0, &st0);
+	else
+		log->st = st0;
+	return st;
 }
 
 static privaudit_status write_checkpoint_file(privaudit_log *log, const char *note, size_t len)
@@ -510,7 +588,8 @@ static privaudit_status seal_locked(privaudit_log *log)
 	pa_keystate *ks = NULL, *next = NULL;
 	unsigned char root[PA_HASH_LEN];
 	char *note = NULL;
-	size_t note_len = 0;
+	size_t note_len = 0, len0, count0;
+	pa_state st0;
 	privaudit_status st;
 
 	ks = pa_keys_new();
@@ -549,16 +628,21 @@ static privaudit_status seal_locked(privaudit_log *log)
 	rot.next_public_key.len = sizeof(next->pk);
 	rec.body_case = PRIVAUDIT__RECORD__BODY_KEY_ROTATION;
 	rec.key_rotation = &rot;
+	len0 = log->pend_len;
+	count0 = log->pend_count;
+	st0 = log->st;
 	st = queue_record(log, &rec);
 	if (st != PRIVAUDIT_OK)
 		goto out;
-	st = write_queue(log, 1);
-	if (st != PRIVAUDIT_OK)
-		goto out;
+	/* The state written with the rotation says a checkpoint is due, so an
+	 * open after a crash looks for a signed note to finish. */
 	log->st.rot_valid = 1;
-	log->st.rot_size = log->st.tree.size;
+	log->st.rot_size = log->st.tree.size + log->pend_count;
 	log->st.rot_index = rot.key_index;
 	memcpy(log->st.rot_pk, next->pk, sizeof(log->st.rot_pk));
+	st = write_step(log, len0, count0, &st0);
+	if (st != PRIVAUDIT_OK)
+		goto out;
 	pa_tree_root(&log->st.tree, root);
 	st = pa_note_sign(ks->origin, log->st.tree.size, root, (int64_t)(pa_now_ns() / 1000000000u),
 			  ks->sk, &note, &note_len);
@@ -581,14 +665,21 @@ static privaudit_status seal_locked(privaudit_log *log)
 	if (st != PRIVAUDIT_OK)
 		goto out;
 	sodium_memzero(ks->sk, sizeof(ks->sk));
+	len0 = log->pend_len;
+	count0 = log->pend_count;
+	st0 = log->st;
 	log->st.last_ckpt = log->st.tree.size;
 	log->st.key_known = 1;
 	log->st.key_index = next->key_index;
 	memcpy(log->st.key_pk, next->pk, sizeof(log->st.key_pk));
 	log->st.rot_valid = 0;
+	/* If this write fails, the note stays in log.key and the next open or
+	 * seal appends its record (finish_checkpoint). */
 	st = queue_checkpoint(log, note, note_len, ks->key_index);
 	if (st == PRIVAUDIT_OK)
-		st = write_queue(log, 1);
+		st = write_step(log, len0, count0, &st0);
+	else
+		log->st = st0;
 	if (st == PRIVAUDIT_OK)
 		st = write_checkpoint_file(log, note, note_len);
 out:
@@ -609,7 +700,7 @@ static privaudit_status read_log_id(pa_err *e, int dirfd, unsigned char log_id[P
 	int fd;
 
 	pa_seg_name(name, 0);
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return pa_fail(e, PRIVAUDIT_E_NOLOG, "no first segment (%s)", name);
@@ -727,8 +818,9 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_open_timeout(privaudit_log **out, co
 	if (st != PRIVAUDIT_OK)
 		goto fail;
 	st = refresh(log);
-	if (st == PRIVAUDIT_OK) {
-		/* Finish a checkpoint interrupted after signing, if we may read the key. */
+	if (st == PRIVAUDIT_OK && log->st.rot_valid) {
+		/* A rotation without its checkpoint: finish a checkpoint
+		 * interrupted after signing, if we may read the key. */
 		pa_keystate *ks = pa_keys_new();
 
 		if (ks != NULL && pa_keys_load(NULL, log->dirfd, ks) == PRIVAUDIT_OK &&
@@ -770,7 +862,9 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_set_program(privaudit_log *log, cons
 {
 	if (log == NULL || program == NULL)
 		return PRIVAUDIT_E_INVAL;
+	lock_handle(log);
 	snprintf(log->program, sizeof(log->program), "%s", program);
+	unlock_handle(log);
 	return PRIVAUDIT_OK;
 }
 
@@ -819,6 +913,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_text(privaudit_log *log, cons
 
 	if (log == NULL || (text == NULL && len > 0))
 		return PRIVAUDIT_E_INVAL;
+	lock_handle(log);
 	app.program.data = (uint8_t *)log->program;
 	app.program.len = strlen(log->program);
 	app.pid = (uint32_t)log->pid;
@@ -827,7 +922,6 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_text(privaudit_log *log, cons
 	app.text.len = len;
 	rec.body_case = PRIVAUDIT__RECORD__BODY_APPLICATION;
 	rec.application = &app;
-	lock_handle(log);
 	st = append_locked(log, &rec);
 	unlock_handle(log);
 	return st;

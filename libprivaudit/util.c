@@ -146,7 +146,7 @@ privaudit_status pa_read_file(pa_err *e, int dirfd, const char *name, size_t max
 	int fd;
 
 	*out = NULL;
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return pa_fail_errno(e, "open", name);
 	if (fstat(fd, &st) < 0) {

@@ -25,6 +25,8 @@
 #include "util.h"
 
 #define MAX_PENDING_ROTATIONS 64
+/* Clock difference tolerated between writer and verifier for --max-age. */
+#define FUTURE_SLACK 300
 /* Lock wait for a consistent snapshot of where the log ends. */
 #define SNAPSHOT_LOCK_MS 10000
 
@@ -42,6 +44,8 @@ typedef struct expect {
 	pa_note note;
 	int root_checked;             /* its root was compared */
 	int sig_checked;              /* its signature verified with a chain key */
+	int root_bad;                 /* its root differs (checkpoint file: judged once signed) */
+	uint64_t bad_at;              /* first record after the newest checkpoint then */
 } expect;
 
 struct privaudit_verifier {
@@ -76,6 +80,7 @@ struct privaudit_verifier {
 	unsigned char newest_root[PA_HASH_LEN];
 	pa_arena arena;           /* decoded records live here, one at a time */
 	int ckfile_bad;           /* the checkpoint file exists but is no note */
+	uint64_t last_end;        /* end of the last frame read in the last segment */
 };
 
 static privaudit_status fail_at(privaudit_verifier *v, privaudit_status st, uint64_t index,
@@ -337,14 +342,16 @@ static privaudit_status check_expected(privaudit_verifier *v, uint64_t seg, uint
 
 			(void)seg;
 			(void)off;
-			if (x->trusted)
-				st = fail_at(v, PRIVAUDIT_E_TRUSTED, v->rep.sealed, 0, 0,
-					     "the first %" PRIu64 " records do not hash to the trusted checkpoint's root",
-					     x->note.size);
-			else
-				st = fail_at(v, PRIVAUDIT_E_ROOT, v->rep.sealed, 0, 0,
-					     "the first %" PRIu64 " records do not hash to the root in the checkpoint file",
-					     x->note.size);
+			if (!x->trusted) {
+				/* The file is only evidence once its signature holds:
+				 * judged at the end. */
+				x->root_bad = 1;
+				x->bad_at = v->rep.sealed;
+				continue;
+			}
+			st = fail_at(v, PRIVAUDIT_E_TRUSTED, v->rep.sealed, 0, 0,
+				     "the first %" PRIu64 " records do not hash to the trusted checkpoint's root",
+				     x->note.size);
 			v->rep.bad_segment = UINT64_MAX;   /* located by the caller */
 			return st;
 		}
@@ -548,7 +555,7 @@ static void locate(privaudit_verifier *v, const uint64_t *segs, size_t nsegs, ui
 		int fd;
 
 		pa_seg_name(name, segs[s]);
-		fd = openat(v->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(v->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &sb) < 0 || pa_segreader_init(&r, fd, PA_SEG_HEADER, (uint64_t)sb.st_size) !=
@@ -588,7 +595,7 @@ static void snapshot(privaudit_verifier *v, uint64_t last_seg, uint64_t *last_si
 	int lfd, locked = 0;
 
 	*last_size = UINT64_MAX;
-	lfd = openat(v->dirfd, PA_LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	lfd = openat(v->dirfd, PA_LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (lfd >= 0 && pa_lock(lfd, 0, SNAPSHOT_LOCK_MS) == 0)
 		locked = 1;
 	pa_seg_name(name, last_seg);
@@ -636,13 +643,18 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 	int fd;
 
 	pa_seg_name(name, number);
-	fd = openat(v->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(v->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return fail_log(v, PRIVAUDIT_E_IO, "open %s: %s", name, strerror(errno));
 	if (fstat(fd, &sb) < 0) {
 		st = fail_log(v, PRIVAUDIT_E_IO, "stat %s: %s", name, strerror(errno));
 		close(fd);
 		return st;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return fail_at(v, PRIVAUDIT_E_FORMAT, v->tree.size, number, 0,
+			       "%s is not a regular file", name);
 	}
 	end = (uint64_t)sb.st_size;
 	if (last && limit < end)
@@ -762,6 +774,7 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 		if (v->progress != NULL && (v->rep.records & 0xffff) == 0)
 			v->progress(v->progress_arg, *done + v->rep.bytes, v->total_bytes);
 	}
+	v->last_end = pa_segreader_offset(&r);
 	pa_segreader_free(&r);
 	close(fd);
 	return st;
@@ -796,6 +809,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 	for (int i = 0; i < 2; i++) {
 		v->exp[i].root_checked = 0;
 		v->exp[i].sig_checked = 0;
+		v->exp[i].root_bad = 0;
 	}
 	*report = &v->rep;
 	load_checkpoint_file(v);
@@ -878,13 +892,20 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 				     x->trusted ? "the trusted checkpoint" : "the checkpoint file",
 				     x->note.size, v->tree.size);
 			v->rep.bad_segment = segs[nsegs - 1];
-			v->rep.bad_offset = v->rep.bytes;   /* approximate: end of data */
+			v->rep.bad_offset = v->last_end;   /* where the missing records would be */
 			goto out;
 		}
 		if (!x->sig_checked && !note_signed_by_chain(v, &x->note)) {
 			st = fail_log(v, x->trusted ? PRIVAUDIT_E_TRUSTED : PRIVAUDIT_E_SIGNATURE,
 				      "%s is not signed by any key of this log's chain",
 				      x->trusted ? "the trusted checkpoint" : "the checkpoint file");
+			goto out;
+		}
+		if (x->root_bad) {
+			st = fail_at(v, PRIVAUDIT_E_ROOT, x->bad_at, UINT64_MAX, 0,
+				     "the first %" PRIu64 " records do not hash to the root signed in the checkpoint file",
+				     x->note.size);
+			locate(v, segs, nsegs, x->bad_at);
 			goto out;
 		}
 		if (x->trusted) {
@@ -897,6 +918,12 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 	if (v->max_age > 0) {
 		int64_t now = v->now ? v->now : (int64_t)time(NULL);
 
+		if (v->rep.newest_time > now + FUTURE_SLACK) {
+			st = fail_log(v, PRIVAUDIT_E_STALE,
+				      "newest checkpoint is dated %" PRId64 " s in the future: the writer's clock is wrong, so its age proves nothing",
+				      v->rep.newest_time - now);
+			goto out;
+		}
 		if (v->rep.newest_time < 0 || now - v->rep.newest_time > v->max_age) {
 			st = fail_log(v, PRIVAUDIT_E_STALE,
 				      "newest checkpoint is %" PRId64 " s old, more than %" PRId64 " s",
@@ -917,7 +944,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_checkpoint_latest(const char *dir, c
 {
 	privaudit_status st;
 	pa_note n;
-	int dirfd;
+	int dirfd, err;
 
 	if (dir == NULL || note == NULL)
 		return PRIVAUDIT_E_INVAL;
@@ -926,9 +953,10 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_checkpoint_latest(const char *dir, c
 	if (dirfd < 0)
 		return errno == ENOENT ? PRIVAUDIT_E_NOLOG : PRIVAUDIT_E_IO;
 	st = pa_read_file(NULL, dirfd, PRIVAUDIT_CHECKPOINT_FILE, PA_NOTE_MAX, note, len);
+	err = errno;
 	close(dirfd);
 	if (st != PRIVAUDIT_OK)
-		return st == PRIVAUDIT_E_IO && errno == ENOENT ? PRIVAUDIT_E_NOLOG : st;
+		return st == PRIVAUDIT_E_IO && err == ENOENT ? PRIVAUDIT_E_NOLOG : st;
 	if (pa_note_parse(*note, len ? *len : strlen(*note), &n) != PRIVAUDIT_OK) {
 		free(*note);
 		*note = NULL;

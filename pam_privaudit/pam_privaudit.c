@@ -34,6 +34,9 @@
 #define DEFAULT_DIR "/var/log/privaudit"
 #define DEFAULT_USERS "root"
 #define DEFAULT_GROUPS "sudo,wheel,adm"
+/* Services whose authentication is itself a bid for privilege: during auth
+ * and account sudo's PAM_USER is the invoking user, not the target. */
+#define DEFAULT_ESCALATION "sudo,sudo-i,su,su-l,pkexec,polkit-1,doas,run0"
 #define DEFAULT_LOCK_TIMEOUT_MS 2000
 #define UNSET_ID 4294967295u
 
@@ -44,6 +47,7 @@ struct options {
 	const char *users;
 	const char *groups;
 	const char *services;
+	const char *escalation;
 	long uid_min;             /* -1: not set */
 	int tty_audit;
 	int log_passwd;
@@ -71,6 +75,7 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct o
 	o->dir = DEFAULT_DIR;
 	o->users = DEFAULT_USERS;
 	o->groups = DEFAULT_GROUPS;
+	o->escalation = DEFAULT_ESCALATION;
 	o->uid_min = -1;
 	o->sync = 1;
 	o->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
@@ -86,6 +91,8 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct o
 			o->groups = a + 7;
 		else if (strncmp(a, "services=", 9) == 0)
 			o->services = a + 9;
+		else if (strncmp(a, "escalation=", 11) == 0)
+			o->escalation = a + 11;
 		else if (strncmp(a, "uid_min=", 8) == 0) {
 			char *end;
 			long v;
@@ -392,9 +399,13 @@ static int tty_audit_set(pam_handle_t *pamh, int enable, int log_passwd, int *pr
 	return 0;
 }
 
+/* failmode=closed must refuse the session everywhere: sudo deliberately
+ * treats PAM_SESSION_ERR from pam_open_session as non-fatal and would run
+ * the command unrecorded, so the refusal is PAM_SYSTEM_ERR, which sudo, su,
+ * sshd and login all treat as fatal. */
 static int failure(const struct options *o)
 {
-	return o->failmode_closed ? PAM_SESSION_ERR : PAM_IGNORE;
+	return o->failmode_closed ? PAM_SYSTEM_ERR : PAM_IGNORE;
 }
 
 PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -509,6 +520,7 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 static int record_attempt(pam_handle_t *pamh, int argc, const char **argv, const char *phase,
 			  enum auth_mode mode_override)
 {
+	/* mode_override is AUTH_ATTEMPT for both hooks today: the arguments decide. */
 	struct options o;
 	privaudit_event *ev = NULL;
 	privaudit_status st;
@@ -523,7 +535,7 @@ static int record_attempt(pam_handle_t *pamh, int argc, const char **argv, const
 		user = NULL;
 	if (o.services != NULL && (service == NULL || !in_list(o.services, service)))
 		return PAM_IGNORE;
-	if (!privileged_target(&o, user))
+	if (!privileged_target(&o, user) && !(service != NULL && in_list(o.escalation, service)))
 		return PAM_IGNORE;
 	st = privaudit_event_new(&ev, "auth_attempt");
 	set_item(pamh, ev, "service", PAM_SERVICE, &st);
@@ -562,6 +574,8 @@ PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	(void)flags;
-	/* Account management runs once authentication has succeeded. */
-	return record_attempt(pamh, argc, argv, "account", AUTH_SUCC);
+	/* Earlier account modules may have failed (a required failure does not
+	 * stop the stack): the result is known only from the placement, told
+	 * by authsucc/authfail as in auth. */
+	return record_attempt(pamh, argc, argv, "account", AUTH_ATTEMPT);
 }

@@ -1,0 +1,868 @@
+/* audisp-privaudit.c: the auditd plugin.  One thread only reads stdin into
+ * a bounded queue, so auditd never waits on us; a writer thread parses,
+ * appends through libprivaudit and commits in groups.  Signal handlers only
+ * set flags. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "privaudit.h"
+#include "stream.h"
+#include "translate.h"
+
+#define PROGRAM "audisp-privaudit"
+#define CHUNK 65536
+
+struct config {
+	char *dir;
+	char *drop_types;
+	char *only_keys;
+	long heartbeat_s;          /* seal at least this often */
+	long commit_events;        /* group commit: every N events... */
+	long commit_ms;            /* ...or T ms after the first pending one */
+	long long queue_bytes;     /* reader queue bound */
+	long seal_min_ms;          /* session-end seals at most this often */
+	int seal_on_session_end;
+	int sync;
+	long test_slow_ms;         /* tests only: the writer sleeps per chunk */
+};
+
+struct chunk {
+	struct chunk *next;
+	size_t len;
+	uint64_t dropped_before;   /* lines dropped just before this chunk */
+	char data[];
+};
+
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk *head, *tail;
+	size_t bytes, max_bytes;
+	uint64_t dropped_lines;    /* not yet reported to the writer */
+	uint64_t dropped_total;
+	int eof;
+};
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t reload_flag;
+
+static int verbose;
+
+static void logmsg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logmsg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsyslog(prio, fmt, ap);
+	va_end(ap);
+	if (verbose || prio <= LOG_ERR) {
+		va_start(ap, fmt);
+		fprintf(stderr, PROGRAM ": ");
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+	}
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else
+		stop_flag = 1;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ------------------------------------------------------------ config */
+
+static void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->heartbeat_s = 60;
+	c->commit_events = 1024;
+	c->commit_ms = 200;
+	c->queue_bytes = 64LL << 20;
+	c->seal_min_ms = 1000;
+	c->seal_on_session_end = 1;
+	c->sync = 1;
+}
+
+static void config_free(struct config *c)
+{
+	free(c->dir);
+	free(c->drop_types);
+	free(c->only_keys);
+	memset(c, 0, sizeof(*c));
+}
+
+static int parse_long(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	if (strcmp(s, "yes") == 0 || strcmp(s, "1") == 0 || strcmp(s, "true") == 0)
+		*out = 1;
+	else if (strcmp(s, "no") == 0 || strcmp(s, "0") == 0 || strcmp(s, "false") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int replace(char **dst, const char *v)
+{
+	char *d = strdup(v);
+
+	if (d == NULL)
+		return -1;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+/* One "key = value" setting; -1 for an unknown key or a bad value. */
+static int config_set(struct config *c, const char *k, const char *v)
+{
+	long long n;
+	int rc = 0;
+
+	if (strcmp(k, "dir") == 0)
+		rc = v[0] == '/' || v[0] == '.' ? replace(&c->dir, v) : -1;
+	else if (strcmp(k, "heartbeat") == 0)
+		rc = parse_long(v, 1, 86400, &n) == 0 ? (c->heartbeat_s = (long)n, 0) : -1;
+	else if (strcmp(k, "commit_events") == 0)
+		rc = parse_long(v, 1, 1000000, &n) == 0 ? (c->commit_events = (long)n, 0) : -1;
+	else if (strcmp(k, "commit_ms") == 0)
+		rc = parse_long(v, 0, 60000, &n) == 0 ? (c->commit_ms = (long)n, 0) : -1;
+	else if (strcmp(k, "queue_bytes") == 0)
+		rc = parse_long(v, CHUNK, 1LL << 40, &n) == 0 ? (c->queue_bytes = n, 0) : -1;
+	else if (strcmp(k, "seal_min_interval_ms") == 0)
+		rc = parse_long(v, 0, 3600000, &n) == 0 ? (c->seal_min_ms = (long)n, 0) : -1;
+	else if (strcmp(k, "seal_on_session_end") == 0)
+		rc = parse_bool(v, &c->seal_on_session_end);
+	else if (strcmp(k, "sync") == 0)
+		rc = parse_bool(v, &c->sync);
+	else if (strcmp(k, "drop_types") == 0)
+		rc = replace(&c->drop_types, v);
+	else if (strcmp(k, "only_keys") == 0)
+		rc = replace(&c->only_keys, v);
+	else
+		rc = -1;
+	return rc;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Read a config file over c.  Bad lines are reported and skipped. */
+static int config_load(struct config *c, const char *path)
+{
+	char line[4096];
+	int lineno = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		logmsg(LOG_ERR, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s = trim(line), *eq;
+
+		lineno++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			logmsg(LOG_WARNING, "%s:%d: no '=': ignored", path, lineno);
+			continue;
+		}
+		*eq = '\0';
+		if (config_set(c, trim(s), trim(eq + 1)) < 0)
+			logmsg(LOG_WARNING, "%s:%d: bad setting '%s': ignored", path, lineno, trim(s));
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Command-line settings over the file's (-1 or NULL: not given). */
+static void apply_cli(struct config *c, const struct config *cli)
+{
+	if (cli->dir != NULL && replace(&c->dir, cli->dir) < 0)
+		logmsg(LOG_ERR, "out of memory");
+	if (cli->heartbeat_s > 0)
+		c->heartbeat_s = cli->heartbeat_s;
+	if (cli->commit_events > 0)
+		c->commit_events = cli->commit_events;
+	if (cli->commit_ms >= 0)
+		c->commit_ms = cli->commit_ms;
+	if (cli->queue_bytes > 0)
+		c->queue_bytes = cli->queue_bytes;
+	if (cli->sync == 0)
+		c->sync = 0;
+	c->test_slow_ms = cli->test_slow_ms;
+}
+
+/* ------------------------------------------------------------ queue */
+
+static void queue_init(struct queue *q, size_t max_bytes)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->max_bytes = max_bytes;
+}
+
+static uint64_t count_lines(const char *p, size_t n)
+{
+	uint64_t c = 0;
+	const char *end = p + n;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		c++;
+		p++;
+	}
+	return c;
+}
+
+/* Queue a chunk, or drop it when the queue is full: never block. */
+static void queue_put(struct queue *q, struct chunk *c)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->bytes + c->len > q->max_bytes) {
+		uint64_t n = count_lines(c->data, c->len);
+
+		q->dropped_lines += n ? n : 1;
+		q->dropped_total += n ? n : 1;
+		pthread_mutex_unlock(&q->mu);
+		free(c);
+		return;
+	}
+	c->dropped_before = q->dropped_lines;
+	q->dropped_lines = 0;
+	if (q->tail)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->bytes += c->len;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void queue_eof(struct queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->eof = 1;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* ------------------------------------------------------------ writer */
+
+struct writer {
+	struct config cfg;
+	struct config cli;         /* what the command line set: wins over the file */
+	const char *config_path;
+	struct queue *q;
+	privaudit_log *log;
+	struct pa_lines lines;
+	struct pa_grouper grouper;
+	struct pa_translate tr;
+	uint64_t now;
+	uint64_t pending_since;    /* when the oldest uncommitted record was queued */
+	uint64_t since_commit;     /* records since the last commit */
+	uint64_t last_seal;
+	uint64_t last_session_seal;
+	uint64_t last_activity;
+	uint64_t settled_serial;
+	int seal_wanted;
+	/* write failure: events are counted, not kept, until a commit works */
+	int failing;
+	uint64_t failed_events;
+	uint64_t last_retry;
+	char fail_reason[128];
+	uint64_t seals, commits, gaps_overflow;
+	int status;
+};
+
+static privaudit_status append_cb(void *arg, const privaudit_event *ev)
+{
+	struct writer *w = arg;
+	privaudit_status st;
+
+	if (w->failing) {
+		w->failed_events++;
+		return PRIVAUDIT_OK;
+	}
+	st = privaudit_append_event(w->log, ev);
+	if (st == PRIVAUDIT_OK) {
+		if (w->since_commit == 0)
+			w->pending_since = w->now;
+		w->since_commit++;
+	}
+	return st;
+}
+
+static void start_failing(struct writer *w, privaudit_status st, const char *what)
+{
+	if (!w->failing)
+		logmsg(LOG_ERR, "%s failed: %s (%s); counting events until the log works again",
+		       what, privaudit_strerror(st), privaudit_log_error(w->log));
+	snprintf(w->fail_reason, sizeof(w->fail_reason), "write-error: %s",
+		 privaudit_log_errno(w->log) ? strerror(privaudit_log_errno(w->log))
+					     : privaudit_strerror(st));
+	w->failing = 1;
+	w->last_retry = w->now;
+}
+
+static int open_log(struct writer *w, unsigned flags)
+{
+	privaudit_status st;
+
+	if (!w->cfg.sync)
+		flags |= PRIVAUDIT_OPEN_NOSYNC;
+	st = privaudit_open(&w->log, w->cfg.dir, flags);
+	if (st != PRIVAUDIT_OK) {
+		logmsg(LOG_ERR, "cannot open log %s: %s", w->cfg.dir, privaudit_strerror(st));
+		w->log = NULL;
+		return -1;
+	}
+	privaudit_set_program(w->log, PROGRAM);
+	return 0;
+}
+
+static void commit(struct writer *w, int seal)
+{
+	privaudit_status st;
+
+	if (w->failing || w->log == NULL)
+		return;
+	st = seal ? privaudit_seal(w->log) : privaudit_commit(w->log);
+	if (st != PRIVAUDIT_OK) {
+		start_failing(w, st, seal ? "seal" : "commit");
+		return;
+	}
+	w->commits++;
+	w->since_commit = 0;
+	if (seal) {
+		w->seals++;
+		w->last_seal = w->now;
+		w->seal_wanted = 0;
+	}
+}
+
+/* While failing: retry every second; when the log works again, say what
+ * was lost. */
+static void retry(struct writer *w)
+{
+	privaudit_status st;
+
+	if (!w->failing || w->now - w->last_retry < 1000)
+		return;
+	w->last_retry = w->now;
+	st = w->log ? privaudit_commit(w->log) : PRIVAUDIT_E_STATE;
+	if (st == PRIVAUDIT_E_STATE || w->log == NULL) {
+		/* the handle gave up: what it held is lost, start again */
+		if (w->log != NULL) {
+			w->failed_events += privaudit_log_pending(w->log);
+			privaudit_close(w->log);
+			w->log = NULL;
+		}
+		if (open_log(w, PRIVAUDIT_OPEN_ANNOUNCE) < 0)
+			return;
+		st = PRIVAUDIT_OK;
+	}
+	if (st != PRIVAUDIT_OK)
+		return;
+	w->failing = 0;
+	w->since_commit = 0;
+	if (w->failed_events > 0) {
+		logmsg(LOG_WARNING, "log writable again; %llu events lost",
+		       (unsigned long long)w->failed_events);
+		pa_translate_gap(&w->tr, w->failed_events, w->fail_reason, 0, 0);
+		w->failed_events = 0;
+	}
+	commit(w, 1);
+}
+
+static void on_event(void *arg, struct pa_event *ev)
+{
+	struct writer *w = arg;
+	uint64_t ends = w->tr.session_ends;
+	privaudit_status st;
+
+	st = pa_translate_event(&w->tr, ev);
+	if (st != PRIVAUDIT_OK && !w->failing) {
+		if (st == PRIVAUDIT_E_INVAL || st == PRIVAUDIT_E_TOOBIG)
+			logmsg(LOG_WARNING, "event %llu not recorded: %s",
+			       (unsigned long long)ev->serial, privaudit_strerror(st));
+		else
+			start_failing(w, st, "append");
+	}
+	if (w->tr.session_ends != ends && w->cfg.seal_on_session_end)
+		w->seal_wanted = 1;
+	if ((long)w->since_commit >= w->cfg.commit_events)
+		commit(w, 0);
+}
+
+static void on_line(void *arg, const char *line, size_t len, int truncated)
+{
+	struct writer *w = arg;
+
+	pa_grouper_line(&w->grouper, line, len, truncated, w->now);
+}
+
+static void handle_chunk(struct writer *w, struct chunk *c)
+{
+	const char *p = c->data;
+	size_t n = c->len;
+
+	if (c->dropped_before > 0) {
+		/* the line in progress and this chunk's first line are torn */
+		const char *nl = memchr(p, '\n', n);
+
+		pa_lines_reset(&w->lines);
+		pa_grouper_tick(&w->grouper, w->now, 1);
+		w->gaps_overflow++;
+		pa_translate_gap(&w->tr, c->dropped_before, "queue-overflow",
+				 w->tr.last_serial ? w->tr.last_serial + 1 : 0, 0);
+		pa_translate_serials_reset(&w->tr);
+		if (nl == NULL)
+			return;
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	pa_lines_feed(&w->lines, p, n, on_line, w);
+	if (w->cfg.test_slow_ms > 0) {
+		struct timespec ts = { w->cfg.test_slow_ms / 1000, (w->cfg.test_slow_ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void apply_config(struct writer *w)
+{
+	struct pa_grouper_limits lim = { 0 };
+
+	(void)lim;
+	if (pa_translate_select(&w->tr, w->cfg.drop_types, w->cfg.only_keys) < 0)
+		logmsg(LOG_ERR, "out of memory for the selection lists");
+	pthread_mutex_lock(&w->q->mu);
+	w->q->max_bytes = (size_t)w->cfg.queue_bytes;
+	pthread_mutex_unlock(&w->q->mu);
+}
+
+static void reload(struct writer *w)
+{
+	struct config c;
+
+	if (w->config_path == NULL) {
+		logmsg(LOG_INFO, "SIGHUP: no --config file to reload");
+		return;
+	}
+	config_defaults(&c);
+	if (config_load(&c, w->config_path) < 0) {
+		config_free(&c);
+		return;
+	}
+	apply_cli(&c, &w->cli);
+	/* the log directory stays: its handle and session state are kept */
+	free(c.dir);
+	c.dir = w->cfg.dir;
+	w->cfg.dir = NULL;
+	config_free(&w->cfg);
+	w->cfg = c;
+	apply_config(w);
+	logmsg(LOG_INFO, "configuration reloaded from %s", w->config_path);
+}
+
+/* Periodic work: flush events that will see no EOE, group commit, seals. */
+static void housekeeping(struct writer *w)
+{
+	if (reload_flag) {
+		reload_flag = 0;
+		reload(w);
+	}
+	pa_grouper_tick(&w->grouper, w->now, 0);
+	if (w->now - w->last_activity >= 2000 && w->tr.last_serial != w->settled_serial) {
+		pa_translate_settle(&w->tr);
+		w->settled_serial = w->tr.last_serial;
+	}
+	retry(w);
+	if (w->now - w->last_seal >= (uint64_t)w->cfg.heartbeat_s * 1000u) {
+		privaudit_event *hb = NULL;
+
+		if (privaudit_event_new(&hb, "heartbeat") == PRIVAUDIT_OK) {
+			privaudit_event_set_int(hb, "events_seen", (int64_t)w->tr.events);
+			append_cb(w, hb);
+			privaudit_event_free(hb);
+		}
+		commit(w, 1);
+		w->last_seal = w->now;  /* also when failing: retry() seals */
+	} else if (w->seal_wanted && w->now - w->last_seal >= (uint64_t)w->cfg.seal_min_ms) {
+		commit(w, 1);
+	} else if (w->since_commit > 0 && w->now - w->pending_since >= (uint64_t)w->cfg.commit_ms) {
+		commit(w, 0);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct queue *q = w->q;
+
+	for (;;) {
+		struct chunk *c = NULL, *next;
+		int eof;
+
+		pthread_mutex_lock(&q->mu);
+		if (q->head == NULL && !q->eof) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 50 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+		}
+		c = q->head;
+		q->head = q->tail = NULL;
+		q->bytes = 0;
+		eof = q->eof;
+		pthread_mutex_unlock(&q->mu);
+
+		w->now = mono_ms();
+		for (; c != NULL; c = next) {
+			next = c->next;
+			w->last_activity = w->now;
+			handle_chunk(w, c);
+			free(c);
+			w->now = mono_ms();
+		}
+		housekeeping(w);
+		if (eof) {
+			pthread_mutex_lock(&q->mu);
+			eof = q->head == NULL;
+			pthread_mutex_unlock(&q->mu);
+			if (eof)
+				break;
+		}
+	}
+	/* drain: what is left becomes records, then stop, then seal */
+	w->now = mono_ms();
+	pa_lines_finish(&w->lines, on_line, w);
+	pa_grouper_tick(&w->grouper, w->now, 1);
+	pa_translate_settle(&w->tr);
+	if (q->dropped_lines > 0)
+		pa_translate_gap(&w->tr, q->dropped_lines, "queue-overflow",
+				 w->tr.last_serial ? w->tr.last_serial + 1 : 0, 0);
+	w->last_retry = 0;
+	retry(w);
+	if (w->failing) {
+		logmsg(LOG_ERR, "exiting with %llu events not recorded",
+		       (unsigned long long)w->failed_events);
+		w->status = 1;
+	}
+	if (w->log != NULL) {
+		privaudit_status st = privaudit_close(w->log);
+
+		w->log = NULL;
+		if (st != PRIVAUDIT_OK) {
+			logmsg(LOG_ERR, "closing the log failed: %s", privaudit_strerror(st));
+			w->status = 1;
+		} else if (open_log(w, 0) == 0) {
+			st = privaudit_seal(w->log);
+			if (st != PRIVAUDIT_OK) {
+				logmsg(LOG_ERR, "final seal failed: %s", privaudit_strerror(st));
+				w->status = 1;
+			} else {
+				w->seals++;
+			}
+			privaudit_close(w->log);
+			w->log = NULL;
+		} else {
+			w->status = 1;
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ main */
+
+static void read_boot_id(char *out, size_t len)
+{
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		out[--n] = '\0';
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROGRAM " --dir DIR [--config FILE] [OPTIONS] < auditd-plugin-stream\n"
+		"\n"
+		"Reads the auditd plugin string stream (format = string) on stdin and\n"
+		"appends privileged events to the signed privaudit log in DIR.\n"
+		"\n"
+		"  --dir DIR              the log directory (made with `privaudit init`)\n"
+		"  --config FILE          settings (key = value), reread on SIGHUP\n"
+		"  --heartbeat SECONDS    seal at least this often (default 60)\n"
+		"  --commit-events N      group commit every N records (default 1024)\n"
+		"  --commit-ms MS         ...or MS after the first pending one (default 200)\n"
+		"  --queue-bytes N        reader queue bound; beyond it events are dropped\n"
+		"                         and a gap record says so (default 67108864)\n"
+		"  --boot-id ID           session keys use ID instead of this boot's id\n"
+		"  --no-sync              commit without fdatasync (seals still sync)\n"
+		"  --stats                print counters to stderr at exit\n"
+		"  --test-slow-writer MS  tests only: the writer sleeps MS per chunk read\n"
+		"  -v, --verbose          log to stderr as well as syslog\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"See audisp-privaudit(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "heartbeat", required_argument, NULL, 'H' },
+		{ "commit-events", required_argument, NULL, 'N' },
+		{ "commit-ms", required_argument, NULL, 'T' },
+		{ "queue-bytes", required_argument, NULL, 'Q' },
+		{ "boot-id", required_argument, NULL, 'B' },
+		{ "no-sync", no_argument, NULL, 'S' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "test-slow-writer", required_argument, NULL, 'W' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct writer w;
+	static struct queue q;
+		const char *boot_id = NULL;
+	struct pa_grouper_limits lim = { 0 };
+	struct sigaction sa;
+	sigset_t all, old;
+	pthread_t th;
+	int opt, stats = 0, rc;
+
+	openlog(PROGRAM, LOG_PID, LOG_DAEMON);
+	config_defaults(&w.cfg);
+	memset(&w.cli, 0, sizeof(w.cli));
+	w.cli.heartbeat_s = w.cli.commit_events = w.cli.commit_ms = -1;
+	w.cli.queue_bytes = -1;
+	w.cli.sync = -1;
+	while ((opt = getopt_long(argc, argv, "d:c:vh", opts, NULL)) != -1) {
+		long long n;
+
+		switch (opt) {
+		case 'd':
+			free(w.cli.dir);
+			w.cli.dir = strdup(optarg);
+			if (w.cli.dir == NULL)
+				return 1;
+			break;
+		case 'c':
+			w.config_path = optarg;
+			break;
+		case 'H':
+			if (parse_long(optarg, 1, 86400, &n) < 0)
+				goto bad;
+			w.cli.heartbeat_s = (long)n;
+			break;
+		case 'N':
+			if (parse_long(optarg, 1, 1000000, &n) < 0)
+				goto bad;
+			w.cli.commit_events = (long)n;
+			break;
+		case 'T':
+			if (parse_long(optarg, 0, 60000, &n) < 0)
+				goto bad;
+			w.cli.commit_ms = (long)n;
+			break;
+		case 'Q':
+			if (parse_long(optarg, CHUNK, 1LL << 40, &n) < 0)
+				goto bad;
+			w.cli.queue_bytes = n;
+			break;
+		case 'B':
+			boot_id = optarg;
+			break;
+		case 'S':
+			w.cli.sync = 0;
+			break;
+		case 's':
+			stats = 1;
+			break;
+		case 'W':
+			if (parse_long(optarg, 0, 10000, &n) < 0)
+				goto bad;
+			w.cli.test_slow_ms = (long)n;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	if (w.config_path != NULL && config_load(&w.cfg, w.config_path) < 0)
+		return 1;
+	apply_cli(&w.cfg, &w.cli);
+	if (w.cfg.dir == NULL) {
+		fprintf(stderr, PROGRAM ": --dir DIR is required\n");
+		goto bad;
+	}
+
+	queue_init(&q, (size_t)w.cfg.queue_bytes);
+	w.q = &q;
+	pa_lines_init(&w.lines);
+	pa_grouper_init(&w.grouper, &lim, on_event, &w);
+	pa_translate_init(&w.tr, append_cb, &w);
+	if (boot_id != NULL)
+		snprintf(w.tr.boot_id, sizeof(w.tr.boot_id), "%s", boot_id);
+	else
+		read_boot_id(w.tr.boot_id, sizeof(w.tr.boot_id));
+	apply_config(&w);
+	w.now = mono_ms();
+	w.last_seal = w.last_activity = w.now;
+	if (open_log(&w, PRIVAUDIT_OPEN_ANNOUNCE) < 0)
+		return 1;
+	if (privaudit_commit(w.log) != PRIVAUDIT_OK) {
+		logmsg(LOG_ERR, "cannot write to log %s: %s", w.cfg.dir, privaudit_log_error(w.log));
+		privaudit_close(w.log);
+		return 1;
+	}
+
+	/* only the reader (this thread) takes signals; read() returns EINTR */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&th, NULL, writer_main, &w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		logmsg(LOG_ERR, "cannot start the writer thread: %s", strerror(rc));
+		privaudit_close(w.log);
+		return 1;
+	}
+
+	while (!stop_flag) {
+		struct chunk *c = malloc(sizeof(*c) + CHUNK);
+		ssize_t n;
+
+		if (c == NULL) {
+			/* no memory for the chunk: read into nothing, count as lost */
+			static char sink[CHUNK];
+
+			n = read(STDIN_FILENO, sink, sizeof(sink));
+			if (n > 0) {
+				pthread_mutex_lock(&q.mu);
+				q.dropped_lines += count_lines(sink, (size_t)n) + 1;
+				q.dropped_total += count_lines(sink, (size_t)n) + 1;
+				pthread_mutex_unlock(&q.mu);
+				continue;
+			}
+		} else {
+			n = read(STDIN_FILENO, c->data, CHUNK);
+			if (n > 0) {
+				c->next = NULL;
+				c->len = (size_t)n;
+				queue_put(&q, c);
+				continue;
+			}
+			free(c);
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			logmsg(LOG_ERR, "reading stdin: %s", strerror(errno));
+		break;
+	}
+	queue_eof(&q);
+	pthread_join(th, NULL);
+	if (stats)
+		fprintf(stderr,
+			PROGRAM ": lines %llu unparsed %llu events %llu records %llu skipped %llu "
+			"failed %llu dropped %llu commits %llu seals %llu\n",
+			(unsigned long long)w.grouper.lines, (unsigned long long)w.grouper.unparsed,
+			(unsigned long long)w.tr.events, (unsigned long long)w.tr.records,
+			(unsigned long long)w.tr.skipped, (unsigned long long)w.tr.failed,
+			(unsigned long long)q.dropped_total, (unsigned long long)w.commits,
+			(unsigned long long)w.seals);
+	pa_grouper_free(&w.grouper);
+	pa_lines_free(&w.lines);
+	pa_translate_free(&w.tr);
+	config_free(&w.cfg);
+	config_free(&w.cli);
+	closelog();
+	return w.status;
+bad:
+	usage(stderr);
+	return 2;
+}

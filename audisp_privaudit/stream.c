@@ -1,0 +1,555 @@
+/* stream.c: lines, records and events of the auditd plugin string stream.
+ * Every byte is input from outside: nothing here trusts lengths, quotes or
+ * digits to be where the format says they are. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+
+/* ------------------------------------------------------------ lines */
+
+void pa_lines_init(struct pa_lines *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void pa_lines_free(struct pa_lines *l)
+{
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
+}
+
+void pa_lines_reset(struct pa_lines *l)
+{
+	l->len = 0;
+	l->skipping = 0;
+	l->truncated = 0;
+}
+
+static int carry(struct pa_lines *l, const char *p, size_t n)
+{
+	if (l->len + n > PA_LINE_MAX) {
+		n = PA_LINE_MAX - l->len;
+		l->skipping = 1;
+		l->truncated = 1;
+	}
+	if (l->len + n > l->cap) {
+		size_t cap = l->cap ? l->cap : 4096;
+		char *nb;
+
+		while (cap < l->len + n)
+			cap *= 2;
+		nb = realloc(l->buf, cap);
+		if (nb == NULL) {
+			pa_lines_reset(l);
+			return -1;
+		}
+		l->buf = nb;
+		l->cap = cap;
+	}
+	memcpy(l->buf + l->len, p, n);
+	l->len += n;
+	return 0;
+}
+
+int pa_lines_feed(struct pa_lines *l, const char *data, size_t n, pa_line_fn fn, void *arg)
+{
+	const char *p = data, *end = data + n;
+	int rc = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (nl == NULL) {
+			if (!l->skipping && carry(l, p, (size_t)(end - p)) < 0)
+				rc = -1;
+			break;
+		}
+		if (l->len == 0 && !l->skipping) {
+			/* the common case: a whole line inside the chunk */
+			size_t len = (size_t)(nl - p);
+			int trunc = 0;
+
+			if (len > PA_LINE_MAX) {
+				len = PA_LINE_MAX;
+				trunc = 1;
+			}
+			fn(arg, p, len, trunc);
+		} else {
+			if (!l->skipping && carry(l, p, (size_t)(nl - p)) < 0)
+				rc = -1;
+			else
+				fn(arg, l->buf, l->len, l->truncated);
+			pa_lines_reset(l);
+		}
+		p = nl + 1;
+	}
+	return rc;
+}
+
+void pa_lines_finish(struct pa_lines *l, pa_line_fn fn, void *arg)
+{
+	if (l->len > 0)
+		fn(arg, l->buf, l->len, l->truncated);
+	pa_lines_reset(l);
+}
+
+/* ------------------------------------------------------------ records */
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_hex(char c)
+{
+	return is_digit(c) || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+/* Decimal digits at *p, at most max value; advances *p. */
+static int digits(const char **p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+
+	if (s >= end || !is_digit(*s))
+		return -1;
+	while (s < end && is_digit(*s)) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+		s++;
+	}
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+static int prefix(const char **p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return -1;
+	*p += n;
+	return 0;
+}
+
+int pa_record_parse(struct pa_record *r, const char *line, size_t len)
+{
+	const char *p = line, *end = line + len, *sep;
+	uint64_t v;
+
+	memset(r, 0, sizeof(*r));
+	r->line = line;
+	r->len = len;
+	if (prefix(&p, end, "node=") == 0) {
+		while (p < end && *p != ' ')
+			p++;
+		while (p < end && *p == ' ')
+			p++;
+	}
+	if (prefix(&p, end, "type=") < 0)
+		return -1;
+	r->type = p;
+	while (p < end && *p != ' ')
+		p++;
+	r->type_len = (size_t)(p - r->type);
+	if (r->type_len == 0 || r->type_len > 64)
+		return -1;
+	if (prefix(&p, end, " msg=audit(") < 0 || digits(&p, end, &r->sec) < 0)
+		return -1;
+	if (prefix(&p, end, ".") < 0 || digits(&p, end, &v) < 0 || v > 999)
+		return -1;
+	r->msec = (unsigned)v;
+	if (prefix(&p, end, ":") < 0 || digits(&p, end, &r->serial) < 0 || prefix(&p, end, "):") < 0)
+		return -1;
+	if (p < end && *p == ' ')
+		p++;
+	sep = memchr(p, 0x1d, (size_t)(end - p));
+	r->body = p;
+	r->body_len = (size_t)((sep ? sep : end) - p);
+	return 0;
+}
+
+int pa_record_is(const struct pa_record *r, const char *type)
+{
+	size_t n = strlen(type);
+
+	return r->type_len == n && memcmp(r->type, type, n) == 0;
+}
+
+void pa_fields_begin(struct pa_field_iter *it, const char *body, size_t len)
+{
+	it->p = body;
+	it->end = body + len;
+	it->outer_end = NULL;
+}
+
+int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
+		   const char **val, size_t *vlen)
+{
+	for (;;) {
+		const char *k, *v;
+
+		while (it->p < it->end && (*it->p == ' ' || *it->p == '\t'))
+			it->p++;
+		if (it->p >= it->end) {
+			if (it->outer_end == NULL)
+				return 0;
+			/* leave msg='...': skip its closing quote */
+			it->p = it->end + 1;
+			it->end = it->outer_end;
+			it->outer_end = NULL;
+			if (it->p > it->end)
+				it->p = it->end;
+			continue;
+		}
+		k = it->p;
+		while (it->p < it->end && *it->p != '=' && *it->p != ' ')
+			it->p++;
+		if (it->p >= it->end || *it->p == ' ' || it->p == k) {
+			/* a bare word ("tty" in TTY records) or "=x" */
+			while (it->p < it->end && *it->p != ' ')
+				it->p++;
+			continue;
+		}
+		*key = k;
+		*klen = (size_t)(it->p - k);
+		v = ++it->p;
+		if (v < it->end && *v == '\'' && *klen == 3 && memcmp(k, "msg", 3) == 0 &&
+		    it->outer_end == NULL) {
+			/* user-space message: its fields are iterated one by one */
+			const char *q = memchr(v + 1, '\'', (size_t)(it->end - v - 1));
+
+			it->outer_end = it->end;
+			it->end = q ? q : it->end;
+			it->p = v + 1;
+			if (q == NULL) {
+				it->outer_end = NULL;
+			}
+			continue;
+		}
+		if (v < it->end && (*v == '"' || *v == '\'')) {
+			const char *q = memchr(v + 1, *v, (size_t)(it->end - v - 1));
+
+			it->p = q ? q + 1 : it->end;
+		} else {
+			while (it->p < it->end && *it->p != ' ')
+				it->p++;
+		}
+		*val = v;
+		*vlen = (size_t)(it->p - v);
+		return 1;
+	}
+}
+
+int pa_field_get(const struct pa_record *r, const char *key, const char **val, size_t *vlen)
+{
+	struct pa_field_iter it;
+	const char *k;
+	size_t kl, n = strlen(key);
+
+	pa_fields_begin(&it, r->body, r->body_len);
+	while (pa_fields_next(&it, &k, &kl, val, vlen))
+		if (kl == n && memcmp(k, key, n) == 0)
+			return 1;
+	return 0;
+}
+
+void pa_value_unquote(const char **val, size_t *vlen)
+{
+	const char *v = *val;
+	size_t n = *vlen;
+
+	if (n >= 1 && (v[0] == '"' || v[0] == '\'')) {
+		v++;
+		n--;
+		if (n >= 1 && v[n - 1] == (*val)[0])
+			n--;
+	}
+	*val = v;
+	*vlen = n;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return c - 'a' + 10;
+}
+
+size_t pa_value_decode(const char *val, size_t vlen, char *out)
+{
+	size_t i;
+
+	if (vlen >= 1 && (val[0] == '"' || val[0] == '\'')) {
+		pa_value_unquote(&val, &vlen);
+		memcpy(out, val, vlen);
+		return vlen;
+	}
+	for (i = 0; i < vlen && is_hex(val[i]); i++)
+		;
+	if (vlen == 0 || i != vlen || vlen % 2 != 0) {
+		memcpy(out, val, vlen);
+		return vlen;
+	}
+	for (i = 0; i < vlen / 2; i++)
+		out[i] = (char)(hexval(val[2 * i]) << 4 | hexval(val[2 * i + 1]));
+	return vlen / 2;
+}
+
+int pa_value_u64(const char *val, size_t vlen, uint64_t *out)
+{
+	const char *p = val;
+
+	pa_value_unquote(&p, &vlen);
+	val = p;
+	return digits(&p, val + vlen, out) == 0 && p == val + vlen;
+}
+
+int pa_value_i64(const char *val, size_t vlen, int64_t *out)
+{
+	uint64_t u;
+	int neg = 0;
+
+	pa_value_unquote(&val, &vlen);
+	if (vlen > 0 && val[0] == '-') {
+		neg = 1;
+		val++;
+		vlen--;
+	}
+	if (!pa_value_u64(val, vlen, &u) || u > (uint64_t)INT64_MAX)
+		return 0;
+	*out = neg ? -(int64_t)u : (int64_t)u;
+	return 1;
+}
+
+/* ------------------------------------------------------------ events */
+
+int pa_type_standalone(const char *type, size_t len)
+{
+	static const char *const prefixes[] = {
+		"USER_", "CRED_", "DAEMON_", "ANOM_LOGIN", "ANOM_ADD_ACCT", "ANOM_DEL_ACCT",
+		"ANOM_MOD_ACCT", "ANOM_ROOT_TRANS", "ANOM_AMTU", "ANOM_RBAC", "ADD_", "DEL_",
+		"GRP_", "CHUSER_ID", "CHGRP_ID", "SYSTEM_", "SERVICE_", "ROLE_", "RESP_",
+		"CRYPTO_", "VIRT_", "TRUSTED_APP", "SOFTWARE_UPDATE", "ACCT_", "DAC_CHECK",
+		"TEST", "LABEL_", "USYS_CONFIG", "SELINUX_ERR",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (len >= n && memcmp(type, prefixes[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void pa_grouper_init(struct pa_grouper *g, const struct pa_grouper_limits *lim,
+		     pa_event_fn fn, void *arg)
+{
+	memset(g, 0, sizeof(*g));
+	g->lim = *lim;
+	if (g->lim.max_open == 0)
+		g->lim.max_open = 256;
+	if (g->lim.max_bytes == 0)
+		g->lim.max_bytes = 8u << 20;
+	if (g->lim.newer_events == 0)
+		g->lim.newer_events = 64;
+	if (g->lim.idle_ms == 0)
+		g->lim.idle_ms = 500;
+	g->fn = fn;
+	g->arg = arg;
+}
+
+static void event_free(struct pa_event *ev)
+{
+	if (ev == NULL)
+		return;
+	free(ev->text);
+	free(ev->recs);
+	free(ev);
+}
+
+void pa_grouper_free(struct pa_grouper *g)
+{
+	for (size_t i = 0; i < g->nopen; i++)
+		event_free(g->open[i]);
+	free(g->open);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Re-point every record into the final text, hand the event over, free it. */
+static void deliver(struct pa_grouper *g, struct pa_event *ev)
+{
+	for (size_t i = 0; i < ev->nrec; i++) {
+		struct pa_event_rec *er = &ev->recs[i];
+
+		if (pa_record_parse(&er->rec, ev->text + er->off, er->len) < 0) {
+			er->rec.line = ev->text + er->off;
+			er->rec.len = er->len;
+		}
+	}
+	g->fn(g->arg, ev);
+	event_free(ev);
+}
+
+static void remove_open(struct pa_grouper *g, size_t i)
+{
+	memmove(&g->open[i], &g->open[i + 1], (g->nopen - i - 1) * sizeof(g->open[0]));
+	g->nopen--;
+}
+
+static int add_line(struct pa_event *ev, const char *line, size_t len, size_t max_bytes)
+{
+	if (ev->text_len + len + 1 > max_bytes) {
+		ev->raw_dropped += len + 1;
+		return 0;
+	}
+	if (ev->text_len + len + 1 > ev->text_cap) {
+		size_t cap = ev->text_cap ? ev->text_cap : 1024;
+		char *nt;
+
+		while (cap < ev->text_len + len + 1)
+			cap *= 2;
+		nt = realloc(ev->text, cap);
+		if (nt == NULL)
+			return -1;
+		ev->text = nt;
+		ev->text_cap = cap;
+	}
+	if (ev->nrec == ev->rec_cap) {
+		size_t cap = ev->rec_cap ? ev->rec_cap * 2 : 8;
+		struct pa_event_rec *nr = realloc(ev->recs, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return -1;
+		ev->recs = nr;
+		ev->rec_cap = cap;
+	}
+	memcpy(ev->text + ev->text_len, line, len);
+	ev->recs[ev->nrec].off = ev->text_len;
+	ev->recs[ev->nrec].len = len;
+	ev->nrec++;
+	ev->text_len += len;
+	ev->text[ev->text_len++] = '\n';
+	return 0;
+}
+
+static struct pa_event *event_new(const struct pa_record *r)
+{
+	struct pa_event *ev = calloc(1, sizeof(*ev));
+
+	if (ev == NULL)
+		return NULL;
+	ev->serial = r->serial;
+	ev->sec = r->sec;
+	ev->msec = r->msec;
+	return ev;
+}
+
+void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int truncated,
+		     uint64_t now_ms)
+{
+	struct pa_record r;
+	struct pa_event *ev = NULL;
+	size_t i;
+
+	g->lines++;
+	if (len == 0)
+		return;
+	if (pa_record_parse(&r, line, len) < 0) {
+		struct pa_record none;
+
+		g->unparsed++;
+		memset(&none, 0, sizeof(none));
+		ev = event_new(&none);
+		if (ev == NULL)
+			return;
+		ev->unparsed = 1;
+		ev->truncated = truncated;
+		ev->complete = 1;
+		if (add_line(ev, line, len, g->lim.max_bytes) < 0) {
+			event_free(ev);
+			return;
+		}
+		deliver(g, ev);
+		return;
+	}
+	for (i = g->nopen; i > 0; i--)
+		if (g->open[i - 1]->serial == r.serial)
+			break;
+	if (i > 0) {
+		ev = g->open[i - 1];
+		if (pa_record_is(&r, "EOE")) {
+			ev->complete = 1;
+			remove_open(g, i - 1);
+			deliver(g, ev);
+			return;
+		}
+		ev->last_ms = now_ms;
+		ev->truncated |= truncated;
+		if (add_line(ev, line, len, g->lim.max_bytes) < 0)
+			ev->raw_dropped += len + 1;
+		return;
+	}
+	if (pa_record_is(&r, "EOE"))
+		return;   /* its event was flushed already */
+	ev = event_new(&r);
+	if (ev == NULL)
+		return;
+	ev->last_ms = now_ms;
+	ev->truncated = truncated;
+	if (add_line(ev, line, len, g->lim.max_bytes) < 0) {
+		event_free(ev);
+		return;
+	}
+	for (i = 0; i < g->nopen; i++)
+		g->open[i]->newer++;
+	if (pa_type_standalone(r.type, r.type_len)) {
+		ev->complete = 1;
+		deliver(g, ev);
+	} else {
+		if (g->nopen == g->open_cap) {
+			size_t cap = g->open_cap ? g->open_cap * 2 : 16;
+			struct pa_event **no = realloc(g->open, cap * sizeof(*no));
+
+			if (no == NULL) {
+				deliver(g, ev);
+				return;
+			}
+			g->open = no;
+			g->open_cap = cap;
+		}
+		g->open[g->nopen++] = ev;
+	}
+	/* events overtaken by many newer ones will not see their EOE */
+	while (g->nopen > 0 &&
+	       (g->nopen > g->lim.max_open || g->open[0]->newer >= g->lim.newer_events)) {
+		ev = g->open[0];
+		remove_open(g, 0);
+		deliver(g, ev);
+	}
+}
+
+void pa_grouper_tick(struct pa_grouper *g, uint64_t now_ms, int all)
+{
+	size_t i = 0;
+
+	while (i < g->nopen) {
+		struct pa_event *ev = g->open[i];
+
+		if (all || (ev->newer > 0 && now_ms - ev->last_ms >= g->lim.idle_ms) ||
+		    now_ms - ev->last_ms >= 4 * g->lim.idle_ms) {
+			remove_open(g, i);
+			deliver(g, ev);
+		} else {
+			i++;
+		}
+	}
+}

@@ -1,0 +1,802 @@
+/* translate.c: one audit event in, privaudit records out.  Parsed fields go
+ * beside the raw event text, which is always kept, so that nothing the
+ * kernel said is lost to a parser's mistake. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "translate.h"
+
+/* With shrink set, records that were too big are built again within these. */
+#define SHRINK_RAW (256u * 1024u)
+#define SHRINK_ARGV (1024u * 1024u)
+#define ARGS_MAX (1u << 20)
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int buf_reserve(struct buf *b, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *np;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (np == NULL)
+			return -1;
+		b->p = np;
+		b->cap = cap;
+	}
+	return 0;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void pa_translate_init(struct pa_translate *t, pa_append_fn append, void *arg)
+{
+	memset(t, 0, sizeof(*t));
+	t->append = append;
+	t->arg = arg;
+}
+
+void pa_translate_free(struct pa_translate *t)
+{
+	free(t->sel.drop_types);
+	free(t->sel.only_keys);
+	t->sel.drop_types = t->sel.only_keys = NULL;
+}
+
+static char *dup_list(const char *s)
+{
+	return (s == NULL || s[0] == '\0') ? NULL : strdup(s);
+}
+
+int pa_translate_select(struct pa_translate *t, const char *drop_types, const char *only_keys)
+{
+	char *d = dup_list(drop_types), *k = dup_list(only_keys);
+
+	if ((drop_types && drop_types[0] && d == NULL) || (only_keys && only_keys[0] && k == NULL)) {
+		free(d);
+		free(k);
+		return -1;
+	}
+	pa_translate_free(t);
+	t->sel.drop_types = d;
+	t->sel.only_keys = k;
+	return 0;
+}
+
+/* Is word (len bytes) an item of the comma list? */
+static int in_list(const char *list, const char *word, size_t len)
+{
+	while (list != NULL && *list != '\0') {
+		const char *end = strchr(list, ',');
+		size_t l = end ? (size_t)(end - list) : strlen(list);
+
+		while (l > 0 && *list == ' ') {
+			list++;
+			l--;
+		}
+		while (l > 0 && list[l - 1] == ' ')
+			l--;
+		if (l == len && memcmp(list, word, len) == 0)
+			return 1;
+		if (end == NULL)
+			break;
+		list = end + 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ fields */
+
+static const struct pa_record *find_rec(const struct pa_event *ev, const char *type)
+{
+	for (size_t i = 0; i < ev->nrec; i++)
+		if (pa_record_is(&ev->recs[i].rec, type))
+			return &ev->recs[i].rec;
+	return NULL;
+}
+
+static int get_u64(const struct pa_record *r, const char *key, uint64_t *v)
+{
+	const char *val;
+	size_t vlen;
+
+	return r != NULL && pa_field_get(r, key, &val, &vlen) && pa_value_u64(val, vlen, v);
+}
+
+static void set_bytes(privaudit_event *e, const char *f, const void *d, size_t n,
+		      privaudit_status *st)
+{
+	if (*st == PRIVAUDIT_OK)
+		*st = privaudit_event_set_bytes(e, f, d, n);
+}
+
+static void set_int(privaudit_event *e, const char *f, int64_t v, privaudit_status *st)
+{
+	if (*st == PRIVAUDIT_OK)
+		*st = privaudit_event_set_int(e, f, v);
+}
+
+/* A uint32 field copied when present and in range. */
+static void copy_u32(privaudit_event *e, const char *f, const struct pa_record *r, const char *key,
+		     privaudit_status *st)
+{
+	uint64_t v;
+
+	if (get_u64(r, key, &v) && v <= UINT32_MAX)
+		set_int(e, f, (int64_t)v, st);
+}
+
+/* A field decoded (quotes removed, hex decoded) into the event. */
+static void copy_decoded(privaudit_event *e, const char *f, const struct pa_record *r,
+			 const char *key, struct buf *scratch, privaudit_status *st)
+{
+	const char *val;
+	size_t vlen, n;
+
+	if (*st != PRIVAUDIT_OK || r == NULL || !pa_field_get(r, key, &val, &vlen))
+		return;
+	scratch->len = 0;
+	if (buf_reserve(scratch, vlen + 1) < 0) {
+		*st = PRIVAUDIT_E_NOMEM;
+		return;
+	}
+	n = pa_value_decode(val, vlen, scratch->p);
+	set_bytes(e, f, scratch->p, n, st);
+}
+
+/* A string field: only printable ASCII is kept, the rest becomes '?'. */
+static void copy_text(privaudit_event *e, const char *f, const char *s, size_t n,
+		      privaudit_status *st)
+{
+	char tmp[256];
+
+	if (n > sizeof(tmp))
+		n = sizeof(tmp);
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	set_bytes(e, f, tmp, n, st);
+}
+
+static void common(struct pa_translate *t, privaudit_event *e, const struct pa_record *r,
+		   privaudit_status *st)
+{
+	uint64_t ses;
+	char key[96];
+
+	if (t->boot_id[0] != '\0' && get_u64(r, "ses", &ses) && ses < PA_UNSET_ID) {
+		int n = snprintf(key, sizeof(key), "%s:%llu", t->boot_id, (unsigned long long)ses);
+
+		if (n > 0 && (size_t)n < sizeof(key))
+			set_bytes(e, "session_key", key, (size_t)n, st);
+	}
+}
+
+/* The event's text as raw, cut when shrinking. */
+static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, struct buf *scratch,
+		    privaudit_status *st)
+{
+	size_t n = ev->text_len;
+	char note[128];
+	int nl;
+
+	if (n > 0 && ev->text[n - 1] == '\n')
+		n--;
+	if (shrink && n > SHRINK_RAW) {
+		size_t cut = n - SHRINK_RAW;
+
+		n = SHRINK_RAW;
+		nl = snprintf(note, sizeof(note), "\n[audisp-privaudit: %zu more bytes not kept]",
+			      cut + ev->raw_dropped);
+	} else if (ev->raw_dropped > 0) {
+		nl = snprintf(note, sizeof(note), "\n[audisp-privaudit: %zu more bytes not kept]",
+			      ev->raw_dropped);
+	} else {
+		set_bytes(e, "raw", ev->text, n, st);
+		return;
+	}
+	scratch->len = 0;
+	if (buf_reserve(scratch, n + (size_t)nl) < 0) {
+		*st = PRIVAUDIT_E_NOMEM;
+		return;
+	}
+	memcpy(scratch->p, ev->text, n);
+	memcpy(scratch->p + n, note, (size_t)nl);
+	set_bytes(e, "raw", scratch->p, n + (size_t)nl, st);
+}
+
+static int is_success(const struct pa_record *r)
+{
+	const char *v;
+	size_t n;
+
+	if (r == NULL)
+		return 0;
+	if (pa_field_get(r, "success", &v, &n) || pa_field_get(r, "res", &v, &n)) {
+		pa_value_unquote(&v, &n);
+		return (n == 3 && memcmp(v, "yes", 3) == 0) || (n == 7 && memcmp(v, "success", 7) == 0) ||
+		       (n == 1 && v[0] == '1');
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ argv */
+
+struct argv {
+	struct buf *args;
+	size_t n, cap;
+	size_t total;
+	int cut;
+};
+
+static void argv_free(struct argv *a)
+{
+	for (size_t i = 0; i < a->cap; i++)
+		buf_free(&a->args[i]);
+	free(a->args);
+	memset(a, 0, sizeof(*a));
+}
+
+static int argv_grow(struct argv *a, size_t n)
+{
+	if (n > a->cap) {
+		size_t cap = a->cap ? a->cap : 8;
+		struct buf *nb;
+
+		while (cap < n)
+			cap *= 2;
+		nb = realloc(a->args, cap * sizeof(*nb));
+		if (nb == NULL)
+			return -1;
+		memset(nb + a->cap, 0, (cap - a->cap) * sizeof(*nb));
+		a->args = nb;
+		a->cap = cap;
+	}
+	if (n > a->n)
+		a->n = n;
+	return 0;
+}
+
+/* Add a (piece of an) argument, decoded, within the size limit. */
+static int argv_add(struct argv *a, size_t idx, const char *val, size_t vlen, size_t limit)
+{
+	struct buf *b;
+	size_t n;
+
+	if (idx >= ARGS_MAX || argv_grow(a, idx + 1) < 0)
+		return -1;
+	b = &a->args[idx];
+	if (a->total + vlen > limit) {
+		a->cut = 1;
+		return 0;
+	}
+	if (buf_reserve(b, vlen) < 0)
+		return -1;
+	n = pa_value_decode(val, vlen, b->p + b->len);
+	b->len += n;
+	a->total += n;
+	return 0;
+}
+
+/* "a3" -> 3 (whole value), "a3[1]" -> 3 (a piece); "a3_len", "argc" -> no. */
+static int arg_index(const char *k, size_t kl, size_t *idx)
+{
+	size_t i = 1, v = 0;
+
+	if (kl < 2 || k[0] != 'a' || k[1] < '0' || k[1] > '9')
+		return 0;
+	while (i < kl && k[i] >= '0' && k[i] <= '9') {
+		if (v > ARGS_MAX)
+			return 0;
+		v = v * 10 + (size_t)(k[i] - '0');
+		i++;
+	}
+	if (i == kl || k[i] == '[') {
+		*idx = v;
+		return 1;
+	}
+	return 0;
+}
+
+static int collect_execve(const struct pa_event *ev, struct argv *a, size_t limit)
+{
+	uint64_t argc = 0;
+	int have_argc = 0;
+
+	for (size_t i = 0; i < ev->nrec; i++) {
+		const struct pa_record *r = &ev->recs[i].rec;
+		struct pa_field_iter it;
+		const char *k, *v;
+		size_t kl, vl, idx;
+
+		if (!pa_record_is(r, "EXECVE"))
+			continue;
+		pa_fields_begin(&it, r->body, r->body_len);
+		while (pa_fields_next(&it, &k, &kl, &v, &vl)) {
+			if (kl == 4 && memcmp(k, "argc", 4) == 0) {
+				have_argc = pa_value_u64(v, vl, &argc) && argc < ARGS_MAX;
+			} else if (arg_index(k, kl, &idx)) {
+				if (argv_add(a, idx, v, vl, limit) < 0)
+					return -1;
+			}
+		}
+	}
+	/* arguments the kernel announced but did not log (cut records) */
+	if (have_argc && argc > a->n && argv_grow(a, (size_t)argc) < 0)
+		return -1;
+	return 0;
+}
+
+/* PROCTITLE: NUL-separated argv, hex-encoded when it holds a NUL. */
+static int collect_proctitle(const struct pa_record *r, struct argv *a, size_t limit)
+{
+	const char *v;
+	size_t vl, n, start = 0;
+	struct buf tmp = { 0 };
+	int rc = 0;
+
+	if (r == NULL || !pa_field_get(r, "proctitle", &v, &vl))
+		return 0;
+	if (buf_reserve(&tmp, vl + 1) < 0)
+		return -1;
+	n = pa_value_decode(v, vl, tmp.p);
+	for (size_t i = 0; i <= n && rc == 0; i++) {
+		if (i == n || tmp.p[i] == '\0') {
+			if (i > start || i < n) {
+				size_t idx = a->n;
+
+				if (idx >= ARGS_MAX || argv_grow(a, idx + 1) < 0 ||
+				    buf_reserve(&a->args[idx], i - start) < 0) {
+					rc = -1;
+					break;
+				}
+				if (a->total + (i - start) > limit) {
+					a->cut = 1;
+					break;
+				}
+				memcpy(a->args[idx].p, tmp.p + start, i - start);
+				a->args[idx].len = i - start;
+				a->total += i - start;
+			}
+			start = i + 1;
+		}
+	}
+	buf_free(&tmp);
+	return rc;
+}
+
+/* ------------------------------------------------------------ records */
+
+static privaudit_status finish(struct pa_translate *t, privaudit_event *e, privaudit_status st)
+{
+	if (st == PRIVAUDIT_OK)
+		st = t->append(t->arg, e);
+	if (st == PRIVAUDIT_OK)
+		t->records++;
+	privaudit_event_free(e);
+	return st;
+}
+
+static privaudit_status kernel_command(struct pa_translate *t, const struct pa_event *ev,
+				       int shrink, struct buf *scratch)
+{
+	const struct pa_record *sys = find_rec(ev, "SYSCALL");
+	const struct pa_record *cwd = find_rec(ev, "CWD");
+	privaudit_event *e = NULL;
+	privaudit_status st;
+	struct argv a = { 0 };
+	int64_t ex;
+	const char *v;
+	size_t vl;
+
+	st = privaudit_event_new(&e, "command");
+	if (st != PRIVAUDIT_OK)
+		return st;
+	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0 ||
+	    (find_rec(ev, "EXECVE") == NULL &&
+	     collect_proctitle(find_rec(ev, "PROCTITLE"), &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0))
+		st = PRIVAUDIT_E_NOMEM;
+	for (size_t i = 0; i < a.n; i++)
+		set_bytes(e, "argv", a.args[i].p ? a.args[i].p : "", a.args[i].len, &st);
+	argv_free(&a);
+	set_bytes(e, "source", "execve", 6, &st);
+	set_int(e, "serial", (int64_t)ev->serial, &st);
+	if (sys != NULL) {
+		/* one pass over SYSCALL's thirty-odd fields */
+		static const char *const names[] = { "auid", "ses", "uid", "euid", "pid", "ppid",
+						     "exe", "tty", "success", "exit" };
+		const char *vals[10] = { 0 };
+		size_t lens[10] = { 0 };
+		struct pa_field_iter it;
+		const char *k;
+		size_t kl;
+		uint64_t u;
+
+		pa_fields_begin(&it, sys->body, sys->body_len);
+		while (pa_fields_next(&it, &k, &kl, &v, &vl)) {
+			for (size_t i = 0; i < 10; i++) {
+				if (vals[i] == NULL && strlen(names[i]) == kl && memcmp(names[i], k, kl) == 0) {
+					vals[i] = v;
+					lens[i] = vl;
+					break;
+				}
+			}
+		}
+		for (size_t i = 0; i < 6; i++) {
+			if (vals[i] != NULL && pa_value_u64(vals[i], lens[i], &u) && u <= UINT32_MAX) {
+				set_int(e, names[i], (int64_t)u, &st);
+				if (i == 1 && u < PA_UNSET_ID && t->boot_id[0] != '\0') {
+					char key[96];
+					int n = snprintf(key, sizeof(key), "%s:%llu", t->boot_id,
+							 (unsigned long long)u);
+
+					if (n > 0 && (size_t)n < sizeof(key))
+						set_bytes(e, "session_key", key, (size_t)n, &st);
+				}
+			}
+		}
+		for (size_t i = 6; i < 8; i++) {
+			if (vals[i] == NULL || st != PRIVAUDIT_OK)
+				continue;
+			scratch->len = 0;
+			if (buf_reserve(scratch, lens[i] + 1) < 0) {
+				st = PRIVAUDIT_E_NOMEM;
+				break;
+			}
+			set_bytes(e, names[i], scratch->p, pa_value_decode(vals[i], lens[i], scratch->p), &st);
+		}
+		set_int(e, "success", vals[8] != NULL && lens[8] == 3 && memcmp(vals[8], "yes", 3) == 0, &st);
+		if (vals[9] != NULL && pa_value_i64(vals[9], lens[9], &ex))
+			set_int(e, "exit", ex, &st);
+	}
+	copy_decoded(e, "cwd", cwd, "cwd", scratch, &st);
+	set_raw(e, ev, shrink, scratch, &st);
+	return finish(t, e, st);
+}
+
+static privaudit_status user_command(struct pa_translate *t, const struct pa_event *ev,
+				     const struct pa_record *r, int shrink, struct buf *scratch)
+{
+	privaudit_event *e = NULL;
+	privaudit_status st;
+
+	st = privaudit_event_new(&e, "command");
+	if (st != PRIVAUDIT_OK)
+		return st;
+	common(t, e, r, &st);
+	copy_u32(e, "auid", r, "auid", &st);
+	copy_u32(e, "ses", r, "ses", &st);
+	copy_u32(e, "uid", r, "uid", &st);
+	copy_u32(e, "pid", r, "pid", &st);
+	copy_decoded(e, "argv", r, "cmd", scratch, &st);
+	copy_decoded(e, "exe", r, "exe", scratch, &st);
+	copy_decoded(e, "cwd", r, "cwd", scratch, &st);
+	copy_decoded(e, "tty", r, "terminal", scratch, &st);
+	set_int(e, "success", is_success(r), &st);
+	set_bytes(e, "source", "user_cmd", 8, &st);
+	set_int(e, "serial", (int64_t)ev->serial, &st);
+	set_raw(e, ev, shrink, scratch, &st);
+	return finish(t, e, st);
+}
+
+static privaudit_status tty_input(struct pa_translate *t, const struct pa_event *ev,
+				  const struct pa_record *r, int shrink, struct buf *scratch)
+{
+	privaudit_event *e = NULL;
+	privaudit_status st;
+	uint64_t major, minor;
+
+	st = privaudit_event_new(&e, "tty_input");
+	if (st != PRIVAUDIT_OK)
+		return st;
+	common(t, e, r, &st);
+	copy_u32(e, "auid", r, "auid", &st);
+	copy_u32(e, "ses", r, "ses", &st);
+	copy_u32(e, "pid", r, "pid", &st);
+	copy_decoded(e, "data", r, "data", scratch, &st);
+	if (get_u64(r, "major", &major) && get_u64(r, "minor", &minor)) {
+		char tty[48];
+		int n;
+
+		/* Unix98 pseudo-terminals have majors 136-143 */
+		if (major >= 136 && major <= 143)
+			n = snprintf(tty, sizeof(tty), "pts/%llu",
+				     (unsigned long long)((major - 136) * 256 + minor));
+		else
+			n = snprintf(tty, sizeof(tty), "%llu:%llu", (unsigned long long)major,
+				     (unsigned long long)minor);
+		set_bytes(e, "tty", tty, (size_t)n, &st);
+	} else {
+		copy_decoded(e, "tty", r, "terminal", scratch, &st);
+	}
+	set_int(e, "serial", (int64_t)ev->serial, &st);
+	set_raw(e, ev, shrink, scratch, &st);
+	return finish(t, e, st);
+}
+
+static privaudit_status config_change(struct pa_translate *t, const struct pa_event *ev,
+				      const struct pa_record *r, int shrink, struct buf *scratch)
+{
+	privaudit_event *e = NULL;
+	privaudit_status st;
+
+	st = privaudit_event_new(&e, "config_change");
+	if (st != PRIVAUDIT_OK)
+		return st;
+	common(t, e, r, &st);
+	copy_text(e, "type", r->type, r->type_len, &st);
+	copy_u32(e, "auid", r, "auid", &st);
+	copy_u32(e, "ses", r, "ses", &st);
+	copy_decoded(e, "op", r, "op", scratch, &st);
+	copy_decoded(e, "key", r, "key", scratch, &st);
+	set_int(e, "success", is_success(r), &st);
+	set_int(e, "serial", (int64_t)ev->serial, &st);
+	set_raw(e, ev, shrink, scratch, &st);
+	return finish(t, e, st);
+}
+
+static privaudit_status audit_event(struct pa_translate *t, const struct pa_event *ev,
+				    const struct pa_record *keyrec, int shrink, struct buf *scratch)
+{
+	privaudit_event *e = NULL;
+	privaudit_status st;
+
+	st = privaudit_event_new(&e, "audit_event");
+	if (st != PRIVAUDIT_OK)
+		return st;
+	if (keyrec != NULL)
+		common(t, e, keyrec, &st);
+	set_int(e, "serial", (int64_t)ev->serial, &st);
+	set_int(e, "audit_time_ms", (int64_t)(ev->sec * 1000u + ev->msec), &st);
+	if (ev->unparsed) {
+		set_bytes(e, "types", "UNPARSED", 8, &st);
+	} else {
+		for (size_t i = 0; i < ev->nrec && i < 64; i++) {
+			const struct pa_record *r = &ev->recs[i].rec;
+			size_t j;
+
+			for (j = 0; j < i; j++)
+				if (ev->recs[j].rec.type_len == r->type_len &&
+				    memcmp(ev->recs[j].rec.type, r->type, r->type_len) == 0)
+					break;
+			if (j == i)
+				copy_text(e, "types", r->type, r->type_len, &st);
+		}
+	}
+	set_raw(e, ev, shrink, scratch, &st);
+	return finish(t, e, st);
+}
+
+privaudit_status pa_translate_gap(struct pa_translate *t, uint64_t count, const char *reason,
+				  uint64_t first_serial, uint64_t last_serial)
+{
+	privaudit_event *e = NULL;
+	privaudit_status st;
+
+	st = privaudit_event_new(&e, "gap");
+	if (st != PRIVAUDIT_OK)
+		return st;
+	set_int(e, "count", (int64_t)count, &st);
+	set_bytes(e, "reason", reason, strlen(reason), &st);
+	if (first_serial)
+		set_int(e, "first_serial", (int64_t)first_serial, &st);
+	if (last_serial)
+		set_int(e, "last_serial", (int64_t)last_serial, &st);
+	return finish(t, e, st);
+}
+
+/* ------------------------------------------------------------ loss */
+
+static int bit(const struct pa_serials *s, uint64_t serial)
+{
+	uint64_t i = serial % PA_SERIAL_WINDOW;
+
+	return (s->seen[i / 8] >> (i % 8)) & 1;
+}
+
+static void set_bit(struct pa_serials *s, uint64_t serial, int on)
+{
+	uint64_t i = serial % PA_SERIAL_WINDOW;
+
+	if (on)
+		s->seen[i / 8] |= (unsigned char)(1u << (i % 8));
+	else
+		s->seen[i / 8] &= (unsigned char)~(1u << (i % 8));
+}
+
+/* Judge serials below upto: unseen ones are lost. */
+static privaudit_status judge(struct pa_translate *t, uint64_t upto)
+{
+	struct pa_serials *s = &t->serials;
+	uint64_t count = 0, first = 0, last = 0;
+
+	if (upto > s->base + PA_SERIAL_WINDOW) {
+		/* beyond the window: everything between is missing */
+		uint64_t far = upto - (s->base + PA_SERIAL_WINDOW);
+
+		for (uint64_t x = s->base; x < s->base + PA_SERIAL_WINDOW; x++) {
+			if (!bit(s, x)) {
+				count++;
+				first = first ? first : x;
+				last = x;
+			}
+			set_bit(s, x, 0);
+		}
+		count += far;
+		first = first ? first : s->base + PA_SERIAL_WINDOW;
+		last = upto - 1;
+		s->base = upto;
+	}
+	for (; s->base < upto; s->base++) {
+		if (!bit(s, s->base)) {
+			count++;
+			first = first ? first : s->base;
+			last = s->base;
+		}
+		set_bit(s, s->base, 0);
+	}
+	if (count == 0)
+		return PRIVAUDIT_OK;
+	return pa_translate_gap(t, count, "serial-jump", first, last);
+}
+
+static privaudit_status serial_seen(struct pa_translate *t, uint64_t serial)
+{
+	struct pa_serials *s = &t->serials;
+	privaudit_status st = PRIVAUDIT_OK;
+
+	if (!s->have || serial + 100000 < s->base) {
+		/* first event, or the kernel's counter started again (reboot) */
+		memset(s, 0, sizeof(*s));
+		s->have = 1;
+		s->base = s->max = serial;
+	}
+	if (serial < s->base)
+		return PRIVAUDIT_OK;   /* late, already judged */
+	if (serial >= s->base + PA_SERIAL_WINDOW)
+		st = judge(t, serial - PA_SERIAL_WINDOW + 1);
+	set_bit(s, serial, 1);
+	if (serial > s->max)
+		s->max = serial;
+	return st;
+}
+
+privaudit_status pa_translate_settle(struct pa_translate *t)
+{
+	if (!t->serials.have)
+		return PRIVAUDIT_OK;
+	return judge(t, t->serials.max + 1);
+}
+
+void pa_translate_serials_reset(struct pa_translate *t)
+{
+	memset(&t->serials, 0, sizeof(t->serials));
+}
+
+/* auditd and the kernel say when they lost events: "lost=N" (a running
+ * count) in a daemon record, or the kernel's backlog message. */
+static privaudit_status loss_report(struct pa_translate *t, const struct pa_event *ev)
+{
+	for (size_t i = 0; i < ev->nrec; i++) {
+		const struct pa_record *r = &ev->recs[i].rec;
+		uint64_t lost;
+
+		if (ev->unparsed || r->type == NULL || r->type_len < 7 ||
+		    (memcmp(r->type, "DAEMON_", 7) != 0 && !pa_record_is(r, "KERNEL")))
+			continue;
+		if (get_u64(r, "lost", &lost) && lost > 0) {
+			uint64_t n = lost > t->last_lost ? lost - t->last_lost : lost;
+
+			t->last_lost = lost;
+			if (n > 0)
+				return pa_translate_gap(t, n, "auditd-lost", 0, 0);
+		}
+	}
+	if ((ev->unparsed || (ev->nrec > 0 && ev->recs[0].rec.type_len > 7 &&
+			      memcmp(ev->recs[0].rec.type, "DAEMON_", 7) == 0)) &&
+	    memmem(ev->text, ev->text_len, "backlog limit exceeded", 22) != NULL)
+		return pa_translate_gap(t, 0, "auditd-lost: backlog limit exceeded", 0, 0);
+	return PRIVAUDIT_OK;
+}
+
+/* ------------------------------------------------------------ events */
+
+static int key_selected(const struct pa_translate *t, const struct pa_record *sys, struct buf *scratch)
+{
+	const char *v;
+	size_t vl, n, start = 0;
+
+	if (t->sel.only_keys == NULL || sys == NULL)
+		return 1;
+	if (!pa_field_get(sys, "key", &v, &vl))
+		return 0;
+	scratch->len = 0;
+	if (buf_reserve(scratch, vl + 1) < 0)
+		return 1;
+	n = pa_value_decode(v, vl, scratch->p);
+	/* several keys are joined by 0x01 */
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || scratch->p[i] == 0x01) {
+			if (in_list(t->sel.only_keys, scratch->p + start, i - start))
+				return 1;
+			start = i + 1;
+		}
+	}
+	return 0;
+}
+
+static int is_config(const struct pa_record *r)
+{
+	return pa_record_is(r, "CONFIG_CHANGE") || pa_record_is(r, "FEATURE_CHANGE") ||
+	       (r->type_len > 7 && memcmp(r->type, "DAEMON_", 7) == 0);
+}
+
+static privaudit_status dispatch(struct pa_translate *t, const struct pa_event *ev, int shrink,
+				 struct buf *scratch)
+{
+	const struct pa_record *first, *sys, *cfg = NULL;
+
+	if (ev->unparsed || ev->nrec == 0)
+		return audit_event(t, ev, NULL, shrink, scratch);
+	first = &ev->recs[0].rec;
+	for (size_t i = 0; i < ev->nrec && cfg == NULL; i++)
+		if (is_config(&ev->recs[i].rec))
+			cfg = &ev->recs[i].rec;
+	if (cfg != NULL)
+		return config_change(t, ev, cfg, shrink, scratch);
+	sys = find_rec(ev, "SYSCALL");
+	if (t->sel.drop_types != NULL && in_list(t->sel.drop_types, first->type, first->type_len))
+		return PRIVAUDIT_E_END;
+	if (!key_selected(t, sys, scratch))
+		return PRIVAUDIT_E_END;
+	if (find_rec(ev, "EXECVE") != NULL)
+		return kernel_command(t, ev, shrink, scratch);
+	if (pa_record_is(first, "USER_CMD"))
+		return user_command(t, ev, first, shrink, scratch);
+	if (pa_record_is(first, "TTY") || pa_record_is(first, "USER_TTY"))
+		return tty_input(t, ev, first, shrink, scratch);
+	return audit_event(t, ev, sys ? sys : first, shrink, scratch);
+}
+
+privaudit_status pa_translate_event(struct pa_translate *t, const struct pa_event *ev)
+{
+	struct buf scratch = { 0 };
+	privaudit_status st, lst = PRIVAUDIT_OK;
+
+	t->events++;
+	if (!ev->unparsed && ev->nrec > 0) {
+		const struct pa_record *first = &ev->recs[0].rec;
+
+		if (!(first->type_len > 7 && memcmp(first->type, "DAEMON_", 7) == 0)) {
+			lst = serial_seen(t, ev->serial);
+			t->last_serial = ev->serial;
+		}
+		if (pa_record_is(first, "USER_END"))
+			t->session_ends++;
+	}
+	if (lst == PRIVAUDIT_OK)
+		lst = loss_report(t, ev);
+	st = dispatch(t, ev, 0, &scratch);
+	if (st == PRIVAUDIT_E_TOOBIG)
+		st = dispatch(t, ev, 1, &scratch);
+	buf_free(&scratch);
+	if (st == PRIVAUDIT_E_END) {
+		t->skipped++;
+		st = PRIVAUDIT_OK;
+	}
+	if (st != PRIVAUDIT_OK)
+		t->failed++;
+	return lst != PRIVAUDIT_OK ? lst : st;
+}

@@ -1,0 +1,62 @@
+/* translate.h: audit events (stream.h) turned into privaudit records
+ * (command, tty_input, config_change, audit_event, gap), and loss found in
+ * the stream itself (serial jumps, auditd's own loss reports). */
+#ifndef PA_TRANSLATE_H
+#define PA_TRANSLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privaudit.h"
+#include "stream.h"
+
+#define PA_UNSET_ID 4294967295u
+#define PA_SERIAL_WINDOW 8192u
+
+/* Called for every record built; returns the append status.  The event is
+ * freed by the caller afterwards. */
+typedef privaudit_status (*pa_append_fn)(void *arg, const privaudit_event *ev);
+
+struct pa_select {
+	char *drop_types;      /* comma list: events whose first record has such a type */
+	char *only_keys;       /* comma list: syscall events kept only with such a key */
+};
+
+struct pa_serials {
+	int have;
+	uint64_t base;         /* lowest serial not yet judged */
+	uint64_t max;          /* highest seen */
+	unsigned char seen[PA_SERIAL_WINDOW / 8];
+};
+
+struct pa_translate {
+	char boot_id[64];      /* "" when unknown: no session keys then */
+	struct pa_select sel;
+	pa_append_fn append;
+	void *arg;
+	struct pa_serials serials;
+	uint64_t last_lost;    /* auditd's lost counter as last reported */
+	/* counters */
+	uint64_t events, records, skipped, failed, session_ends, last_serial;
+};
+
+void pa_translate_init(struct pa_translate *t, pa_append_fn append, void *arg);
+void pa_translate_free(struct pa_translate *t);
+/* Selection lists, copied; NULL or "" clears. */
+int pa_translate_select(struct pa_translate *t, const char *drop_types, const char *only_keys);
+
+/* Append the records for one event.  Returns the first failing append
+ * status (PRIVAUDIT_OK when all went in or the event was not selected). */
+privaudit_status pa_translate_event(struct pa_translate *t, const struct pa_event *ev);
+
+/* Append a gap record. */
+privaudit_status pa_translate_gap(struct pa_translate *t, uint64_t count, const char *reason,
+				  uint64_t first_serial, uint64_t last_serial);
+
+/* Judge every serial up to the highest seen: missing ones become one
+ * serial-jump gap record.  Called when the stream has been idle. */
+privaudit_status pa_translate_settle(struct pa_translate *t);
+/* Forget the serial history (after the plugin itself dropped events). */
+void pa_translate_serials_reset(struct pa_translate *t);
+
+#endif /* PA_TRANSLATE_H */

@@ -1,0 +1,205 @@
+#!/bin/sh
+# bench-pam.sh: what pam_privaudit.so adds to a PAM session open+close, run
+# through pamtester with the real libpam: the module's stack against the
+# same stack with pam_permit.so only, and that cost as a ratio to one raw
+# fdatasync of a 300-byte write on the same disk, measured in the same run.
+# Both sync=yes (the default) and sync=no.  Needs root (it writes three
+# service files to /etc/pam.d, removed on exit).
+#
+#   bench/bench-pam.sh [BUILD_DIR] [-n SESSIONS]
+#
+# BUILD_DIR: a built privaudit build directory (default: the current one).
+# SESSIONS: sessions per configuration (default 1000, at least 500).
+# Environment: BENCH_DIR, parent of the temporary log (default /var/tmp, a
+# real disk: on tmpfs fdatasync costs nothing); CC (default cc).
+#
+# How: each session is one pamtester run (open_session close_session), the
+# three configurations interleaved.  A small LD_PRELOAD shim times
+# pam_open_session + pam_close_session inside pamtester with
+# CLOCK_MONOTONIC, so process start-up and pam_start/pam_end (module
+# loading) are left out of the headline; the whole-run wall time is printed
+# beside it.  "added" is the module stack's percentile minus the pam_permit
+# stack's same percentile.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD=""
+N=1000
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) N=$2; shift 2 ;;
+	-*) echo "usage: bench/bench-pam.sh [BUILD_DIR] [-n SESSIONS]" >&2; exit 2 ;;
+	*) BUILD=$1; shift ;;
+	esac
+done
+[ "$N" -ge 500 ] 2>/dev/null || { echo "bench-pam.sh: -n must be at least 500" >&2; exit 2; }
+BUILD=$(cd "${BUILD:-.}" && pwd)
+MOD=$BUILD/pam_privaudit/.libs/pam_privaudit.so
+PRIVAUDIT=$BUILD/cli/privaudit
+BENCH_DIR=${BENCH_DIR:-/var/tmp}
+
+die() { echo "bench-pam.sh: $*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "needs root (service files in /etc/pam.d)"
+[ -f "$MOD" ] || die "$MOD missing: build first (make -C $BUILD)"
+[ -x "$PRIVAUDIT" ] || die "$PRIVAUDIT missing: build first"
+for t in pamtester python3 "${CC:-cc}"; do
+	command -v "$t" >/dev/null 2>&1 || die "needs $t"
+done
+fstype=$(df --output=fstype "$BENCH_DIR" 2>/dev/null | tail -n 1)
+[ -n "$fstype" ] || fstype=$(stat -f -c %T "$BENCH_DIR" 2>/dev/null || echo unknown)
+[ "$fstype" = tmpfs ] && echo "warning: $BENCH_DIR is on tmpfs: fdatasync costs nothing there" >&2
+
+SVC_PERMIT=/etc/pam.d/privaudit-bench-permit
+SVC_YES=/etc/pam.d/privaudit-bench-sync-yes
+SVC_NO=/etc/pam.d/privaudit-bench-sync-no
+for f in $SVC_PERMIT $SVC_YES $SVC_NO; do
+	[ -e "$f" ] && die "$f exists: left by an earlier run? remove it first"
+done
+work=$(mktemp -d "$BENCH_DIR/privaudit-bench-pam.XXXXXX")
+made=""
+cleanup() {
+	for f in $made; do rm -f "$f"; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# The timing shim: the time pamtester spends inside pam_open_session and
+# pam_close_session, appended to $BENCH_PAM_OUT when it exits.
+cat >"$work/shim.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <security/pam_appl.h>
+
+static long long spent_ns;
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+#define TIMED(name)                                                          \
+	int name(pam_handle_t *pamh, int flags)                              \
+	{                                                                    \
+		static int (*real)(pam_handle_t *, int);                     \
+		long long t;                                                 \
+		int rc;                                                      \
+		if (real == NULL)                                            \
+			*(void **)&real = dlsym(RTLD_NEXT, #name);           \
+		t = now_ns();                                                \
+		rc = real(pamh, flags);                                      \
+		spent_ns += now_ns() - t;                                    \
+		return rc;                                                   \
+	}
+TIMED(pam_open_session)
+TIMED(pam_close_session)
+
+__attribute__((destructor)) static void report(void)
+{
+	const char *path = getenv("BENCH_PAM_OUT");
+	FILE *f = path ? fopen(path, "a") : NULL;
+
+	if (f != NULL) {
+		fprintf(f, "%lld\n", spent_ns);
+		fclose(f);
+	}
+}
+EOF
+${CC:-cc} -O2 -shared -fPIC -o "$work/shim.so" "$work/shim.c" -ldl ||
+	die "cannot build the timing shim (needs libpam0g-dev)"
+
+"$PRIVAUDIT" init "$work/log" >/dev/null || die "privaudit init failed"
+LOG=$work/log
+umask 022
+printf 'session required pam_permit.so\n' >"$SVC_PERMIT"; made="$made $SVC_PERMIT"
+printf 'session required %s dir=%s sync=yes\nsession required pam_permit.so\n' "$MOD" "$LOG" >"$SVC_YES"
+made="$made $SVC_YES"
+printf 'session required %s dir=%s sync=no\nsession required pam_permit.so\n' "$MOD" "$LOG" >"$SVC_NO"
+made="$made $SVC_NO"
+
+echo "== pam_privaudit session cost: $N sessions per stack through pamtester, log in $BENCH_DIR ($fstype)"
+python3 - "$work" "$N" "$LOG" "$PRIVAUDIT" <<'EOF'
+import os, subprocess, sys, time
+
+work, n, log, privaudit = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+shim = os.path.join(work, "shim.so")
+stacks = {"permit": "privaudit-bench-permit", "yes": "privaudit-bench-sync-yes",
+          "no": "privaudit-bench-sync-no"}
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
+
+def run(stack, out):
+    env = dict(os.environ, LD_PRELOAD=shim, BENCH_PAM_OUT=out)
+    t = time.perf_counter_ns()
+    r = subprocess.run(["pamtester", stacks[stack], "root", "open_session", "close_session"],
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter_ns() - t
+    if r.returncode != 0:
+        sys.exit("pamtester %s failed: %s" % (stacks[stack], r.stderr.decode(errors="replace")))
+    return wall
+
+# one raw fdatasync after a 300-byte append, same directory, same disk
+def raw_fdatasync(count):
+    path = os.path.join(work, "raw")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    rec = b"x" * 299 + b"\n"
+    ts = []
+    for _ in range(count):
+        t = time.perf_counter_ns()
+        os.write(fd, rec)
+        os.fdatasync(fd)
+        ts.append(time.perf_counter_ns() - t)
+    os.close(fd)
+    os.unlink(path)
+    return ts
+
+outs = {s: os.path.join(work, "t-" + s) for s in stacks}
+walls = {s: [] for s in stacks}
+for s in stacks:                      # warm the page cache and the dynamic loader
+    for _ in range(20):
+        run(s, os.devnull)
+sync1 = raw_fdatasync(n // 2)
+for i in range(n):
+    for s in (("permit", "yes", "no") if i % 2 == 0 else ("no", "yes", "permit")):
+        walls[s].append(run(s, outs[s]))
+sync2 = raw_fdatasync(n - n // 2)
+fsync_ns = sync1 + sync2
+
+inside = {s: [int(l) for l in open(outs[s])] for s in stacks}
+for s in stacks:
+    assert len(inside[s]) == n, (s, len(inside[s]))
+
+us = lambda ns: ns / 1000.0
+fs_med = pct(fsync_ns, 50)
+print("raw write(300 B)+fdatasync: median %.0f us, p99 %.0f us (%d runs)"
+      % (us(fs_med), us(pct(fsync_ns, 99)), len(fsync_ns)))
+for s, label in (("permit", "pam_permit only"), ("yes", "module sync=yes"), ("no", "module sync=no")):
+    print("open+close inside pamtester, %-15s: median %6.0f us, p99 %6.0f us; whole pamtester run: median %6.0f us"
+          % (label, us(pct(inside[s], 50)), us(pct(inside[s], 99)), us(pct(walls[s], 50))))
+
+def added(s, p):
+    return pct(inside[s], p) - pct(inside["permit"], p)
+
+med_yes, p99_yes = added("yes", 50), added("yes", 99)
+med_no, p99_no = added("no", 50), added("no", 99)
+ratio = med_yes / fs_med if fs_med > 0 else float("inf")
+print("pam session open+close added: median %.0f us, p99 %.0f us = %.1fx one fdatasync (target < 2x)"
+      % (us(med_yes), us(p99_yes), ratio))
+print("sync=no: median %.0f us, p99 %.0f us (target < 200 us)" % (us(med_no), us(p99_no)))
+wall_added = pct(walls["yes"], 50) - pct(walls["permit"], 50)
+print("whole pamtester run added (module loading included): median %.0f us with sync=yes, %.0f us with sync=no"
+      % (us(wall_added), us(pct(walls["no"], 50) - pct(walls["permit"], 50))))
+print("targets: sync=yes %s, sync=no %s"
+      % ("met" if ratio < 2 else "MISSED", "met" if us(med_no) < 200 else "MISSED"))
+EOF
+# every session it timed is in the log, and the log verifies
+"$PRIVAUDIT" verify "$LOG" --key "$LOG/log.pub" >/dev/null || die "the log does not verify afterwards"
+echo "log after the run: verified"

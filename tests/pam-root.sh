@@ -1,0 +1,387 @@
+#!/bin/bash
+# pam-root.sh: pam_privaudit.so in the real PAM stacks of sudo and su, for a
+# test user made here, then pamtester against a test service (hostile items,
+# failmodes) and valgrind over pamtester with the module.  The log must hold
+# each session's open and close with the right service and users, and
+# verify against its first key.  Needs root (exit 77 otherwise).
+#
+# Everything touched is put back by the EXIT trap, even on failure:
+# /etc/pam.d/sudo, su (and su-l when it does not include su) restored byte
+# for byte from copies, /etc/pam.d/privaudit-test and
+# /etc/sudoers.d/privaudit-test removed, the test user removed with
+# userdel -r.  The account files are compared before and after.
+# Environment (set by make check): top_builddir, PAM_MODULE, PRIVAUDIT,
+# PAREF, PYTHON3.
+
+set -u
+
+me=pam-root.sh
+say() { printf '%s\n' "$*"; }
+# Messages name commands whose arguments may be hostile bytes: keep them
+# short and printable.
+fail() { say "FAIL: $me: $(printf '%s' "$*" | tr -c '[:print:]' '?' | cut -c1-300)" >&2; exit 1; }
+skip() { say "SKIP: $me: $*" >&2; exit 77; }
+pass() { say "ok - $*"; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+top_builddir=${top_builddir:-.}
+PAM_MODULE=${PAM_MODULE:-$top_builddir/pam_privaudit/.libs/pam_privaudit.so}
+PRIVAUDIT=${PRIVAUDIT:-$top_builddir/cli/privaudit}
+PAREF=${PAREF:-$(cd "$(dirname "$0")" && pwd)/paref.py}
+PYTHON3=${PYTHON3:-python3}
+case $PAM_MODULE in /*) ;; *) PAM_MODULE=$(pwd)/$PAM_MODULE ;; esac
+[ -f "$PAM_MODULE" ] || fail "module not built: $PAM_MODULE"
+[ -x "$PRIVAUDIT" ] || fail "CLI not built: $PRIVAUDIT"
+[ -r "$PAREF" ] || fail "paref.py not found: $PAREF"
+# sudo and su cannot load a module built with --enable-sanitizers (the ASan
+# runtime must come first), nor can valgrind run it: the normal build covers it.
+ldd "$PAM_MODULE" 2>/dev/null | grep -q 'libasan\.so' && skip "sanitizer build: sudo and su cannot load an ASan module"
+missing=""
+for t in sudo su pamtester valgrind useradd userdel visudo getent timeout cmp "$PYTHON3"; do
+	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+done
+[ -z "$missing" ] || skip "missing:$missing (Debian: sudo pamtester valgrind passwd python3)"
+[ -f /etc/pam.d/sudo ] && [ -f /etc/pam.d/su ] || skip "no /etc/pam.d/sudo or /etc/pam.d/su"
+grep -Eq '^[#@]includedir[[:space:]]+/etc/sudoers.d' /etc/sudoers 2>/dev/null ||
+	skip "/etc/sudoers does not include /etc/sudoers.d"
+
+MARK="privaudit-test: added by $me, removed when it ends"
+SUDOERS=/etc/sudoers.d/privaudit-test
+TESTSVC=/etc/pam.d/privaudit-test
+for f in /etc/pam.d/sudo /etc/pam.d/su /etc/pam.d/su-l; do
+	[ -f "$f" ] && grep -q 'privaudit-test' "$f" &&
+		fail "$f holds lines of an earlier run of $me: restore it by hand first"
+done
+[ -e "$SUDOERS" ] && fail "$SUDOERS exists: left by an earlier run? remove it first"
+[ -e "$TESTSVC" ] && fail "$TESTSVC exists: left by an earlier run? remove it first"
+
+# The log on a real disk (the module fdatasyncs), readable by root only.
+TMP=$(mktemp -d /var/tmp/pa-pam-root.XXXXXX) || fail "mktemp -d"
+LOG=$TMP/log
+TU=patest$$
+pam_files=""
+made_user="" made_sudoers="" made_svc=""
+getent passwd "$TU" >/dev/null 2>&1 && fail "user $TU exists already"
+account_files="/etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/subuid /etc/subgid"
+
+sums() {
+	for f in $account_files; do
+		[ -f "$f" ] && printf '%s %s\n' "$f" "$(cksum <"$f")"
+	done
+}
+sums >"$TMP/accounts.before"
+
+cleanup() {
+	trap - EXIT INT TERM HUP
+	bad=""
+	for f in $pam_files; do
+		b=$TMP/backup/$(basename "$f")
+		cp -p "$b" "$f" && cmp -s "$b" "$f" || bad="$bad $f"
+	done
+	[ -n "$made_sudoers" ] && rm -f "$SUDOERS"
+	[ -n "$made_svc" ] && rm -f "$TESTSVC"
+	if [ -n "$made_user" ]; then
+		userdel -r "$TU" >/dev/null 2>&1 || bad="$bad userdel:$TU"
+		getent group "$TU" >/dev/null 2>&1 && groupdel "$TU" >/dev/null 2>&1
+		rm -f "/run/sudo/ts/$TU" "/var/lib/sudo/lectured/$TU"
+	fi
+	sums >"$TMP/accounts.after"
+	cmp -s "$TMP/accounts.before" "$TMP/accounts.after" ||
+		bad="$bad account-files($(diff "$TMP/accounts.before" "$TMP/accounts.after" | grep '^>' | cut -d' ' -f2 | tr '\n' ' '))"
+	if [ -n "$bad" ]; then
+		say "FAIL: $me: could not put back:$bad (copies kept in $TMP/backup)" >&2
+		return 1
+	fi
+	rm -rf "$TMP"
+	return 0
+}
+trap 'rc_=$?; cleanup || rc_=1; exit $rc_' EXIT
+trap 'exit 1' INT TERM HUP
+
+# run CMD...: with a timeout, output in $TMP/out, status in $rc.
+run() {
+	timeout -k 5 30 "$@" >"$TMP/out" 2>&1 </dev/null
+	rc=$?
+	[ "$rc" -eq 124 ] && { tr -c '[:print:]\n' '?' <"$TMP/out" | cut -c1-300 >&2; fail "timed out: $*"; }
+	return 0
+}
+expect() {
+	want=$1
+	shift
+	run "$@"
+	[ "$rc" -eq "$want" ] || { tr -c '[:print:]\n' '?' <"$TMP/out" | cut -c1-300 >&2; fail "exit $rc, expected $want: $*"; }
+}
+
+# records.py: the PAM records of a log, read with the independent reader.
+cat >"$TMP/records.py" <<'EOF'
+import os, sys
+sys.path.insert(0, os.path.dirname(os.environ["PAREF"]))
+import paref
+
+def signed(v):
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+def pam_records(d):
+    out = []
+    for fr in paref.Log(d).frames:
+        kind, body, _ = paref.record_body(fr.record)
+        if kind not in (24, 25, 26):
+            continue
+        top = paref.message_fields(fr.record)
+        f = paref.message_fields(body)
+        r = {"kind": {24: "open", 25: "close", 26: "attempt"}[kind],
+             "key": top.get(4, b""), "service": f.get(1, b""), "user": f.get(2, b"")}
+        if kind == 24:
+            r.update(ruser=f.get(3, b""), rhost=f.get(4, b""), tty=f.get(5, b""),
+                     pid=f.get(6, 0), uid=f.get(7, 0), euid=f.get(8, 0))
+        elif kind == 25:
+            r.update(pid=f.get(3, 0), duration=f.get(4, 0))
+        else:
+            r.update(ruser=f.get(3, b""), rhost=f.get(4, b""), tty=f.get(5, b""),
+                     phase=f.get(6, b""), result=signed(f.get(7, 0)), success=f.get(8, 0))
+        out.append(r)
+    return out
+
+cmd, d = sys.argv[1], sys.argv[2]
+recs = pam_records(d)
+e = paref.escape
+if cmd == "list":
+    # kind service user ruser|phase pid|result key
+    for r in recs:
+        if r["kind"] == "open":
+            print("open", e(r["service"]), e(r["user"]), e(r["ruser"]) or "-", r["pid"], e(r["key"]))
+        elif r["kind"] == "close":
+            print("close", e(r["service"]), e(r["user"]), "-", r["pid"], e(r["key"]))
+        else:
+            print("attempt", e(r["service"]), e(r["user"]), e(r["phase"]), r["result"], r["success"])
+elif cmd == "pairs":
+    # every open has exactly one close after it: same key, service, user, pid
+    opens = [r for r in recs if r["kind"] == "open"]
+    closes = [r for r in recs if r["kind"] == "close"]
+    bad = []
+    for o in opens:
+        m = [c for c in closes if (c["key"], c["service"], c["user"], c["pid"]) ==
+             (o["key"], o["service"], o["user"], o["pid"])]
+        if len(m) != 1:
+            bad.append("open %s/%s key %s: %d closes" % (e(o["service"]), e(o["user"]), e(o["key"]), len(m)))
+        elif not 0 < m[0]["duration"] < 120 * 10**9:
+            bad.append("close %s: duration %d ns" % (e(o["service"]), m[0]["duration"]))
+        if not o["key"]:
+            bad.append("open %s without a session key" % e(o["service"]))
+    if len(closes) != len(opens):
+        bad.append("%d opens, %d closes" % (len(opens), len(closes)))
+    keys = [o["key"] for o in opens]
+    if len(set(keys)) != len(keys):
+        bad.append("two sessions share a key")
+    for b in bad:
+        print(b, file=sys.stderr)
+    sys.exit(1 if bad else 0)
+elif cmd == "items":
+    # the last run of SERVICE (auth attempt, account attempt, session open)
+    # holds exactly the bytes in the files
+    svc = sys.argv[3].encode()
+    want = {k: open(p, "rb").read() for k, p in zip(("rhost", "tty", "ruser"), sys.argv[4:7])}
+    mine = [r for r in recs if r["service"] == svc and r["kind"] != "close"][-3:]
+    kinds = [r["kind"] for r in mine]
+    if kinds != ["attempt", "attempt", "open"]:
+        sys.exit("last records of %s: %s" % (e(svc), kinds))
+    for r in mine:
+        for k, v in want.items():
+            if r[k] != v:
+                sys.exit("%s record: %s is %d bytes %s..., expected %d bytes %s..."
+                         % (r["kind"], k, len(r[k]), e(r[k][:40]), len(v), e(v[:40])))
+    print("%d records hold the items byte for byte" % len(mine))
+EOF
+records() { PAREF=$PAREF "$PYTHON3" "$TMP/records.py" "$@"; }
+
+# --- the log, made beforehand as an administrator would
+expect 0 "$PRIVAUDIT" init "$LOG"
+cp "$TMP/out" "$LOG.vkey"
+
+# --- a test user, privileged through the default groups= (adm) when it exists
+made_user=1
+if getent group adm >/dev/null 2>&1; then
+	expect 0 useradd -m -s /bin/sh -G adm "$TU"
+	tu_arg=""
+else
+	expect 0 useradd -m -s /bin/sh "$TU"
+	tu_arg="users=root,$TU"
+fi
+umask 0337
+made_sudoers=1
+cat >"$SUDOERS" <<EOF
+# $MARK
+Defaults:$TU !requiretty, !lecture
+$TU ALL=(root) NOPASSWD: /usr/bin/true, /bin/true
+EOF
+umask 022
+chmod 0440 "$SUDOERS"
+expect 0 visudo -cf "$SUDOERS"
+
+# --- the module in sudo's and su's stacks
+mkdir "$TMP/backup" || fail "mkdir"
+add_module() {
+	f=$1
+	cp -p "$f" "$TMP/backup/$(basename "$f")" || fail "cannot back up $f"
+	pam_files="$pam_files $f"
+	{
+		say "# $MARK"
+		say "auth optional $PAM_MODULE dir=$LOG $tu_arg"
+		say "account optional $PAM_MODULE dir=$LOG $tu_arg"
+		cat "$TMP/backup/$(basename "$f")"
+		say "# $MARK"
+		say "session required $PAM_MODULE dir=$LOG failmode=closed $tu_arg"
+	} >"$f" || fail "cannot write $f"
+}
+add_module /etc/pam.d/sudo
+add_module /etc/pam.d/su
+su_l=su
+if [ -f /etc/pam.d/su-l ]; then
+	su_l=su-l
+	grep -Eq '^[[:space:]]*session[[:space:]]+include[[:space:]]+su([[:space:]]|$)' /etc/pam.d/su-l ||
+		add_module /etc/pam.d/su-l
+fi
+
+# --- real su and sudo
+expect 0 su "$TU" -c true
+records list "$LOG" >"$TMP/list1" || fail "cannot read the log"
+expect 0 su - "$TU" -c 'sudo -n true'
+records list "$LOG" >"$TMP/list2" || fail "cannot read the log"
+cat "$TMP/list2"
+
+# su TU -c true: the attempt, one session for TU asked by root
+grep -q "^attempt su $TU auth " "$TMP/list1" || fail "su: no auth attempt recorded"
+[ "$(grep -c "^open su $TU root " "$TMP/list1")" -eq 1 ] || fail "su: not one session_open (su, $TU, ruser root)"
+[ "$(grep -c "^close su $TU " "$TMP/list1")" -eq 1 ] || fail "su: not one session_close (su, $TU)"
+# su - TU -c 'sudo -n true': one more su session, then sudo's for root
+[ "$(grep -c "^open $su_l $TU root " "$TMP/list2")" -eq "$([ "$su_l" = su ] && echo 2 || echo 1)" ] ||
+	fail "su -: no session_open ($su_l, $TU, ruser root)"
+[ "$(grep -c "^open sudo root $TU " "$TMP/list2")" -eq 1 ] || fail "sudo: not one session_open (sudo, root, ruser $TU)"
+[ "$(grep -c "^close sudo root " "$TMP/list2")" -eq 1 ] || fail "sudo: not one session_close (sudo, root)"
+# sudo runs account management for the invoking user (PAM_USER becomes
+# the target only for the session), privileged here through adm
+grep -q "^attempt sudo $TU account -1 0" "$TMP/list2" || fail "sudo: no account attempt"
+# sudo's session lies inside su's: su's close comes last
+[ "$(grep '^close' "$TMP/list2" | tail -n 1 | cut -d' ' -f2)" = "$su_l" ] ||
+	fail "the su - session did not close after the sudo one"
+records pairs "$LOG" || fail "open and close records do not pair up"
+expect 0 "$PRIVAUDIT" verify "$LOG" --key "$LOG.vkey"
+pass "real su and sudo: sessions recorded, paired, verified"
+
+# failmode=closed in real su and sudo: no log, no session.  The test user
+# asks sudo through runuser, whose PAM stack is untouched.
+mv "$LOG" "$LOG.away" || fail "mv"
+run su "$TU" -c true
+su_rc=$rc
+sudo_rc=skip
+if command -v runuser >/dev/null 2>&1; then
+	run runuser -u "$TU" -- sudo -n true
+	sudo_rc=$rc
+fi
+mv "$LOG.away" "$LOG" || fail "mv"
+[ "$su_rc" -ne 0 ] || fail "su ran a session with failmode=closed and the log missing"
+# sudo treats PAM_SESSION_ERR from pam_open_session as non-fatal (see
+# sudoers' auth/pam.c), which is why failmode=closed returns PAM_SYSTEM_ERR;
+# this checks that sudo really refuses.  Reported at the end, so that the
+# checks below still run.
+late_fail=""
+if [ "$sudo_rc" = 0 ]; then
+	late_fail="sudo ran a session with failmode=closed and the log missing"
+	say "not ok - $late_fail"
+fi
+if [ "$sudo_rc" != skip ]; then
+	expect 0 runuser -u "$TU" -- sudo -n true
+	[ "$(records list "$LOG" | grep -c "^open sudo root $TU ")" -eq 2 ] ||
+		fail "sudo through runuser: session not recorded"
+fi
+records pairs "$LOG" || fail "open and close records do not pair up"
+expect 0 "$PRIVAUDIT" verify "$LOG" --key "$LOG.vkey"
+[ -n "$late_fail" ] || pass "real su and sudo refuse the session when the log is missing (failmode=closed)"
+
+# --- pamtester against a test service
+umask 022
+made_svc=1
+cat >"$TESTSVC" <<EOF
+# $MARK
+auth     optional $PAM_MODULE dir=$LOG
+auth     required pam_permit.so
+account  optional $PAM_MODULE dir=$LOG
+account  required pam_permit.so
+session  required $PAM_MODULE dir=$LOG failmode=closed
+session  required pam_permit.so
+EOF
+n0=$(records list "$LOG" | wc -l)
+expect 0 pamtester privaudit-test root authenticate acct_mgmt open_session close_session
+expect 0 pamtester privaudit-test nobody authenticate acct_mgmt open_session close_session
+records list "$LOG" | tail -n +$((n0 + 1)) >"$TMP/list3"
+[ "$(wc -l <"$TMP/list3")" -eq 4 ] || { cat "$TMP/list3" >&2; fail "pamtester: expected 4 records for root, none for nobody"; }
+grep -q '^attempt privaudit-test root auth -1 0$' "$TMP/list3" || fail "pamtester: no auth attempt"
+grep -q '^attempt privaudit-test root account -1 0$' "$TMP/list3" || fail "pamtester: no account attempt"
+grep -q '^open privaudit-test root - ' "$TMP/list3" || fail "pamtester: no session_open"
+grep -q '^close privaudit-test root - ' "$TMP/list3" || fail "pamtester: no session_close"
+
+# hostile items: a 4 KiB rhost of every byte but NUL, escapes and newlines
+# in tty, invalid UTF-8 in ruser.  (libpam itself fails every call with
+# PAM_SYSTEM_ERR once items make its audit message longer than libaudit
+# takes, near 9 KB; test_pam stores 64 KiB under pam_wrapper.)
+"$PYTHON3" - "$TMP" <<'EOF' || fail "cannot make the items"
+import sys
+d = sys.argv[1]
+open(d + "/rhost", "wb").write(bytes(1 + (i * 7) % 255 for i in range(4096)))
+open(d + "/tty", "wb").write(b"pts/9\n\x1b[2J\x1b]0;owned\x07\r\x1b[31m")
+open(d + "/ruser", "wb").write(b"\xff\xfe\xc3(\xed\xa0\x80 root\nFAKE")
+EOF
+rhost=$(cat "$TMP/rhost")
+tty=$(cat "$TMP/tty"; printf x)
+tty=${tty%x}
+ruser=$(cat "$TMP/ruser"; printf x)
+ruser=${ruser%x}
+[ "${#rhost}" -gt 0 ] || fail "items"
+cp "$TESTSVC" "$TMP/svc" || fail "cp"
+expect 0 pamtester -I "rhost=$rhost" -I "tty=$tty" -I "ruser=$ruser" \
+	privaudit-test root authenticate acct_mgmt open_session close_session
+records items "$LOG" privaudit-test "$TMP/rhost" "$TMP/tty" "$TMP/ruser" ||
+	fail "hostile items not stored byte for byte"
+expect 0 "$PRIVAUDIT" verify "$LOG" --key "$LOG.vkey"
+pass "pamtester: auth, account, session recorded; nobody ignored; hostile items stored; verified"
+
+# failmodes through pamtester
+sed "s|dir=$LOG failmode=closed|dir=$TMP/nolog failmode=closed|" "$TMP/svc" >"$TESTSVC"
+run pamtester privaudit-test root open_session
+[ "$rc" -ne 0 ] || fail "pamtester: failmode=closed opened a session without a log"
+expect 0 pamtester privaudit-test root authenticate acct_mgmt
+sed "s|dir=$LOG failmode=closed|dir=$TMP/nolog failmode=open|" "$TMP/svc" >"$TESTSVC"
+expect 0 pamtester privaudit-test root open_session close_session
+pass "pamtester: failmode=closed refuses, failmode=open lets through, auth unchanged"
+
+# --- valgrind over pamtester with the module: no error, nothing definitely
+# lost.  --keep-debuginfo: libpam unloads the module at pam_end, before the
+# leak check.
+vg() {
+	timeout -k 5 50 valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+		--error-exitcode=99 --keep-debuginfo=yes --track-origins=yes \
+		pamtester "$@" >"$TMP/out" 2>&1 </dev/null
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tr -c '[:print:]\n' '?' <"$TMP/out" | cut -c1-300 >&2
+		fail "valgrind pamtester $*: exit $rc"
+	fi
+}
+cp "$TMP/svc" "$TESTSVC"
+vg -I "rhost=$rhost" -I "tty=$tty" -I "ruser=$ruser" \
+	privaudit-test root authenticate acct_mgmt open_session close_session
+vg privaudit-test nobody authenticate acct_mgmt open_session close_session
+sed "s|dir=$LOG failmode=closed|dir=$LOG failmode=closed seal tty_audit|" "$TMP/svc" >"$TESTSVC"
+vg privaudit-test root open_session close_session
+sed "s|dir=$LOG failmode=closed|dir=$TMP/nolog failmode=closed|; s|dir=$LOG\$|dir=$TMP/nolog|" \
+	"$TMP/svc" >"$TESTSVC"
+timeout -k 5 50 valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+	--error-exitcode=99 --keep-debuginfo=yes \
+	pamtester privaudit-test root authenticate acct_mgmt open_session >"$TMP/out" 2>&1 </dev/null
+rc=$?
+# pamtester's own exit for the refused session is 1; valgrind's would be 99
+[ "$rc" -eq 1 ] || { cat "$TMP/out" >&2; fail "valgrind pamtester, log missing: exit $rc"; }
+expect 0 "$PRIVAUDIT" verify "$LOG" --key "$LOG.vkey"
+pass "valgrind: no error and nothing definitely lost (hostile items, seal, failures)"
+[ -z "$late_fail" ] || fail "$late_fail"
+exit 0

@@ -1,0 +1,72 @@
+#!/bin/sh
+# pam-wrapper.sh: runs tests/test_pam (cmocka + libpamtest) with the real
+# libpam under pam_wrapper, without root: service files in a temporary
+# directory name the built module by absolute path.  Exit 77 (skip) when
+# pam_wrapper or libpamtest were not found at configure time.
+# Environment (set by make check): top_builddir, PAM_WRAPPER_SO, PAM_MODULE,
+# TEST_PAM, PRIVAUDIT.
+
+set -u
+
+me=pam-wrapper.sh
+fail() { printf 'FAIL: %s: %s\n' "$me" "$*" >&2; exit 1; }
+skip() { printf 'SKIP: %s: %s\n' "$me" "$*" >&2; exit 77; }
+
+top_builddir=${top_builddir:-.}
+PAM_MODULE=${PAM_MODULE:-$top_builddir/pam_privaudit/.libs/pam_privaudit.so}
+TEST_PAM=${TEST_PAM:-$top_builddir/tests/test_pam}
+
+[ -n "${PAM_WRAPPER_SO:-}" ] ||
+	skip "pam_wrapper not found by configure (Debian: libpam-wrapper libpamtest0-dev)"
+[ -f "$PAM_WRAPPER_SO" ] || skip "PAM_WRAPPER_SO=$PAM_WRAPPER_SO does not exist"
+# configure sets PAM_WRAPPER_SO only when libpamtest was found too, and
+# make check then builds test_pam
+[ -x "$TEST_PAM" ] || fail "$TEST_PAM not built"
+[ -f "$PAM_MODULE" ] || fail "module not built: $PAM_MODULE"
+case $PAM_MODULE in /*) ;; *) PAM_MODULE=$(pwd)/$PAM_MODULE ;; esac
+
+# pam_set_items.so (shipped with pam_wrapper) sets hostile items for the test
+mods=$(pkg-config --variable=modules pam_wrapper 2>/dev/null) || mods=""
+[ -n "$mods" ] || mods=$(dirname "$PAM_WRAPPER_SO")/pam_wrapper
+set_items=$mods/pam_set_items.so
+[ -f "$set_items" ] || fail "pam_set_items.so not found in $mods (it comes with pam_wrapper)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pa-pam-wrapper.XXXXXX") || fail "mktemp -d"
+# pam_wrapper copies the services to /tmp/pam.? at start and removes the
+# copy at exit; a test child killed on a hang cannot, so remove any copy
+# left by a process of ours that is gone.
+before=$(ls -d /tmp/pam.? 2>/dev/null)
+cleanup() {
+	for d in /tmp/pam.?; do
+		[ -f "$d/pid" ] || continue
+		case " $(printf '%s ' $before)" in *" $d "*) continue ;; esac
+		pid=$(cat "$d/pid" 2>/dev/null)
+		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+		grep -qs "$tmp/" "$d"/pa_basic && rm -rf "$d"
+	done
+	chmod -R u+rwX "$tmp" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap 'rc_=$?; cleanup; exit $rc_' EXIT
+trap 'exit 1' INT TERM HUP
+
+mkdir "$tmp/services" || fail "mkdir"
+"$TEST_PAM" --services "$tmp/services" "$tmp" "$PAM_MODULE" "$set_items" ||
+	fail "could not write the service files"
+
+# An AddressSanitizer build (--enable-sanitizers) needs its runtime first.
+preload=$PAM_WRAPPER_SO
+asan=$(ldd "$TEST_PAM" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
+[ -n "$asan" ] && preload="$asan $preload"
+
+# A hung module must fail the test, not stall make check.
+timeout -k 5 55 env \
+	LD_PRELOAD="$preload" PAM_WRAPPER=1 \
+	PAM_WRAPPER_SERVICE_DIR="$tmp/services" \
+	LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+	PA_PAM_BASE="$tmp" TMPDIR="$tmp" \
+	"$TEST_PAM"
+rc=$?
+[ "$rc" -eq 124 ] && fail "test_pam timed out"
+[ "$rc" -eq 0 ] || exit 1
+exit 0

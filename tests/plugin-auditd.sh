@@ -1,0 +1,179 @@
+#!/bin/bash
+# plugin-auditd.sh: audisp-privaudit under a real auditd (root only).  The
+# test starts its own auditd with a private configuration (its own log file,
+# plugin_dir holding only an active privaudit.conf), loads the shipped rules,
+# has a test user with a login session run commands through real sudo,
+# sudo -i and su -c, then checks that the signed log holds those commands
+# with their argv, tied to the user's session key, and verifies.  It stops
+# auditd by its pid, deletes the rules it loaded, restores the rules and
+# audit state found before, and removes the user, even on failure.
+. "$(dirname "$0")/e2e-lib.sh"
+need_privaudit
+PA_PLUGIN=${PA_PLUGIN:-${top_builddir:-.}/audisp_privaudit/audisp-privaudit}
+RULES=${top_srcdir:-$pa_here/..}/audisp_privaudit/privaudit.rules
+[ -x "$PA_PLUGIN" ] || skip "plugin not built: $PA_PLUGIN"
+is_root || skip "needs root"
+for t in auditd auditctl sudo su useradd userdel setpriv visudo; do
+	command -v "$t" >/dev/null 2>&1 || skip "no $t"
+done
+auditctl -s >"$TMP/status" 2>&1 || skip "kernel audit not available here: $(head -1 "$TMP/status")"
+other=$(sed -n 's/^pid \([0-9]*\)$/\1/p' "$TMP/status")
+[ "${other:-0}" -eq 0 ] || skip "an audit daemon (pid $other) already runs: not disturbing it"
+prev_enabled=$(sed -n 's/^enabled \([0-9]*\)$/\1/p' "$TMP/status")
+[ "$prev_enabled" = 2 ] && skip "audit configuration is locked (enabled 2)"
+case "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)" in
+"") skip "no boot id" ;;
+esac
+boot_id=$(cat /proc/sys/kernel/random/boot_id)
+
+# ---------------------------------------------------------------- cleanup
+auditctl -l >"$TMP/rules.before" 2>&1 || fail "auditctl -l"
+grep -qx 'No rules' "$TMP/rules.before" && : >"$TMP/rules.before"
+USER_=pae2e$$
+SUDOERS=/etc/sudoers.d/pa-e2e-$$
+apid=""
+restore() {
+	if [ -n "$apid" ] && kill -0 "$apid" 2>/dev/null; then
+		kill -TERM "$apid"
+		for _ in $(seq 1 50); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$apid" 2>/dev/null
+	fi
+	auditctl -D >/dev/null 2>&1
+	[ -s "$TMP/rules.before" ] && auditctl -R "$TMP/rules.before" >/dev/null 2>&1
+	[ -n "$prev_enabled" ] && auditctl -e "$prev_enabled" >/dev/null 2>&1
+	rm -f "$SUDOERS"
+	id "$USER_" >/dev/null 2>&1 && userdel -r "$USER_" >/dev/null 2>&1
+}
+on_exit restore
+
+# ---------------------------------------------------------------- setup
+useradd -m -s /bin/bash "$USER_" || fail "useradd"
+uid_=$(id -u "$USER_")
+[ "$uid_" -ge 1000 ] || fail "test user got uid $uid_ < 1000: the rules select auid>=1000"
+printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$USER_" >"$SUDOERS.tmp"
+chmod 0440 "$SUDOERS.tmp"
+visudo -cqf "$SUDOERS.tmp" || fail "sudoers file rejected"
+mv "$SUDOERS.tmp" "$SUDOERS"
+
+L=$TMP/log
+pa_init "$L"
+A=$TMP/audit
+mkdir -p "$A/plugins.d" "$A/log"
+chmod 0750 "$A" "$A/log"
+# the system's auditd.conf, with our log, plugins and the enriched format
+sed -e '/^[[:space:]]*\(log_file\|plugin_dir\|log_format\|write_logs\)[[:space:]]*=/d' \
+	/etc/audit/auditd.conf >"$A/auditd.conf" 2>/dev/null || : >"$A/auditd.conf"
+cat >>"$A/auditd.conf" <<EOF
+log_file = $A/log/audit.log
+write_logs = yes
+log_format = ENRICHED
+plugin_dir = $A/plugins.d
+EOF
+cat >"$A/plugin.conf" <<EOF
+dir = $L
+heartbeat = 2
+commit_ms = 100
+EOF
+# the shipped conf, made active and pointed at this build
+sed -e 's|^active = .*|active = yes|' -e "s|^path = .*|path = $(cd "$(dirname "$PA_PLUGIN")" && pwd)/$(basename "$PA_PLUGIN")|" \
+	-e "s|^args = .*|args = --config $A/plugin.conf|" \
+	"${top_srcdir:-$pa_here/..}/audisp_privaudit/privaudit.conf.in" >"$A/plugins.d/privaudit.conf"
+grep -q '^format = string' "$A/plugins.d/privaudit.conf" || fail "shipped conf lost format = string"
+chmod 0640 "$A/auditd.conf" "$A/plugins.d/privaudit.conf" "$A/plugin.conf"
+
+# The shipped rules; the log-directory rules watch this test's log.
+sed "s|/var/log/privaudit|$L|g" "$RULES" >"$A/privaudit.rules"
+auditctl -R "$A/privaudit.rules" >"$TMP/out" 2>"$TMP/err" || fail_cmd "shipped rules do not load"
+auditctl -l | grep -q 'privaudit-exec' || fail "rules not loaded"
+
+# auditd in the foreground (-n), with no login uid, so the plugin's own
+# writes are not themselves audited by the log-directory rule.
+sh -c 'echo 4294967295 >/proc/self/loginuid 2>/dev/null; exec auditd -n -c "$1"' sh "$A" \
+	>"$TMP/auditd.out" 2>&1 &
+apid=$!
+for _ in $(seq 1 50); do
+	auditctl -s 2>/dev/null | grep -qx "pid $apid" && break
+	kill -0 "$apid" 2>/dev/null || { cat "$TMP/auditd.out" >&2; fail "auditd exited at start"; }
+	sleep 0.1
+done
+auditctl -s | grep -qx "pid $apid" || fail "auditd did not register with the kernel"
+for _ in $(seq 1 50); do
+	pgrep -P "$apid" >/dev/null && break
+	sleep 0.1
+done
+pgrep -P "$apid" >/dev/null || { cat "$TMP/auditd.out" >&2; fail "auditd did not start the plugin"; }
+say "# auditd $apid, plugin $(pgrep -P "$apid" | tr '\n' ' ')"
+
+# ---------------------------------------------------------------- the user
+nonce=$$$RANDOM
+# A login session: the shell sets its own login uid (a new audit session
+# id), then becomes the user, as login or sshd would.
+sh -c '
+echo "$1" >/proc/self/loginuid || exit 1
+cat /proc/self/sessionid >"$2"
+exec setpriv --reuid="$1" --regid="$(id -g "$3")" --init-groups env HOME=/home/"$3" USER="$3" sh -c "
+	sudo -n /bin/echo pa-e2e-sudo-$4 a\ b
+	sudo -n -i /bin/echo pa-e2e-sudoi-$4
+	sudo -n su -c \"/bin/echo pa-e2e-su-$4\" root
+	sudo -n /usr/bin/touch $5
+"' sh "$uid_" "$TMP/ses" "$USER_" "$nonce" "$SUDOERS" >"$TMP/user.out" 2>&1 ||
+	{ cat "$TMP/user.out" >&2; fail "the user session failed"; }
+ses=$(cat "$TMP/ses")
+key="$boot_id:$ses"
+grep -q "pa-e2e-su-$nonce" "$TMP/user.out" || { cat "$TMP/user.out" >&2; fail "commands did not run"; }
+say "# user $USER_ uid $uid_ session $ses"
+
+# let auditd pass the events on, then stop it: the plugin drains and seals
+sleep 2
+kill -TERM "$apid"
+for _ in $(seq 1 100); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$apid" 2>/dev/null && fail "auditd did not stop on SIGTERM"
+wait "$apid" 2>/dev/null
+apid=""
+grep -q "pa-e2e-sudo-$nonce" "$A/log/audit.log" || fail "auditd's own log lacks the commands: rules not effective"
+
+verify_ok "$L"
+"$PYTHON3" "$pa_here/plugin-records.py" dump "$L" >"$TMP/dump"
+"$PYTHON3" - "$TMP/dump" "$nonce" "$key" "$uid_" "$(ldd "$(command -v sudo)" | grep -c libaudit)" <<'EOF' || fail "the log lacks what the user did"
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+nonce, key, uid, sudo_audit = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+def find(token, source="execve"):
+    return [r for r in rs if r.get("kind") == "command" and r.get("source") == source
+            and any(token in a for a in r.get("argv", []))]
+bad = []
+for how in ("sudo", "sudoi", "su"):
+    tok = "pa-e2e-%s-%s" % (how, nonce)
+    got = [r for r in find(tok) if r.get("exe", "").endswith("/echo")]
+    if not got:
+        bad.append("%s: no execve command record with %s" % (how, tok))
+        continue
+    r = got[0]
+    if r.get("session_key") != key:
+        bad.append("%s: session key %r, expected %r" % (how, r.get("session_key"), key))
+    if r.get("auid") != uid or r.get("euid", 0) != 0:
+        bad.append("%s: auid %r euid %r" % (how, r.get("auid"), r.get("euid")))
+    if how == "sudo" and r.get("argv", [])[-1:] != ["a b"]:
+        bad.append("sudo: argv %r lost the argument with a space" % r.get("argv"))
+    if tok not in r.get("raw", ""):
+        bad.append("%s: raw event text missing" % how)
+if sudo_audit and not find("pa-e2e-sudo-" + nonce, "user_cmd"):
+    bad.append("no USER_CMD command record from sudo")
+kinds = [r.get("kind") for r in rs]
+pam = [r for r in rs if r.get("kind") == "audit_event" and r.get("session_key") == key
+       and set(r.get("types", [])) & {"USER_START", "USER_END", "USER_ACCT", "CRED_ACQ"}]
+if not pam:
+    bad.append("no PAM audit records of the session")
+cfg = [r for r in rs if r.get("kind") == "audit_event" and "privaudit-config" in r.get("raw", "")
+       and r.get("session_key") == key]
+if not cfg:
+    bad.append("the sudoers write was not recorded")
+if kinds.count("writer_start") != 1 or kinds.count("writer_stop") != 1 or kinds[-1] != "checkpoint":
+    bad.append("writer start/stop/seal wrong: %s" % kinds[-6:])
+for b in bad:
+    print("plugin-auditd: " + b, file=sys.stderr)
+print("%d records, %d commands in session %s" % (len(rs), len([r for r in rs if r.get("kind") == "command" and r.get("session_key") == key]), key))
+sys.exit(1 if bad else 0)
+EOF
+pass "real auditd + sudo, sudo -i, su -c: commands in the signed log under $key, verifies"
+exit 0
