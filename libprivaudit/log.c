@@ -41,6 +41,7 @@ struct privaudit_log {
 	size_t pend_len, pend_cap, pend_count;
 	uint64_t written;
 	int broken;               /* failed append left on disk: refuse to write more */
+	int fresh;                /* the log was recovered and read under the lock once */
 	pid_t pid;                /* cached: getpid() and getuid() are system calls */
 	uid_t uid;
 	char program[64];
@@ -341,21 +342,17 @@ static void state_reset(privaudit_log *log)
 static int state_insane(privaudit_log *log)
 {
 	unsigned char hdr[PA_SEG_HEADER];
-	char name[PA_SEG_NAME_MAX];
 	const char *why = NULL;
 	pa_seghdr h;
-	int fd, bad;
+	int bad;
 
 	if (log->st.seg_end < PA_SEG_HEADER || log->st.seg_first > log->st.tree.size)
 		return 1;
-	pa_seg_name(name, log->st.segment);
-	fd = openat(log->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
+	if (open_segment(log, log->st.segment) != PRIVAUDIT_OK)
 		return 0;   /* a missing segment is handled as a cut log */
-	bad = pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0 ||
+	bad = pa_pread_full(log->segfd, hdr, sizeof(hdr), 0) < 0 ||
 	      pa_seg_header_decode(hdr, &h, &why) != PRIVAUDIT_OK || h.number != log->st.segment ||
 	      h.first_index != log->st.seg_first || memcmp(h.log_id, log->log_id, PA_HASH_LEN) != 0;
-	close(fd);
 	return bad;
 }
 
@@ -440,6 +437,27 @@ static privaudit_status refresh(privaudit_log *log)
 		log->st.seg_first = h.first_index;
 		log->st.seg_end = PA_SEG_HEADER;
 	}
+}
+
+static privaudit_status finish_checkpoint(privaudit_log *log, const pa_keystate *ks);
+
+/* Refresh, then finish a checkpoint interrupted after signing (a rotation
+ * record without its checkpoint), when this process may read the key. */
+static privaudit_status refresh_all(privaudit_log *log)
+{
+	privaudit_status st = refresh(log);
+
+	if (st == PRIVAUDIT_OK && log->st.rot_valid) {
+		pa_keystate *ks = pa_keys_new();
+
+		if (ks != NULL && pa_keys_load(NULL, log->dirfd, ks) == PRIVAUDIT_OK &&
+		    sodium_memcmp(ks->log_id, log->log_id, PA_HASH_LEN) == 0)
+			st = finish_checkpoint(log, ks);
+		pa_keys_free(ks);
+	}
+	if (st == PRIVAUDIT_OK)
+		log->fresh = 1;
+	return st;
 }
 
 static privaudit_status take_lock(privaudit_log *log)
@@ -729,7 +747,10 @@ static privaudit_log *log_alloc(void)
 	log->pid = getpid();
 	log->uid = getuid();
 	log->seg_limit = DEFAULT_SEGMENT_SIZE;
-	snprintf(log->program, sizeof(log->program), "libprivaudit");
+	/* Until privaudit_set_program(): the executable's name, so that the
+	 * writer-start record queued by open names the real writer. */
+	snprintf(log->program, sizeof(log->program), "%s",
+		 program_invocation_short_name[0] ? program_invocation_short_name : "libprivaudit");
 	if (gethostname(log->host, sizeof(log->host) - 1) < 0)
 		snprintf(log->host, sizeof(log->host), "unknown");
 	return log;
@@ -814,27 +835,23 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_open_timeout(privaudit_log **out, co
 	st = read_log_id(&log->err, log->dirfd, log->log_id);
 	if (st != PRIVAUDIT_OK)
 		goto fail;
-	st = take_lock(log);
-	if (st != PRIVAUDIT_OK)
-		goto fail;
-	st = refresh(log);
-	if (st == PRIVAUDIT_OK && log->st.rot_valid) {
-		/* A rotation without its checkpoint: finish a checkpoint
-		 * interrupted after signing, if we may read the key. */
-		pa_keystate *ks = pa_keys_new();
-
-		if (ks != NULL && pa_keys_load(NULL, log->dirfd, ks) == PRIVAUDIT_OK &&
-		    sodium_memcmp(ks->log_id, log->log_id, PA_HASH_LEN) == 0)
-			st = finish_checkpoint(log, ks);
-		pa_keys_free(ks);
-	}
-	if (st == PRIVAUDIT_OK && (flags & PRIVAUDIT_OPEN_ANNOUNCE))
+	if (flags & PRIVAUDIT_OPEN_ANNOUNCE) {
 		st = queue_writer(log, 1);
-	if (st == PRIVAUDIT_OK)
-		st = write_queue(log, 0);
-	pa_unlock(log->lockfd);
-	if (st != PRIVAUDIT_OK)
-		goto fail;
+		if (st != PRIVAUDIT_OK)
+			goto fail;
+	}
+	/* Deferred: the first commit, seal or close does this under the lock. */
+	if (!(flags & PRIVAUDIT_OPEN_DEFER)) {
+		st = take_lock(log);
+		if (st != PRIVAUDIT_OK)
+			goto fail;
+		st = refresh_all(log);
+		if (st == PRIVAUDIT_OK)
+			st = write_queue(log, 0);
+		pa_unlock(log->lockfd);
+		if (st != PRIVAUDIT_OK)
+			goto fail;
+	}
 	*out = log;
 	return PRIVAUDIT_OK;
 fail:
@@ -875,7 +892,7 @@ static privaudit_status commit_locked(privaudit_log *log)
 	st = take_lock(log);
 	if (st != PRIVAUDIT_OK)
 		return st;
-	st = refresh(log);
+	st = refresh_all(log);
 	if (st == PRIVAUDIT_OK)
 		st = write_queue(log, 0);
 	pa_unlock(log->lockfd);
@@ -889,7 +906,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_commit(privaudit_log *log)
 	if (log == NULL)
 		return PRIVAUDIT_E_INVAL;
 	lock_handle(log);
-	if (log->pend_count > 0)
+	if (log->pend_count > 0 || !log->fresh)
 		st = commit_locked(log);
 	unlock_handle(log);
 	return st;
@@ -1022,7 +1039,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_seal(privaudit_log *log)
 	lock_handle(log);
 	st = take_lock(log);
 	if (st == PRIVAUDIT_OK) {
-		st = refresh(log);
+		st = refresh_all(log);
 		if (st == PRIVAUDIT_OK)
 			st = write_queue(log, 1);
 		if (st == PRIVAUDIT_OK)
@@ -1042,7 +1059,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_close(privaudit_log *log)
 	lock_handle(log);
 	if (log->flags & PRIVAUDIT_OPEN_ANNOUNCE)
 		st = queue_writer(log, 0);
-	if (st == PRIVAUDIT_OK && log->pend_count > 0)
+	if (st == PRIVAUDIT_OK && (log->pend_count > 0 || !log->fresh))
 		st = commit_locked(log);
 	unlock_handle(log);
 	log_release(log);

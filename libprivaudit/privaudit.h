@@ -74,10 +74,14 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_init(const char *dir, const char *or
 #define PRIVAUDIT_OPEN_NOSYNC 0x2u   /* commit writes without fdatasync: records survive
 					a crash of the process, not of the machine;
 					seal still syncs */
+#define PRIVAUDIT_OPEN_DEFER 0x4u    /* take no lock in open: recovery and the log's
+					tail are read at the first commit, seal or
+					close (one locked pass for open+append+commit) */
 
 /* Open an existing log for appending.  Recovers a torn tail (cut and
- * recorded) and finishes an interrupted checkpoint.  The handle holds no
- * lock between calls; every fd is O_CLOEXEC. */
+ * recorded) and finishes an interrupted checkpoint (with
+ * PRIVAUDIT_OPEN_DEFER: at the first commit, seal or close instead).  The
+ * handle holds no lock between calls; every fd is O_CLOEXEC. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_open(privaudit_log **out, const char *dir,
 						 unsigned flags);
 

@@ -270,7 +270,9 @@ static privaudit_status write_event(pam_handle_t *pamh, const struct options *o,
 	privaudit_log *log = NULL;
 	privaudit_status st, cst;
 
-	st = privaudit_open_timeout(&log, o->dir, o->sync ? 0 : PRIVAUDIT_OPEN_NOSYNC,
+	/* Deferred: open, append and commit take the lock once. */
+	st = privaudit_open_timeout(&log, o->dir,
+				    PRIVAUDIT_OPEN_DEFER | (o->sync ? 0 : PRIVAUDIT_OPEN_NOSYNC),
 				    o->lock_timeout_ms);
 	if (st != PRIVAUDIT_OK) {
 		pam_syslog(pamh, LOG_ERR, "cannot open log %s for %s: %s", o->dir, what,
