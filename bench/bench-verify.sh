@@ -107,4 +107,4 @@ if command -v taskset >/dev/null 2>&1; then
 else
 	echo "== one core: taskset not found (util-linux), skipped"
 fi
-measure "all cores ($(nproc) online, no taskset; the verifier is single-threaded)"
+measure "all cores ($(nproc) online, no taskset; a second thread checks CRCs and hashes leaves)"

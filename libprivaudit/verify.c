@@ -21,6 +21,7 @@
 #include "merkle.h"
 #include "note.h"
 #include "record.h"
+#include "scan.h"
 #include "segment.h"
 #include "util.h"
 
@@ -629,6 +630,43 @@ static void load_checkpoint_file(privaudit_verifier *v)
 	free(text);
 }
 
+/* Why a segment's frames stopped: its clean end, a torn tail (only at the
+ * end of the last segment), or damage. */
+static privaudit_status frames_end(privaudit_verifier *v, const pa_scan_batch *b, uint64_t number,
+				   int last, uint64_t end, const char *name)
+{
+	uint64_t expected = v->tree.size, off = b->end_offset;
+
+	switch (b->end) {
+	case PA_FRAME_END:
+		return PRIVAUDIT_OK;
+	case PA_FRAME_IOERR:
+		if (b->end_errno == ENOMEM)
+			return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+		return fail_at(v, PRIVAUDIT_E_IO, expected, number, off, "read %s: %s", name,
+			       strerror(b->end_errno));
+	case PA_FRAME_TORN:
+		if (last) {
+			v->rep.torn_bytes = end - off;
+			return PRIVAUDIT_OK;
+		}
+		return fail_at(v, PRIVAUDIT_E_FORMAT, expected, number, off,
+			       "frame runs past the end of its segment");
+	case PA_FRAME_BADCRC:
+		/* A complete frame that fails its checksum at the very end of the
+		 * log is also what a torn write leaves. */
+		if (last && off + PA_FRAME_OVERHEAD + b->end_len == end) {
+			v->rep.torn_bytes = end - off;
+			return PRIVAUDIT_OK;
+		}
+		return fail_at(v, PRIVAUDIT_E_FORMAT, expected, number, off, "frame checksum mismatch");
+	case PA_FRAME_BADLEN:
+	case PA_FRAME_OK:
+		break;
+	}
+	return fail_at(v, PRIVAUDIT_E_FORMAT, expected, number, off, "frame length out of range");
+}
+
 static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int last,
 				     uint64_t limit, uint64_t *done)
 {
@@ -636,7 +674,7 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 	char name[PA_SEG_NAME_MAX];
 	const char *why = NULL;
 	privaudit_status st = PRIVAUDIT_OK;
-	pa_segreader r;
+	pa_scanner *scan;
 	struct stat sb;
 	pa_seghdr h;
 	uint64_t end;
@@ -694,89 +732,77 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 			       v->tree.size);
 	}
 	v->rep.bytes += PA_SEG_HEADER;
-	if (pa_segreader_init(&r, fd, PA_SEG_HEADER, end) != PRIVAUDIT_OK) {
+	/* CRCs and leaf hashes are computed ahead on a second thread. */
+	scan = pa_scanner_start(fd, PA_SEG_HEADER, end);
+	if (scan == NULL) {
 		close(fd);
-		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory or threads");
 	}
+	v->last_end = PA_SEG_HEADER;
 	for (;;) {
-		const unsigned char *entry;
-		unsigned char leaf[PA_HASH_LEN];
-		size_t len;
-		uint64_t off, index, expected = v->tree.size;
-		pa_frame_status fs = pa_segreader_next(&r, &entry, &len, &off);
-		pa_record *rec;
+		const pa_scan_batch *b = pa_scanner_next(scan);
 
-		if (fs == PA_FRAME_END)
-			break;
-		if (fs == PA_FRAME_IOERR) {
-			st = fail_at(v, PRIVAUDIT_E_IO, expected, number, off, "read %s: %s", name,
-				     strerror(errno));
-			break;
-		}
-		if (fs == PA_FRAME_TORN && last) {
-			v->rep.torn_bytes = end - off;
-			break;
-		}
-		if (fs != PA_FRAME_OK) {
-			/* A complete frame that fails its checksum at the very end of
-			 * the log is also what a torn write leaves. */
-			if (fs == PA_FRAME_BADCRC && last && off + 8 + pa_load32(r.buf + r.pos) == end) {
-				v->rep.torn_bytes = end - off;
+		for (size_t i = 0; i < b->n && st == PRIVAUDIT_OK; i++) {
+			const pa_scan_frame *f = &b->frames[i];
+			const unsigned char *entry = f->entry;
+			size_t len = f->len;
+			uint64_t off = f->offset, index, expected = v->tree.size;
+			pa_record *rec;
+
+			index = pa_load64(entry);
+			if (index != expected) {
+				if (index < expected)
+					st = fail_at(v, PRIVAUDIT_E_SEQUENCE, index, number, off,
+						     "record index %" PRIu64 " appears again where %" PRIu64
+						     " was due",
+						     index, expected);
+				else
+					st = fail_at(v, PRIVAUDIT_E_SEQUENCE, expected, number, off,
+						     "record %" PRIu64 " is missing (found %" PRIu64 ")",
+						     expected, index);
 				break;
 			}
-			st = fail_at(v, PRIVAUDIT_E_FORMAT, expected, number, off, "%s",
-				     fs == PA_FRAME_TORN ? "frame runs past the end of its segment"
-				     : fs == PA_FRAME_BADLEN ? "frame length out of range"
-							      : "frame checksum mismatch");
+			rec = pa_record_decode_arena(&v->arena, entry + PA_ENTRY_INDEX,
+						     len - PA_ENTRY_INDEX);
+			if (rec == NULL) {
+				st = fail_at(v, v->arena.failed ? PRIVAUDIT_E_NOMEM : PRIVAUDIT_E_FORMAT,
+					     index, number, off, "record %" PRIu64 " does not decode", index);
+				break;
+			}
+			if (index == 0)
+				st = check_genesis(v, rec, number, off, h.log_id);
+			else if (rec->body_case == PRIVAUDIT__RECORD__BODY_GENESIS)
+				st = fail_at(v, PRIVAUDIT_E_FORMAT, index, number, off,
+					     "second genesis record at %" PRIu64, index);
+			else if (rec->body_case == PRIVAUDIT__RECORD__BODY_KEY_ROTATION)
+				st = check_rotation(v, rec, index, number, off, f->leaf);
+			else if (rec->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT)
+				st = check_checkpoint(v, rec, index, number, off);
+			if (st != PRIVAUDIT_OK)
+				break;
+			pa_tree_append(&v->tree, f->leaf);
+			if (v->exp[0].present && keep_leaf(v, f->leaf) < 0) {
+				st = fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+				break;
+			}
+			v->rep.records++;
+			v->rep.bytes += len + PA_FRAME_OVERHEAD;
+			v->last_end = off + len + PA_FRAME_OVERHEAD;
+			st = check_expected(v, number, off);
+			if (st != PRIVAUDIT_OK)
+				break;
+			if (v->progress != NULL && (v->rep.records & 0xffff) == 0)
+				v->progress(v->progress_arg, v->rep.bytes, v->total_bytes);
+		}
+		if (st != PRIVAUDIT_OK || b->last) {
+			if (st == PRIVAUDIT_OK)
+				st = frames_end(v, b, number, last, end, name);
 			break;
 		}
-		index = pa_load64(entry);
-		if (index != expected) {
-			if (index < expected)
-				st = fail_at(v, PRIVAUDIT_E_SEQUENCE, index, number, off,
-					     "record index %" PRIu64 " appears again where %" PRIu64
-					     " was due",
-					     index, expected);
-			else
-				st = fail_at(v, PRIVAUDIT_E_SEQUENCE, expected, number, off,
-					     "record %" PRIu64 " is missing (found %" PRIu64 ")", expected,
-					     index);
-			break;
-		}
-		rec = pa_record_decode_arena(&v->arena, entry + PA_ENTRY_INDEX, len - PA_ENTRY_INDEX);
-		if (rec == NULL) {
-			st = fail_at(v, v->arena.failed ? PRIVAUDIT_E_NOMEM : PRIVAUDIT_E_FORMAT, index, number, off,
-				     "record %" PRIu64 " does not decode", index);
-			break;
-		}
-		pa_hash_leaf(leaf, entry, len);
-		if (index == 0)
-			st = check_genesis(v, rec, number, off, h.log_id);
-		else if (rec->body_case == PRIVAUDIT__RECORD__BODY_GENESIS)
-			st = fail_at(v, PRIVAUDIT_E_FORMAT, index, number, off,
-				     "second genesis record at %" PRIu64, index);
-		else if (rec->body_case == PRIVAUDIT__RECORD__BODY_KEY_ROTATION)
-			st = check_rotation(v, rec, index, number, off, leaf);
-		else if (rec->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT)
-			st = check_checkpoint(v, rec, index, number, off);
-		if (st != PRIVAUDIT_OK)
-			break;
-		pa_tree_append(&v->tree, leaf);
-		if (v->exp[0].present && keep_leaf(v, leaf) < 0) {
-			st = fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
-			break;
-		}
-		v->rep.records++;
-		v->rep.bytes += len + PA_FRAME_OVERHEAD;
-		st = check_expected(v, number, off);
-		if (st != PRIVAUDIT_OK)
-			break;
-		if (v->progress != NULL && (v->rep.records & 0xffff) == 0)
-			v->progress(v->progress_arg, *done + v->rep.bytes, v->total_bytes);
 	}
-	v->last_end = pa_segreader_offset(&r);
-	pa_segreader_free(&r);
+	pa_scanner_stop(scan);
 	close(fd);
+	(void)done;
 	return st;
 }
 
