@@ -68,6 +68,22 @@ struct session_data {
 	int tty_audit_prev_passwd;
 };
 
+/* A decimal number in [0, max]; -1 for anything else. */
+static int parse_num(const char *s, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* Arguments parsed in one loop; unknown ones logged and ignored. */
 static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct options *o)
 {
@@ -94,12 +110,9 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct o
 		else if (strncmp(a, "escalation=", 11) == 0)
 			o->escalation = a + 11;
 		else if (strncmp(a, "uid_min=", 8) == 0) {
-			char *end;
 			long v;
 
-			errno = 0;
-			v = strtol(a + 8, &end, 10);
-			if (errno != 0 || *end != '\0' || end == a + 8 || v < 0)
+			if (parse_num(a + 8, UINT32_MAX, &v) < 0)
 				pam_syslog(pamh, LOG_ERR, "bad argument ignored: %s", a);
 			else
 				o->uid_min = v;
@@ -124,12 +137,9 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct o
 		else if (strcmp(a, "authsucc") == 0)
 			o->auth_mode = AUTH_SUCC;
 		else if (strncmp(a, "lock_timeout=", 13) == 0) {
-			char *end;
 			long v;
 
-			errno = 0;
-			v = strtol(a + 13, &end, 10);
-			if (errno != 0 || *end != '\0' || end == a + 13 || v < 0 || v > 600000)
+			if (parse_num(a + 13, 600000, &v) < 0)
 				pam_syslog(pamh, LOG_ERR, "bad argument ignored: %s", a);
 			else
 				o->lock_timeout_ms = (int)v;
