@@ -53,7 +53,13 @@ struct queue {
 	uint64_t dropped_lines;    /* not yet reported to the writer */
 	uint64_t dropped_total;
 	int eof;
+	/* chunks the writer is done with, for the reader to fill again: no
+	 * malloc, free and fresh pages per read */
+	struct chunk *spare;
+	size_t nspare;
 };
+
+#define SPARE_CHUNKS 32
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t reload_flag;
@@ -286,6 +292,52 @@ static void queue_put(struct queue *q, struct chunk *c)
 	q->bytes += c->len;
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
+}
+
+/* A chunk to read into: a spare one, or a new one (NULL: no memory). */
+static struct chunk *chunk_get(struct queue *q)
+{
+	struct chunk *c;
+
+	pthread_mutex_lock(&q->mu);
+	c = q->spare;
+	if (c != NULL) {
+		q->spare = c->next;
+		q->nspare--;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return c != NULL ? c : malloc(sizeof(*c) + CHUNK);
+}
+
+/* The writer is done with the chunks of list: keep a few, free the rest. */
+static void chunks_done(struct queue *q, struct chunk *list)
+{
+	struct chunk *next;
+
+	pthread_mutex_lock(&q->mu);
+	for (; list != NULL && q->nspare < SPARE_CHUNKS; list = next) {
+		next = list->next;
+		list->next = q->spare;
+		q->spare = list;
+		q->nspare++;
+	}
+	pthread_mutex_unlock(&q->mu);
+	for (; list != NULL; list = next) {
+		next = list->next;
+		free(list);
+	}
+}
+
+static void queue_free_spares(struct queue *q)
+{
+	struct chunk *c, *next;
+
+	for (c = q->spare; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	q->spare = NULL;
+	q->nspare = 0;
 }
 
 static void queue_eof(struct queue *q)
@@ -573,12 +625,16 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&q->mu);
 
 		w->now = mono_ms();
-		for (; c != NULL; c = next) {
-			next = c->next;
-			w->last_activity = w->now;
-			handle_chunk(w, c);
-			free(c);
-			w->now = mono_ms();
+		if (c != NULL) {
+			struct chunk *done = c;
+
+			for (; c != NULL; c = next) {
+				next = c->next;
+				w->last_activity = w->now;
+				handle_chunk(w, c);
+				w->now = mono_ms();
+			}
+			chunks_done(q, done);
 		}
 		housekeeping(w);
 		if (eof) {
@@ -813,7 +869,7 @@ int main(int argc, char **argv)
 	}
 
 	while (!stop_flag) {
-		struct chunk *c = malloc(sizeof(*c) + CHUNK);
+		struct chunk *c = chunk_get(&q);
 		ssize_t n;
 
 		if (c == NULL) {
@@ -855,6 +911,7 @@ int main(int argc, char **argv)
 			(unsigned long long)w.tr.skipped, (unsigned long long)w.tr.failed,
 			(unsigned long long)q.dropped_total, (unsigned long long)w.commits,
 			(unsigned long long)w.seals);
+	queue_free_spares(&q);
 	pa_grouper_free(&w.grouper);
 	pa_lines_free(&w.lines);
 	pa_translate_free(&w.tr);

@@ -191,57 +191,64 @@ void pa_fields_begin(struct pa_field_iter *it, const char *body, size_t len)
 int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
 		   const char **val, size_t *vlen)
 {
+	/* locals, not it->p: stores through char pointers could alias it */
+	const char *p = it->p, *end = it->end;
+
 	for (;;) {
 		const char *k, *v;
 
-		while (it->p < it->end && (*it->p == ' ' || *it->p == '\t'))
-			it->p++;
-		if (it->p >= it->end) {
-			if (it->outer_end == NULL)
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p >= end) {
+			if (it->outer_end == NULL) {
+				it->p = p;
 				return 0;
+			}
 			/* leave msg='...': skip its closing quote */
-			it->p = it->end + 1;
-			it->end = it->outer_end;
+			p = end + 1;
+			end = it->outer_end;
+			it->end = end;
 			it->outer_end = NULL;
-			if (it->p > it->end)
-				it->p = it->end;
+			if (p > end)
+				p = end;
 			continue;
 		}
-		k = it->p;
-		while (it->p < it->end && *it->p != '=' && *it->p != ' ')
-			it->p++;
-		if (it->p >= it->end || *it->p == ' ' || it->p == k) {
+		k = p;
+		while (p < end && *p != '=' && *p != ' ')
+			p++;
+		if (p >= end || *p == ' ' || p == k) {
 			/* a bare word ("tty" in TTY records) or "=x" */
-			while (it->p < it->end && *it->p != ' ')
-				it->p++;
+			while (p < end && *p != ' ')
+				p++;
 			continue;
 		}
 		*key = k;
-		*klen = (size_t)(it->p - k);
-		v = ++it->p;
-		if (v < it->end && *v == '\'' && *klen == 3 && memcmp(k, "msg", 3) == 0 &&
+		*klen = (size_t)(p - k);
+		v = ++p;
+		if (v < end && *v == '\'' && *klen == 3 && memcmp(k, "msg", 3) == 0 &&
 		    it->outer_end == NULL) {
 			/* user-space message: its fields are iterated one by one */
-			const char *q = memchr(v + 1, '\'', (size_t)(it->end - v - 1));
+			const char *q = memchr(v + 1, '\'', (size_t)(end - v - 1));
 
-			it->outer_end = it->end;
-			it->end = q ? q : it->end;
-			it->p = v + 1;
-			if (q == NULL) {
-				it->outer_end = NULL;
+			if (q != NULL) {
+				it->outer_end = end;
+				end = q;
+				it->end = end;
 			}
+			p = v + 1;
 			continue;
 		}
-		if (v < it->end && (*v == '"' || *v == '\'')) {
-			const char *q = memchr(v + 1, *v, (size_t)(it->end - v - 1));
+		if (v < end && (*v == '"' || *v == '\'')) {
+			const char *q = memchr(v + 1, *v, (size_t)(end - v - 1));
 
-			it->p = q ? q + 1 : it->end;
+			p = q ? q + 1 : end;
 		} else {
-			while (it->p < it->end && *it->p != ' ')
-				it->p++;
+			while (p < end && *p != ' ')
+				p++;
 		}
+		it->p = p;
 		*val = v;
-		*vlen = (size_t)(it->p - v);
+		*vlen = (size_t)(p - v);
 		return 1;
 	}
 }
@@ -389,9 +396,17 @@ static void deliver(struct pa_grouper *g, struct pa_event *ev)
 {
 	for (size_t i = 0; i < ev->nrec; i++) {
 		struct pa_event_rec *er = &ev->recs[i];
+		const char *line = ev->text + er->off;
 
-		if (pa_record_parse(&er->rec, ev->text + er->off, er->len) < 0) {
-			er->rec.line = ev->text + er->off;
+		if (er->parsed) {
+			/* parsed when it arrived: only the pointers move */
+			er->rec.line = line;
+			er->rec.len = er->len;
+			er->rec.type = line + er->type_off;
+			er->rec.body = line + er->body_off;
+		} else {
+			memset(&er->rec, 0, sizeof(er->rec));
+			er->rec.line = line;
 			er->rec.len = er->len;
 		}
 	}
@@ -405,14 +420,18 @@ static void remove_open(struct pa_grouper *g, size_t i)
 	g->nopen--;
 }
 
-static int add_line(struct pa_event *ev, const char *line, size_t len, size_t max_bytes)
+/* r: the line's parsed header, or NULL. */
+static int add_line(struct pa_event *ev, const char *line, size_t len, const struct pa_record *r,
+		    size_t max_bytes)
 {
+	struct pa_event_rec *er;
+
 	if (ev->text_len + len + 1 > max_bytes) {
 		ev->raw_dropped += len + 1;
 		return 0;
 	}
 	if (ev->text_len + len + 1 > ev->text_cap) {
-		size_t cap = ev->text_cap ? ev->text_cap : 1024;
+		size_t cap = ev->text_cap ? ev->text_cap : 4096;
 		char *nt;
 
 		while (cap < ev->text_len + len + 1)
@@ -424,7 +443,7 @@ static int add_line(struct pa_event *ev, const char *line, size_t len, size_t ma
 		ev->text_cap = cap;
 	}
 	if (ev->nrec == ev->rec_cap) {
-		size_t cap = ev->rec_cap ? ev->rec_cap * 2 : 8;
+		size_t cap = ev->rec_cap ? ev->rec_cap * 2 : 16;
 		struct pa_event_rec *nr = realloc(ev->recs, cap * sizeof(*nr));
 
 		if (nr == NULL)
@@ -433,8 +452,15 @@ static int add_line(struct pa_event *ev, const char *line, size_t len, size_t ma
 		ev->rec_cap = cap;
 	}
 	memcpy(ev->text + ev->text_len, line, len);
-	ev->recs[ev->nrec].off = ev->text_len;
-	ev->recs[ev->nrec].len = len;
+	er = &ev->recs[ev->nrec];
+	er->off = ev->text_len;
+	er->len = len;
+	er->parsed = r != NULL;
+	if (r != NULL) {
+		er->rec = *r;
+		er->type_off = (size_t)(r->type - line);
+		er->body_off = (size_t)(r->body - line);
+	}
 	ev->nrec++;
 	ev->text_len += len;
 	ev->text[ev->text_len++] = '\n';
@@ -474,7 +500,7 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 		ev->unparsed = 1;
 		ev->truncated = truncated;
 		ev->complete = 1;
-		if (add_line(ev, line, len, g->lim.max_bytes) < 0) {
+		if (add_line(ev, line, len, NULL, g->lim.max_bytes) < 0) {
 			event_free(ev);
 			return;
 		}
@@ -494,7 +520,7 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 		}
 		ev->last_ms = now_ms;
 		ev->truncated |= truncated;
-		if (add_line(ev, line, len, g->lim.max_bytes) < 0)
+		if (add_line(ev, line, len, &r, g->lim.max_bytes) < 0)
 			ev->raw_dropped += len + 1;
 		return;
 	}
@@ -505,7 +531,7 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 		return;
 	ev->last_ms = now_ms;
 	ev->truncated = truncated;
-	if (add_line(ev, line, len, g->lim.max_bytes) < 0) {
+	if (add_line(ev, line, len, &r, g->lim.max_bytes) < 0) {
 		event_free(ev);
 		return;
 	}

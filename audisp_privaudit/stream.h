@@ -79,6 +79,8 @@ int pa_value_i64(const char *val, size_t vlen, int64_t *out);
 struct pa_event_rec {
 	size_t off, len;             /* line within the event's text */
 	struct pa_record rec;        /* pointers valid during the callback only */
+	size_t type_off, body_off;   /* rec.type, rec.body within the line */
+	int parsed;                  /* rec holds the line's parsed header */
 };
 
 struct pa_event {

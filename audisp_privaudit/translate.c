@@ -14,10 +14,20 @@
 #define SHRINK_ARGV (1024u * 1024u)
 #define ARGS_MAX (1u << 20)
 
+/* A growing buffer; it may start in the caller's storage (fixed), so the
+ * common small case needs no allocation. */
 struct buf {
 	char *p;
 	size_t len, cap;
+	char *fixed;           /* caller's storage, never freed, or NULL */
 };
+
+static void buf_on(struct buf *b, char *storage, size_t size)
+{
+	b->p = b->fixed = storage;
+	b->len = 0;
+	b->cap = size;
+}
 
 static int buf_reserve(struct buf *b, size_t n)
 {
@@ -27,7 +37,13 @@ static int buf_reserve(struct buf *b, size_t n)
 
 		while (cap < b->len + n)
 			cap *= 2;
-		np = realloc(b->p, cap);
+		if (b->fixed != NULL && b->p == b->fixed) {
+			np = malloc(cap);
+			if (np != NULL && b->len > 0)
+				memcpy(np, b->p, b->len);
+		} else {
+			np = realloc(b->p, cap);
+		}
 		if (np == NULL)
 			return -1;
 		b->p = np;
@@ -38,7 +54,8 @@ static int buf_reserve(struct buf *b, size_t n)
 
 static void buf_free(struct buf *b)
 {
-	free(b->p);
+	if (b->p != b->fixed)
+		free(b->p);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -100,10 +117,38 @@ static int in_list(const char *list, const char *word, size_t len)
 
 /* ------------------------------------------------------------ fields */
 
+/* pa_record_is, inlined here: with a literal type the length is known. */
+static inline int rec_is(const struct pa_record *r, const char *type)
+{
+	size_t n = strlen(type);
+
+	return r->type_len == n && memcmp(r->type, type, n) == 0;
+}
+
+/* "boot_id:ses" into key; its length, or 0 when it does not fit (as
+ * snprintf "%s:%llu" would be cut). */
+static size_t session_key(char *key, size_t cap, const char *boot_id, uint64_t ses)
+{
+	char digits[24];
+	size_t bl = strlen(boot_id), dl = 0;
+
+	do {
+		digits[sizeof(digits) - 1 - dl++] = (char)('0' + ses % 10);
+		ses /= 10;
+	} while (ses > 0);
+	if (bl + 1 + dl >= cap)
+		return 0;
+	memcpy(key, boot_id, bl);
+	key[bl] = ':';
+	memcpy(key + bl + 1, digits + sizeof(digits) - dl, dl);
+	key[bl + 1 + dl] = '\0';
+	return bl + 1 + dl;
+}
+
 static const struct pa_record *find_rec(const struct pa_event *ev, const char *type)
 {
 	for (size_t i = 0; i < ev->nrec; i++)
-		if (pa_record_is(&ev->recs[i].rec, type))
+		if (rec_is(&ev->recs[i].rec, type))
 			return &ev->recs[i].rec;
 	return NULL;
 }
@@ -177,10 +222,10 @@ static void common(struct pa_translate *t, privaudit_event *e, const struct pa_r
 	char key[96];
 
 	if (t->boot_id[0] != '\0' && get_u64(r, "ses", &ses) && ses < PA_UNSET_ID) {
-		int n = snprintf(key, sizeof(key), "%s:%llu", t->boot_id, (unsigned long long)ses);
+		size_t n = session_key(key, sizeof(key), t->boot_id, ses);
 
-		if (n > 0 && (size_t)n < sizeof(key))
-			set_bytes(e, "session_key", key, (size_t)n, st);
+		if (n > 0)
+			set_bytes(e, "session_key", key, n, st);
 	}
 }
 
@@ -212,7 +257,8 @@ static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, s
 		*st = PRIVAUDIT_E_NOMEM;
 		return;
 	}
-	memcpy(scratch->p, ev->text, n);
+	if (n > 0)   /* ev->text is NULL when every line was over the limit */
+		memcpy(scratch->p, ev->text, n);
 	memcpy(scratch->p + n, note, (size_t)nl);
 	set_bytes(e, "raw", scratch->p, n + (size_t)nl, st);
 }
@@ -234,26 +280,46 @@ static int is_success(const struct pa_record *r)
 
 /* ------------------------------------------------------------ argv */
 
+/* Arguments are decoded into one shared pool, so an argv costs two
+ * allocations whatever its length.  A piece of an argument that is not the
+ * last one in the pool (pieces out of order) moves that argument to a
+ * buffer of its own, once. */
+struct arg {
+	char *heap;            /* own buffer, or NULL: the bytes are pool.p + off */
+	size_t off, len, cap;
+};
+
 struct argv {
-	struct buf *args;
+	struct arg *args;
 	size_t n, cap;
 	size_t total;
 	int cut;
+	struct buf pool;
 };
 
 static void argv_free(struct argv *a)
 {
 	for (size_t i = 0; i < a->cap; i++)
-		buf_free(&a->args[i]);
+		free(a->args[i].heap);
 	free(a->args);
+	buf_free(&a->pool);
 	memset(a, 0, sizeof(*a));
+}
+
+static const char *arg_data(const struct argv *a, size_t i)
+{
+	const struct arg *g = &a->args[i];
+
+	if (g->heap != NULL)
+		return g->heap;
+	return g->len > 0 ? a->pool.p + g->off : "";
 }
 
 static int argv_grow(struct argv *a, size_t n)
 {
 	if (n > a->cap) {
-		size_t cap = a->cap ? a->cap : 8;
-		struct buf *nb;
+		size_t cap = a->cap ? a->cap : 32;
+		struct arg *nb;
 
 		while (cap < n)
 			cap *= 2;
@@ -269,24 +335,70 @@ static int argv_grow(struct argv *a, size_t n)
 	return 0;
 }
 
+/* Room for n more bytes of argument idx; returns where they go. */
+static char *arg_room(struct argv *a, size_t idx, size_t n)
+{
+	struct arg *g = &a->args[idx];
+
+	if (g->heap == NULL && g->len > 0 && g->off + g->len != a->pool.len) {
+		/* not at the end of the pool: give it a buffer of its own */
+		size_t cap = (g->len + n) * 2;
+		char *h = malloc(cap);
+
+		if (h == NULL)
+			return NULL;
+		memcpy(h, a->pool.p + g->off, g->len);
+		g->heap = h;
+		g->cap = cap;
+	}
+	if (g->heap != NULL) {
+		if (g->len + n > g->cap) {
+			size_t cap = g->cap * 2;
+			char *h;
+
+			while (cap < g->len + n)
+				cap *= 2;
+			h = realloc(g->heap, cap);
+			if (h == NULL)
+				return NULL;
+			g->heap = h;
+			g->cap = cap;
+		}
+		return g->heap + g->len;
+	}
+	if (buf_reserve(&a->pool, n > 0 ? n : 1) < 0)   /* never NULL, even for "" */
+		return NULL;
+	if (g->len == 0)
+		g->off = a->pool.len;
+	return a->pool.p + a->pool.len;
+}
+
+/* n bytes were written at arg_room()'s answer for argument idx. */
+static void arg_done(struct argv *a, size_t idx, size_t n)
+{
+	struct arg *g = &a->args[idx];
+
+	if (g->heap == NULL)
+		a->pool.len += n;
+	g->len += n;
+	a->total += n;
+}
+
 /* Add a (piece of an) argument, decoded, within the size limit. */
 static int argv_add(struct argv *a, size_t idx, const char *val, size_t vlen, size_t limit)
 {
-	struct buf *b;
-	size_t n;
+	char *out;
 
 	if (idx >= ARGS_MAX || argv_grow(a, idx + 1) < 0)
 		return -1;
-	b = &a->args[idx];
 	if (a->total + vlen > limit) {
 		a->cut = 1;
 		return 0;
 	}
-	if (buf_reserve(b, vlen) < 0)
+	out = arg_room(a, idx, vlen);
+	if (out == NULL)
 		return -1;
-	n = pa_value_decode(val, vlen, b->p + b->len);
-	b->len += n;
-	a->total += n;
+	arg_done(a, idx, pa_value_decode(val, vlen, out));
 	return 0;
 }
 
@@ -321,7 +433,7 @@ static int collect_execve(const struct pa_event *ev, struct argv *a, size_t limi
 		const char *k, *v;
 		size_t kl, vl, idx;
 
-		if (!pa_record_is(r, "EXECVE"))
+		if (!rec_is(r, "EXECVE"))
 			continue;
 		pa_fields_begin(&it, r->body, r->body_len);
 		while (pa_fields_next(&it, &k, &kl, &v, &vl)) {
@@ -357,8 +469,10 @@ static int collect_proctitle(const struct pa_record *r, struct argv *a, size_t l
 			if (i > start || i < n) {
 				size_t idx = a->n;
 
+				char *out;
+
 				if (idx >= ARGS_MAX || argv_grow(a, idx + 1) < 0 ||
-				    buf_reserve(&a->args[idx], i - start) < 0) {
+				    (out = arg_room(a, idx, i - start)) == NULL) {
 					rc = -1;
 					break;
 				}
@@ -366,9 +480,8 @@ static int collect_proctitle(const struct pa_record *r, struct argv *a, size_t l
 					a->cut = 1;
 					break;
 				}
-				memcpy(a->args[idx].p, tmp.p + start, i - start);
-				a->args[idx].len = i - start;
-				a->total += i - start;
+				memcpy(out, tmp.p + start, i - start);
+				arg_done(a, idx, i - start);
 			}
 			start = i + 1;
 		}
@@ -397,6 +510,7 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	privaudit_event *e = NULL;
 	privaudit_status st;
 	struct argv a = { 0 };
+	char pool[4096];
 	int64_t ex;
 	const char *v;
 	size_t vl;
@@ -404,12 +518,13 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	st = privaudit_event_new(&e, "command");
 	if (st != PRIVAUDIT_OK)
 		return st;
+	buf_on(&a.pool, pool, sizeof(pool));
 	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0 ||
 	    (find_rec(ev, "EXECVE") == NULL &&
 	     collect_proctitle(find_rec(ev, "PROCTITLE"), &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0))
 		st = PRIVAUDIT_E_NOMEM;
 	for (size_t i = 0; i < a.n; i++)
-		set_bytes(e, "argv", a.args[i].p ? a.args[i].p : "", a.args[i].len, &st);
+		set_bytes(e, "argv", arg_data(&a, i), a.args[i].len, &st);
 	argv_free(&a);
 	set_bytes(e, "source", "execve", 6, &st);
 	set_int(e, "serial", (int64_t)ev->serial, &st);
@@ -424,10 +539,15 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 		size_t kl;
 		uint64_t u;
 
+		static const unsigned char name_lens[10] = { 4, 3, 3, 4, 3, 4, 3, 3, 7, 4 };
+
 		pa_fields_begin(&it, sys->body, sys->body_len);
 		while (pa_fields_next(&it, &k, &kl, &v, &vl)) {
+			if (kl < 3 || kl > 7)
+				continue;
 			for (size_t i = 0; i < 10; i++) {
-				if (vals[i] == NULL && strlen(names[i]) == kl && memcmp(names[i], k, kl) == 0) {
+				if (vals[i] == NULL && name_lens[i] == kl && names[i][0] == k[0] &&
+				    memcmp(names[i], k, kl) == 0) {
 					vals[i] = v;
 					lens[i] = vl;
 					break;
@@ -439,11 +559,10 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 				set_int(e, names[i], (int64_t)u, &st);
 				if (i == 1 && u < PA_UNSET_ID && t->boot_id[0] != '\0') {
 					char key[96];
-					int n = snprintf(key, sizeof(key), "%s:%llu", t->boot_id,
-							 (unsigned long long)u);
+					size_t n = session_key(key, sizeof(key), t->boot_id, u);
 
-					if (n > 0 && (size_t)n < sizeof(key))
-						set_bytes(e, "session_key", key, (size_t)n, &st);
+					if (n > 0)
+						set_bytes(e, "session_key", key, n, &st);
 				}
 			}
 		}
@@ -694,7 +813,7 @@ static privaudit_status loss_report(struct pa_translate *t, const struct pa_even
 		uint64_t lost;
 
 		if (ev->unparsed || r->type == NULL || r->type_len < 7 ||
-		    (memcmp(r->type, "DAEMON_", 7) != 0 && !pa_record_is(r, "KERNEL")))
+		    (memcmp(r->type, "DAEMON_", 7) != 0 && !rec_is(r, "KERNEL")))
 			continue;
 		if (get_u64(r, "lost", &lost) && lost > 0) {
 			uint64_t n = lost > t->last_lost ? lost - t->last_lost : lost;
@@ -706,7 +825,7 @@ static privaudit_status loss_report(struct pa_translate *t, const struct pa_even
 	}
 	if ((ev->unparsed || (ev->nrec > 0 && ev->recs[0].rec.type_len > 7 &&
 			      memcmp(ev->recs[0].rec.type, "DAEMON_", 7) == 0)) &&
-	    memmem(ev->text, ev->text_len, "backlog limit exceeded", 22) != NULL)
+	    ev->text != NULL && memmem(ev->text, ev->text_len, "backlog limit exceeded", 22) != NULL)
 		return pa_translate_gap(t, 0, "auditd-lost: backlog limit exceeded", 0, 0);
 	return PRIVAUDIT_OK;
 }
@@ -739,7 +858,7 @@ static int key_selected(const struct pa_translate *t, const struct pa_record *sy
 
 static int is_config(const struct pa_record *r)
 {
-	return pa_record_is(r, "CONFIG_CHANGE") || pa_record_is(r, "FEATURE_CHANGE") ||
+	return rec_is(r, "CONFIG_CHANGE") || rec_is(r, "FEATURE_CHANGE") ||
 	       (r->type_len > 7 && memcmp(r->type, "DAEMON_", 7) == 0);
 }
 
@@ -763,9 +882,9 @@ static privaudit_status dispatch(struct pa_translate *t, const struct pa_event *
 		return PRIVAUDIT_E_END;
 	if (find_rec(ev, "EXECVE") != NULL)
 		return kernel_command(t, ev, shrink, scratch);
-	if (pa_record_is(first, "USER_CMD"))
+	if (rec_is(first, "USER_CMD"))
 		return user_command(t, ev, first, shrink, scratch);
-	if (pa_record_is(first, "TTY") || pa_record_is(first, "USER_TTY"))
+	if (rec_is(first, "TTY") || rec_is(first, "USER_TTY"))
 		return tty_input(t, ev, first, shrink, scratch);
 	return audit_event(t, ev, sys ? sys : first, shrink, scratch);
 }
@@ -773,8 +892,10 @@ static privaudit_status dispatch(struct pa_translate *t, const struct pa_event *
 privaudit_status pa_translate_event(struct pa_translate *t, const struct pa_event *ev)
 {
 	struct buf scratch = { 0 };
+	char small[1024];
 	privaudit_status st, lst = PRIVAUDIT_OK;
 
+	buf_on(&scratch, small, sizeof(small));
 	t->events++;
 	if (!ev->unparsed && ev->nrec > 0) {
 		const struct pa_record *first = &ev->recs[0].rec;
@@ -783,7 +904,7 @@ privaudit_status pa_translate_event(struct pa_translate *t, const struct pa_even
 			lst = serial_seen(t, ev->serial);
 			t->last_serial = ev->serial;
 		}
-		if (pa_record_is(first, "USER_END"))
+		if (rec_is(first, "USER_END"))
 			t->session_ends++;
 	}
 	if (lst == PRIVAUDIT_OK)

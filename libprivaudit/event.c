@@ -1,68 +1,185 @@
 /* event.c: records built by kind and field name, so front ends (PAM module,
  * auditd plugin, applications) fill any record of proto/privaudit.proto
  * without linking protobuf-c or knowing the wire format.  The schema's
- * field names are the interface. */
+ * field names are the interface.
+ *
+ * The auditd plugin builds one event per audit event, with a dozen fields
+ * and an argv, so this is a hot path.  Field names are found through a
+ * hash table of the schema built once.  An event is one allocation: the
+ * handle, the body message and a first arena block; values are copied into
+ * the arena (more blocks when it is full), so an event with its argv
+ * usually costs a single malloc.  Values are never moved once set: only a
+ * field set a second time gets a malloc'd value of its own (freed when set
+ * again or with the event), so setting one field over and over does not
+ * grow the arena. */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
 #include "util.h"
 
-struct privaudit_event {
-	const ProtobufCFieldDescriptor *kind;   /* the oneof member of Record */
-	ProtobufCMessage *body;
-	ProtobufCBinaryData session_key;
+/* Arena blocks beyond the first one. */
+struct ev_block {
+	struct ev_block *next;
+	size_t cap, used;
+	unsigned char data[];
 };
 
-/* Kinds only the library writes: they make the log's own structure. */
-static int reserved_kind(const char *name)
+#define EV_INLINE 4096u          /* first block, inside the event's allocation */
+#define EV_BLOCK_SIZE 8192u      /* further blocks; larger values get their own */
+#define EV_ALIGN 16u
+
+struct privaudit_event {
+	const ProtobufCFieldDescriptor *kind;   /* the oneof member of Record */
+	ProtobufCMessage *body;                 /* in this allocation */
+	ProtobufCBinaryData session_key;
+	/* per body field (index in the descriptor, first 64): */
+	uint64_t touched;      /* set at least once: the first value is in the arena */
+	uint64_t owned;        /* the value now is malloc'd (set again) */
+	int key_touched, key_owned;             /* the same for session_key */
+	unsigned char *inl;                     /* first arena block */
+	size_t inl_used;
+	struct ev_block *blocks;                /* current block first */
+};
+
+static size_t round_up(size_t n)
 {
-	return strcmp(name, "genesis") == 0 || strcmp(name, "key_rotation") == 0 ||
-	       strcmp(name, "checkpoint") == 0 || strcmp(name, "recovery") == 0;
+	return (n + EV_ALIGN - 1) & ~(size_t)(EV_ALIGN - 1);
 }
 
-PRIVAUDIT_EXPORT privaudit_status privaudit_event_new(privaudit_event **out, const char *kind)
-{
-	const ProtobufCFieldDescriptor *f;
+/* ------------------------------------------------------------ field names */
+
+/* (descriptor, name) -> field, for Record and every message it holds. */
+#define FIELD_TABLE_SIZE 1024u
+
+struct field_slot {
 	const ProtobufCMessageDescriptor *d;
-	privaudit_event *ev;
+	const ProtobufCFieldDescriptor *f;
+	uint64_t hash;
+	size_t len;
+};
 
-	if (out == NULL || kind == NULL)
-		return PRIVAUDIT_E_INVAL;
-	*out = NULL;
-	f = protobuf_c_message_descriptor_get_field_by_name(&privaudit__record__descriptor, kind);
-	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
-	    reserved_kind(kind))
-		return PRIVAUDIT_E_INVAL;
-	d = f->descriptor;
-	ev = calloc(1, sizeof(*ev));
-	if (ev == NULL)
-		return PRIVAUDIT_E_NOMEM;
-	ev->body = calloc(1, d->sizeof_message);
-	if (ev->body == NULL) {
-		free(ev);
-		return PRIVAUDIT_E_NOMEM;
+static struct field_slot field_table[FIELD_TABLE_SIZE];
+static pthread_once_t field_table_once = PTHREAD_ONCE_INIT;
+
+static uint64_t field_hash(const ProtobufCMessageDescriptor *d, const char *name, size_t *len)
+{
+	uint64_t h = 1469598103934665603ull ^ ((uint64_t)(uintptr_t)d >> 4);
+	const unsigned char *p = (const unsigned char *)name;
+
+	for (; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	*len = (size_t)(p - (const unsigned char *)name);
+	return h ^ (h >> 29);
+}
+
+static void field_table_add(const ProtobufCMessageDescriptor *d)
+{
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		size_t len;
+		uint64_t hash = field_hash(d, f->name, &len);
+		size_t h = (size_t)(hash & (FIELD_TABLE_SIZE - 1));
+
+		for (size_t n = 0; n < FIELD_TABLE_SIZE; n++, h = (h + 1) & (FIELD_TABLE_SIZE - 1)) {
+			if (field_table[h].f == NULL) {
+				field_table[h].d = d;
+				field_table[h].f = f;
+				field_table[h].hash = hash;
+				field_table[h].len = len;
+				break;
+			}
+		}
+		/* a full table only means the slow lookup below is used */
 	}
-	d->message_init(ev->body);
-	ev->kind = f;
-	*out = ev;
-	return PRIVAUDIT_OK;
 }
 
-PRIVAUDIT_EXPORT void privaudit_event_free(privaudit_event *ev)
+static void field_table_build(void)
 {
-	if (ev == NULL)
-		return;
-	protobuf_c_message_free_unpacked(ev->body, NULL);
-	free(ev->session_key.data);
-	free(ev);
+	const ProtobufCMessageDescriptor *rd = &privaudit__record__descriptor;
+
+	field_table_add(rd);
+	for (unsigned i = 0; i < rd->n_fields; i++)
+		if (rd->fields[i].type == PROTOBUF_C_TYPE_MESSAGE && rd->fields[i].descriptor != NULL)
+			field_table_add(rd->fields[i].descriptor);
 }
 
-static void *dup_bytes(const void *data, size_t len, int nul)
+/* Same answer as protobuf_c_message_descriptor_get_field_by_name. */
+static const ProtobufCFieldDescriptor *field_by_name(const ProtobufCMessageDescriptor *d,
+						     const char *name)
 {
-	unsigned char *p = malloc(len + (nul ? 1 : 0) + (len == 0));
+	size_t len, h;
+	uint64_t hash;
+
+	(void)pthread_once(&field_table_once, field_table_build);
+	hash = field_hash(d, name, &len);
+	h = (size_t)(hash & (FIELD_TABLE_SIZE - 1));
+	for (size_t n = 0; n < FIELD_TABLE_SIZE; n++, h = (h + 1) & (FIELD_TABLE_SIZE - 1)) {
+		const struct field_slot *s = &field_table[h];
+
+		if (s->f == NULL)
+			break;
+		if (s->hash == hash && s->d == d && s->len == len && memcmp(s->f->name, name, len) == 0)
+			return s->f;
+	}
+	/* not in the table: unknown name, or a descriptor not indexed */
+	return protobuf_c_message_descriptor_get_field_by_name(d, name);
+}
+
+/* ------------------------------------------------------------ memory */
+
+/* need bytes in the event's arena (aligned when align), or NULL. */
+static void *arena_alloc(privaudit_event *ev, size_t need, int align)
+{
+	struct ev_block *b = ev->blocks;
+	size_t at;
+
+	if (b == NULL) {
+		at = align ? round_up(ev->inl_used) : ev->inl_used;
+		if (at <= EV_INLINE && EV_INLINE - at >= need) {
+			ev->inl_used = at + need;
+			return ev->inl + at;
+		}
+	} else {
+		at = align ? round_up(b->used) : b->used;
+		if (at <= b->cap && b->cap - at >= need) {
+			b->used = at + need;
+			return b->data + at;
+		}
+	}
+	{
+		size_t cap = need > EV_BLOCK_SIZE / 2 ? need : EV_BLOCK_SIZE;
+		struct ev_block *nb;
+
+		if (cap > SIZE_MAX - sizeof(*nb))
+			return NULL;
+		nb = malloc(sizeof(*nb) + cap);
+		if (nb == NULL)
+			return NULL;
+		nb->cap = cap;
+		nb->used = need;
+		if (b != NULL && need > EV_BLOCK_SIZE / 2) {
+			/* keep the current block current for small values */
+			nb->next = b->next;
+			b->next = nb;
+		} else {
+			/* the inline block, or b, is left with its unused tail */
+			nb->next = b;
+			ev->blocks = nb;
+		}
+		return nb->data;
+	}
+}
+
+/* A copy of data (NUL-terminated when nul): in the arena, or malloc'd. */
+static void *copy_value(privaudit_event *ev, const void *data, size_t len, int nul, int heap)
+{
+	size_t need = len + (nul ? 1 : 0) + (len == 0);
+	unsigned char *p = heap ? malloc(need) : arena_alloc(ev, need, 0);
 
 	if (p == NULL)
 		return NULL;
@@ -73,27 +190,164 @@ static void *dup_bytes(const void *data, size_t len, int nul)
 	return p;
 }
 
+/* Capacity of a repeated field's array holding n elements: arrays grow by
+ * doubling (the count alone says how big the array is). */
+static size_t rep_cap(size_t n)
+{
+	size_t c = 16;
+
+	if (n == 0)
+		return 0;
+	while (c < n)
+		c *= 2;
+	return c;
+}
+
+static uint64_t field_bit(const privaudit_event *ev, const ProtobufCFieldDescriptor *f)
+{
+	const ProtobufCMessageDescriptor *d = ev->kind->descriptor;
+	size_t i = (size_t)(f - d->fields);
+
+	return i < 64 ? (uint64_t)1 << i : 0;
+}
+
+/* Free what the body owns: singular values set more than once (the last
+ * one is malloc'd), and anything protobuf-c would free that this file
+ * never puts there (messages, unknown fields).  Arrays of repeated fields
+ * and first values are in the arena. */
+static void body_free(privaudit_event *ev)
+{
+	ProtobufCMessage *msg = ev->body;
+	const ProtobufCMessageDescriptor *d = msg->descriptor;
+	char *base = (char *)msg;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		char *p = base + f->offset;
+
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(size_t *)(void *)(base + f->quantifier_offset);
+			void *arr = *(void **)(void *)p;
+
+			if (arr != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE)
+				for (size_t j = 0; j < n; j++)
+					if (((ProtobufCMessage **)arr)[j] != NULL)
+						protobuf_c_message_free_unpacked(((ProtobufCMessage **)arr)[j], NULL);
+			continue;
+		}
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(uint32_t *)(void *)(base + f->quantifier_offset) != f->id)
+			continue;
+		if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_BYTES) {
+			uint64_t bit = i < 64 ? (uint64_t)1 << i : 0;
+			void *v = f->type == PROTOBUF_C_TYPE_STRING ? (void *)*(char **)(void *)p
+								    : (void *)((ProtobufCBinaryData *)(void *)p)->data;
+
+			if (v == NULL)
+				continue;
+			if (bit != 0) {
+				if (ev->owned & bit)
+					free(v);
+			} else if (f->type == PROTOBUF_C_TYPE_STRING) {
+				/* past the first 64 fields every value set is malloc'd */
+				if (v != f->default_value && v != protobuf_c_empty_string)
+					free(v);
+			} else if (f->default_value == NULL ||
+				   v != ((const ProtobufCBinaryData *)f->default_value)->data) {
+				free(v);
+			}
+		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			ProtobufCMessage *m = *(ProtobufCMessage **)(void *)p;
+
+			if (m != NULL && m != f->default_value)
+				protobuf_c_message_free_unpacked(m, NULL);
+		}
+	}
+	for (unsigned i = 0; i < msg->n_unknown_fields; i++)
+		free(msg->unknown_fields[i].data);
+	free(msg->unknown_fields);
+}
+
+/* Kinds only the library writes: they make the log's own structure. */
+static int reserved_kind(const ProtobufCFieldDescriptor *f)
+{
+	return f->id == PRIVAUDIT__RECORD__BODY_GENESIS || f->id == PRIVAUDIT__RECORD__BODY_KEY_ROTATION ||
+	       f->id == PRIVAUDIT__RECORD__BODY_CHECKPOINT || f->id == PRIVAUDIT__RECORD__BODY_RECOVERY;
+}
+
+/* ------------------------------------------------------------ API */
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_new(privaudit_event **out, const char *kind)
+{
+	const ProtobufCFieldDescriptor *f;
+	const ProtobufCMessageDescriptor *d;
+	privaudit_event *ev;
+	size_t head, body;
+
+	if (out == NULL || kind == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*out = NULL;
+	f = field_by_name(&privaudit__record__descriptor, kind);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
+	    reserved_kind(f))
+		return PRIVAUDIT_E_INVAL;
+	d = f->descriptor;
+	head = round_up(sizeof(*ev));
+	body = round_up(d->sizeof_message);
+	ev = malloc(head + body + EV_INLINE);
+	if (ev == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	memset(ev, 0, head + body);
+	ev->body = (ProtobufCMessage *)(void *)((char *)ev + head);
+	ev->inl = (unsigned char *)ev + head + body;
+	d->message_init(ev->body);
+	ev->kind = f;
+	*out = ev;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT void privaudit_event_free(privaudit_event *ev)
+{
+	if (ev == NULL)
+		return;
+	body_free(ev);
+	if (ev->key_owned)
+		free(ev->session_key.data);
+	while (ev->blocks != NULL) {
+		struct ev_block *b = ev->blocks;
+
+		ev->blocks = b->next;
+		free(b);
+	}
+	free(ev);
+}
+
 PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev, const char *field,
 							    const void *data, size_t len)
 {
 	const ProtobufCFieldDescriptor *f;
 	char *base;
+	uint64_t bit;
+	int again;
 
 	if (ev == NULL || field == NULL || (data == NULL && len > 0))
 		return PRIVAUDIT_E_INVAL;
 	if (len > PRIVAUDIT_RECORD_MAX)
 		return PRIVAUDIT_E_TOOBIG;
-	if (strcmp(field, "session_key") == 0) {
-		void *p = dup_bytes(data, len, 0);
+	if (field[0] == 's' && strcmp(field, "session_key") == 0) {
+		void *p = copy_value(ev, data, len, 0, ev->key_touched);
 
 		if (p == NULL)
 			return PRIVAUDIT_E_NOMEM;
-		free(ev->session_key.data);
+		if (ev->key_owned)
+			free(ev->session_key.data);
+		ev->key_owned = ev->key_touched;
+		ev->key_touched = 1;
 		ev->session_key.data = p;
 		ev->session_key.len = len;
 		return PRIVAUDIT_OK;
 	}
-	f = protobuf_c_message_descriptor_get_field_by_name(ev->kind->descriptor, field);
+	f = field_by_name(ev->kind->descriptor, field);
 	if (f == NULL || (f->type != PROTOBUF_C_TYPE_BYTES && f->type != PROTOBUF_C_TYPE_STRING))
 		return PRIVAUDIT_E_INVAL;
 	/* A string field holds text the writer controls; it cannot hold NUL. */
@@ -104,13 +358,23 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev,
 		size_t *count = (size_t *)(void *)(base + f->quantifier_offset);
 		void **arr = *(void ***)(void *)(base + f->offset);
 		size_t elem = f->type == PROTOBUF_C_TYPE_BYTES ? sizeof(ProtobufCBinaryData) : sizeof(char *);
-		void *na = realloc(arr, (*count + 1) * elem);
+		size_t cap = rep_cap(*count), ncap = rep_cap(*count + 1);
+		void *na = arr;
 		void *p;
 
-		if (na == NULL)
-			return PRIVAUDIT_E_NOMEM;
-		*(void **)(void *)(base + f->offset) = na;
-		p = dup_bytes(data, len, f->type == PROTOBUF_C_TYPE_STRING);
+		if (ncap != cap) {
+			/* the array moves to a bigger place in the arena; the
+			 * old ones add up to less than the last */
+			if (ncap > SIZE_MAX / elem)
+				return PRIVAUDIT_E_NOMEM;
+			na = arena_alloc(ev, ncap * elem, 1);
+			if (na == NULL)
+				return PRIVAUDIT_E_NOMEM;
+			if (*count > 0)
+				memcpy(na, arr, *count * elem);
+			*(void **)(void *)(base + f->offset) = na;
+		}
+		p = copy_value(ev, data, len, f->type == PROTOBUF_C_TYPE_STRING, 0);
 		if (p == NULL)
 			return PRIVAUDIT_E_NOMEM;
 		if (f->type == PROTOBUF_C_TYPE_BYTES) {
@@ -124,24 +388,34 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev,
 		(*count)++;
 		return PRIVAUDIT_OK;
 	}
+	/* singular: the first value in the arena, later ones malloc'd */
+	bit = field_bit(ev, f);
+	again = bit == 0 || (ev->touched & bit) != 0;
 	if (f->type == PROTOBUF_C_TYPE_BYTES) {
 		ProtobufCBinaryData *b = (ProtobufCBinaryData *)(void *)(base + f->offset);
-		void *p = dup_bytes(data, len, 0);
+		void *p = copy_value(ev, data, len, 0, again);
 
 		if (p == NULL)
 			return PRIVAUDIT_E_NOMEM;
-		free(b->data);
+		if (bit ? (ev->owned & bit) != 0 : b->data != NULL)
+			free(b->data);
 		b->data = p;
 		b->len = len;
 	} else {
 		char **s = (char **)(void *)(base + f->offset);
-		char *p = dup_bytes(data, len, 1);
+		char *p = copy_value(ev, data, len, 1, again);
 
 		if (p == NULL)
 			return PRIVAUDIT_E_NOMEM;
-		if (*s != NULL && *s != (const char *)f->default_value && *s != protobuf_c_empty_string)
+		if (bit ? (ev->owned & bit) != 0
+			: (*s != NULL && *s != (const char *)f->default_value && *s != protobuf_c_empty_string))
 			free(*s);
 		*s = p;
+	}
+	if (bit) {
+		if (again)
+			ev->owned |= bit;
+		ev->touched |= bit;
 	}
 	return PRIVAUDIT_OK;
 }
@@ -154,7 +428,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, c
 
 	if (ev == NULL || field == NULL)
 		return PRIVAUDIT_E_INVAL;
-	f = protobuf_c_message_descriptor_get_field_by_name(ev->kind->descriptor, field);
+	f = field_by_name(ev->kind->descriptor, field);
 	if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED)
 		return PRIVAUDIT_E_INVAL;
 	p = (char *)ev->body + f->offset;

@@ -61,17 +61,104 @@ static void unlock_handle(privaudit_log *log)
 
 /* ------------------------------------------------------------ queueing */
 
-/* Pack rec into the queue as a frame with room for its index and CRC. */
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static unsigned char *varint_put(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+/* Pack rec into the queue as a frame with room for its index and CRC.
+ *
+ * protobuf-c sizes a sub-message again when it packs it (for its length
+ * prefix), and walks all twenty fields of Record's descriptor twice, so
+ * get_packed_size + pack would size the body twice for little.  A Record is
+ * four plain fields then its body (field numbers 1-4, then the oneof): those
+ * four are written here the way protobuf-c writes proto3 fields (in number
+ * order, left out when zero or empty), then the body's key and length, then
+ * the body packed by protobuf-c, sized once.  The bytes are the ones
+ * privaudit__record__pack writes.  Anything else (no body, unknown fields)
+ * goes through protobuf-c whole. */
+/* Record is what queue_record's own encoding assumes (checked once, so a
+ * field added to the schema falls back to protobuf-c rather than being
+ * left out). */
+static int record_layout_ok;
+static pthread_once_t record_layout_once = PTHREAD_ONCE_INIT;
+
+static void record_layout_check(void)
+{
+	static const ProtobufCType plain[4] = { PROTOBUF_C_TYPE_UINT64, PROTOBUF_C_TYPE_STRING,
+						PROTOBUF_C_TYPE_UINT32, PROTOBUF_C_TYPE_BYTES };
+	const ProtobufCMessageDescriptor *d = &privaudit__record__descriptor;
+	unsigned plain_seen = 0;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+
+		if (fd->id >= 1 && fd->id <= 4 && fd->label == PROTOBUF_C_LABEL_NONE &&
+		    !(fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && fd->type == plain[fd->id - 1])
+			plain_seen++;
+		else if (!(fd->id > 4 && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
+			   (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)))
+			return;
+	}
+	record_layout_ok = plain_seen == 4 &&
+			   offsetof(Privaudit__Record, time_ns) == d->fields[0].offset &&
+			   offsetof(Privaudit__Record, host) == d->fields[1].offset &&
+			   offsetof(Privaudit__Record, writer_pid) == d->fields[2].offset &&
+			   offsetof(Privaudit__Record, session_key) == d->fields[3].offset;
+}
+
 static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 {
-	size_t len, need;
+	const ProtobufCFieldDescriptor *bf = NULL;
+	const ProtobufCMessage *body = NULL;
+	size_t len, need, hostlen = 0, blen = 0;
+	uint64_t key = 0;
 	unsigned char *f;
 
 	rec->time_ns = pa_now_ns();
 	rec->host = log->host;
 	/* A handle belongs to the process that opened it (libprivaudit(3)). */
 	rec->writer_pid = (uint32_t)log->pid;
-	len = privaudit__record__get_packed_size(rec);
+	(void)pthread_once(&record_layout_once, record_layout_check);
+	if (record_layout_ok && rec->body_case != PRIVAUDIT__RECORD__BODY__NOT_SET &&
+	    rec->base.n_unknown_fields == 0) {
+		bf = protobuf_c_message_descriptor_get_field(&privaudit__record__descriptor,
+							     (unsigned)rec->body_case);
+		if (bf != NULL && bf->type == PROTOBUF_C_TYPE_MESSAGE &&
+		    (bf->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
+			body = *(const ProtobufCMessage *const *)(const void *)((const char *)rec + bf->offset);
+			if (body == bf->default_value)
+				body = NULL;
+		}
+	}
+	if (body != NULL) {
+		hostlen = rec->host != NULL ? strlen(rec->host) : 0;
+		blen = protobuf_c_message_get_packed_size(body);
+		key = (uint64_t)bf->id << 3 | 2u;   /* length-delimited */
+		len = (rec->time_ns ? 1 + varint_len(rec->time_ns) : 0) +
+		      (hostlen ? 1 + varint_len(hostlen) + hostlen : 0) +
+		      (rec->writer_pid ? 1 + varint_len(rec->writer_pid) : 0) +
+		      (rec->session_key.len ? 1 + varint_len(rec->session_key.len) + rec->session_key.len : 0) +
+		      varint_len(key) + varint_len(blen) + blen;
+	} else {
+		len = privaudit__record__get_packed_size(rec);
+	}
 	if (len > PRIVAUDIT_RECORD_MAX)
 		return pa_fail(&log->err, PRIVAUDIT_E_TOOBIG, "record of %zu bytes exceeds %u", len,
 			       PRIVAUDIT_RECORD_MAX);
@@ -91,7 +178,37 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 	f = log->pend + log->pend_len;
 	pa_store32(f, (uint32_t)(PA_ENTRY_INDEX + len));
 	memset(f + 4, 0, PA_ENTRY_INDEX);
-	privaudit__record__pack(rec, f + 4 + PA_ENTRY_INDEX);
+	if (body != NULL) {
+		unsigned char *p = f + 4 + PA_ENTRY_INDEX;
+
+		if (rec->time_ns) {
+			*p++ = 1u << 3 | 0u;
+			p = varint_put(p, rec->time_ns);
+		}
+		if (hostlen) {
+			*p++ = 2u << 3 | 2u;
+			p = varint_put(p, hostlen);
+			memcpy(p, rec->host, hostlen);
+			p += hostlen;
+		}
+		if (rec->writer_pid) {
+			*p++ = 3u << 3 | 0u;
+			p = varint_put(p, rec->writer_pid);
+		}
+		if (rec->session_key.len) {
+			*p++ = 4u << 3 | 2u;
+			p = varint_put(p, rec->session_key.len);
+			memcpy(p, rec->session_key.data, rec->session_key.len);
+			p += rec->session_key.len;
+		}
+		p = varint_put(p, key);
+		p = varint_put(p, blen);
+		if (protobuf_c_message_pack(body, p) != blen ||
+		    (size_t)(p + blen - (f + 4 + PA_ENTRY_INDEX)) != len)
+			return pa_fail(&log->err, PRIVAUDIT_E_FORMAT, "record packing mismatch");
+	} else {
+		privaudit__record__pack(rec, f + 4 + PA_ENTRY_INDEX);
+	}
 	log->pend_len = need;
 	log->pend_count++;
 	return PRIVAUDIT_OK;

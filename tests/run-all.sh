@@ -30,6 +30,17 @@ rm -rf "$root/asan" && mkdir -p "$root/asan"
 step "make distcheck"
 (cd "$root/werror" && make -j"$jobs" distcheck)
 
+# Fuzzing, bounded (doc/fuzzing.md), when clang with libFuzzer is there.
+if command -v clang >/dev/null 2>&1; then
+	step "fuzzers: ${FUZZ_SECONDS:-20} s each, seed ${FUZZ_SEED:-1}"
+	rm -rf "$root/fuzz" && mkdir -p "$root/fuzz"
+	(cd "$root/fuzz" && CC=clang "$top/configure" --enable-fuzzers >/dev/null &&
+		make -j"$jobs" >/dev/null)
+	FUZZ_SEED=${FUZZ_SEED:-1} tests/fuzz/run-fuzzers.sh "${FUZZ_SECONDS:-20}" "$root/fuzz"
+else
+	step "fuzzers: skipped (no clang; .ci/run installs it)"
+fi
+
 # One closing line over the two make check runs (distcheck repeats the first).
 pass=0 fail=0 skip=0
 for log in "$root/werror/test-suite.log" "$root/asan/test-suite.log"; do

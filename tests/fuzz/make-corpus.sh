@@ -1,0 +1,124 @@
+#!/bin/sh
+# make-corpus.sh: (re)generate the seed corpora in tests/fuzz/corpus from
+# real output of a build: logs written by the privaudit CLI and by
+# audisp-privaudit fed tests/gen-audit-stream.py, their segments, checkpoints
+# and key lines, proofs gen-proofs makes over them, and PAM arguments from
+# the man page's examples.  Nothing here is written by hand.
+#   tests/fuzz/make-corpus.sh BUILDDIR
+set -eu
+
+B=$(cd "${1:?usage: make-corpus.sh BUILDDIR}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+C=$here/corpus
+PA=$B/cli/privaudit
+PLUGIN=$B/audisp_privaudit/audisp-privaudit
+PY=${PYTHON3:-python3}
+PACK="$PY $here/pack-log.py"
+(cd "$B" && make -s cli/privaudit audisp_privaudit/audisp-privaudit tests/fuzz/gen-proofs) >/dev/null
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT INT TERM
+# Inputs that found bugs (regress-*) are kept; every seed is made again.
+[ -d "$C" ] && find "$C" -type f ! -name 'regress-*' -delete
+for h in record segment note proof stream pam_args; do mkdir -p "$C/$h"; done
+
+# ---------------------------------------------------------------- logs
+# a: fresh (genesis, key rotation, checkpoint)
+"$PA" init "$T/a" --origin fuzz.example/a >/dev/null
+# b: application records, sealed twice, some unsealed after
+"$PA" init "$T/b" --origin fuzz.example/b >/dev/null
+"$PA" append "$T/b" "first record" >/dev/null
+printf 'line one\nline two \001\002 binary\n\nlast\n' | "$PA" append "$T/b" --tag fuzz >/dev/null
+"$PA" seal "$T/b" >"$T/b.note1"
+"$PA" append "$T/b" after the first seal >/dev/null
+"$PA" seal "$T/b" >/dev/null
+"$PA" append "$T/b" unsealed >/dev/null
+# c: many small segments
+"$PA" init "$T/c" --origin fuzz.example/c >/dev/null
+seq 1 400 | "$PA" append "$T/c" --segment-size 4096 --batch 50 >/dev/null
+"$PA" seal "$T/c" >/dev/null
+# d: what the auditd plugin writes (commands, tty, config, gaps...)
+"$PA" init "$T/d" --origin fuzz.example/d >/dev/null
+# (the generator's huge-argv events are left out: seeds stay small)
+short() { awk 'length($0) < 2048'; }
+$PY "$top/tests/gen-audit-stream.py" --seed 7 --events 40 | short >"$T/d.stream"
+"$PLUGIN" --dir "$T/d" --boot-id 00000000-fuzz-boot-0000-000000000000 <"$T/d.stream" >/dev/null 2>&1
+"$PA" seal "$T/d" >/dev/null
+$PY "$top/tests/gen-audit-stream.py" --seed 8 --events 25 --enriched | short >"$T/e.stream"
+"$PA" init "$T/e" --origin fuzz.example/e >/dev/null
+"$PLUGIN" --dir "$T/e" <"$T/e.stream" >/dev/null 2>&1
+
+# ---------------------------------------------------------------- record
+for l in a b c d e; do
+	for s in "$T/$l"/seg-*; do
+		n=$(basename "$s")
+		[ "$(wc -c <"$s")" -le 65536 ] && cp "$s" "$C/record/$l-$n"
+		$PACK frames "$s" "$C/record" "$l-$n"
+	done
+done
+
+# ---------------------------------------------------------------- segment
+cp "$T/a/seg-0000000000000000" "$C/segment/raw-a"
+cp "$T/b/seg-0000000000000000" "$C/segment/raw-b"
+now=$(date +%s)
+$PACK archive "$T/a" --pin -o "$C/segment/a-pinned"
+$PACK archive "$T/b" --pin --trusted "$T/b.note1" -o "$C/segment/b-trusted"
+$PACK archive "$T/b" --cut 7 -o "$C/segment/b-torn"
+$PACK archive "$T/b" --max-age 3600 "$now" -o "$C/segment/b-maxage"
+$PACK archive "$T/c" --pin -o "$C/segment/c-segments"
+$PACK archive "$T/d" --pin -o "$C/segment/d-plugin"
+$PACK archive "$T/e" -o "$C/segment/e-unsealed"
+
+# ---------------------------------------------------------------- note
+for l in a b c d e; do
+	cp "$T/$l/checkpoint" "$C/note/checkpoint-$l"
+	cp "$T/$l/log.pub" "$C/note/vkey-$l"
+	cat "$T/$l/log.pub" "$T/$l/checkpoint" >"$C/note/vkey-checkpoint-$l"
+done
+cp "$T/b.note1" "$C/note/sealed-b"
+cat "$T/a/log.pub" "$T/b/checkpoint" >"$C/note/vkey-a-checkpoint-b"
+
+# ---------------------------------------------------------------- proof
+"$B/tests/fuzz/gen-proofs" "$C/proof" "$T/d"/seg-* >/dev/null
+
+# ---------------------------------------------------------------- stream
+i=0
+for args in "--seed 1 --events 12" "--seed 2 --events 12 --enriched" "--seed 3 --events 30" \
+	    "--seed 4 --events 8 --enriched" "--seed 5 --events 20" "--seed 6 --events 5"; do
+	i=$((i + 1))
+	# shellcheck disable=SC2086
+	$PY "$top/tests/gen-audit-stream.py" $args | short | head -c 24000 >"$T/s$i"
+	$PACK stream "$i" "$T/s$i" "$C/stream/gen-$i"
+done
+$PACK stream 99 "$T/d.stream" "$T/big" && head -c 48000 "$T/big" >"$C/stream/gen-d-head"
+
+# ---------------------------------------------------------------- pam_args
+# The module lines of the man page's examples, as the PAM hooks they name
+# (hook bits: 1 session, 2 auth, 4 account), with items of this system:
+# service names from the module's escalation default, users from passwd,
+# this host's name.
+escalation=$(sed -n 's/^#define DEFAULT_ESCALATION "\(.*\)"$/\1/p' "$top/pam_privaudit/pam_privaudit.c")
+users="root $(getent passwd | awk -F: '$3 >= 1000 && $3 < 60000 { print $1; exit }') $(id -un)"
+host=$(hostname)
+i=0
+sed -n 's/^\(auth\|account\|session\)  *[a-z]*  *pam_privaudit\.so *\(.*\)$/\1 \2/p' \
+	"$top/doc/pam_privaudit.8" | sed 's/\\-/-/g' | sort -u >"$T/pam-lines"
+while read -r hook args; do
+	case $hook in session) bit=1 ;; auth) bit=2 ;; *) bit=4 ;; esac
+	for svc in $(echo "$escalation" | tr , ' ' | cut -d' ' -f1-3); do
+		for u in $users; do
+			i=$((i + 1))
+			[ "$i" -le 40 ] || break 3
+			{
+				printf "\\$(printf '%03o' "$bit")"
+				printf '%s\0%s\0%s\0%s\0%s\0' "$svc" "$u" "$(id -un)" "$host" "pts/$i"
+				# shellcheck disable=SC2086
+				for a in $args; do printf '%s\0' "$a"; done
+			} >"$C/pam_args/$hook-$svc-$u-$i"
+		done
+	done
+done <"$T/pam-lines"
+
+du -sh "$C"
+for h in "$C"/*; do echo "$(basename "$h"): $(ls "$h" | wc -l) files"; done
