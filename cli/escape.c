@@ -91,7 +91,7 @@ void pa_print_json_string(FILE *f, const void *data, size_t len)
 		size_t n = utf8_seq(p + i, len - i, &cp);
 
 		if (n == 0) {
-			fprintf(f, "\\u%04x", p[i]);
+			fputs("\\ufffd", f);   /* exact bytes: the field's _b64 twin */
 			i++;
 			continue;
 		}
@@ -101,11 +101,57 @@ void pa_print_json_string(FILE *f, const void *data, size_t len)
 			fputs("\\\\", f);
 		else if (cp == '\n')
 			fputs("\\n", f);
-		else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+		else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || bidi(cp))
 			fprintf(f, "\\u%04x", (unsigned)cp);
 		else
 			fwrite(p + i, 1, n, f);
 		i += n;
 	}
 	fputc('"', f);
+}
+
+int pa_utf8_valid(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_seq(p + i, len - i, &cp);
+
+		if (n == 0)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+void pa_print_base64(FILE *f, const void *data, size_t len)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i + 3 <= len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+		fputc(tab[v >> 18], f);
+		fputc(tab[(v >> 12) & 63], f);
+		fputc(tab[(v >> 6) & 63], f);
+		fputc(tab[v & 63], f);
+	}
+	if (len - i == 1) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		fputc(tab[v >> 18], f);
+		fputc(tab[(v >> 12) & 63], f);
+		fputs("==", f);
+	} else if (len - i == 2) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+
+		fputc(tab[v >> 18], f);
+		fputc(tab[(v >> 12) & 63], f);
+		fputc(tab[(v >> 6) & 63], f);
+		fputc('=', f);
+	}
 }

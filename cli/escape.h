@@ -10,8 +10,13 @@
  * bidirectional and zero-width format characters, backslash and invalid
  * UTF-8 bytes as \xNN, \uNNNN or \n, \t, \\. */
 void pa_print_escaped(FILE *f, const void *data, size_t len);
-/* A JSON string literal, quotes included; invalid UTF-8 bytes become
- * \u00NN escapes of their byte value, so any input gives valid JSON. */
+/* A JSON string literal, quotes included, valid JSON for any input:
+ * controls and format characters as \uNNNN escapes, each invalid UTF-8
+ * byte as U+FFFD (callers give the exact bytes beside it, in base64). */
 void pa_print_json_string(FILE *f, const void *data, size_t len);
+/* 1 when the bytes are valid UTF-8. */
+int pa_utf8_valid(const void *data, size_t len);
+/* Standard base64 with padding. */
+void pa_print_base64(FILE *f, const void *data, size_t len);
 
 #endif

@@ -12,22 +12,9 @@
 #include <unistd.h>
 
 #include "privaudit.h"
+#include "cli.h"
 #include "escape.h"
 
-/* Exit statuses, documented in privaudit(1). */
-enum {
-	EXIT_VERIFIED = 0,
-	EXIT_CANNOT_READ = 1,
-	EXIT_USAGE = 2,
-	EXIT_CORRUPT = 3,
-	EXIT_TAMPERED = 4,
-	EXIT_SIGNATURE = 5,
-	EXIT_TRUNCATED = 6,
-	EXIT_NOT_EXTENDED = 7,
-	EXIT_STALE = 8,
-};
-
-static const char *progname = "privaudit";
 
 static void usage_main(FILE *f)
 {
@@ -41,60 +28,19 @@ static void usage_main(FILE *f)
 		"  checkpoint DIR                print the newest signed checkpoint\n"
 		"  verify DIR [--key FILE] [--trusted FILE] [--max-age SECONDS] [--json]\n"
 		"                                check the whole log; exit 0 only if it verifies\n"
+		"  sessions DIR [--user U] [--host H] [--since T] [--until T] [--command GLOB]\n"
+		"               [--verified] [--json]   one line per privileged session\n"
+		"  replay DIR SESSION [--follow] [--speed X] [--max-wait S] [--verified]\n"
+		"                                what one session did, in time order\n"
+		"  show DIR [--kind K] [--session S] [--since T] [--until T] [--from N] [--to N] [--json]\n"
+		"                                records as readable lines (or JSON lines)\n"
+		"  export DIR --json             every record as one JSON object per line\n"
+		"  tail -f DIR [-n N] [--json]   print records as they are appended\n"
+		"  prove DIR SESSION [--checkpoint FILE]\n"
+		"                                inclusion proof of a session's records\n"
+		"  check-proof PUBFILE PROOF     check a proof with only the log's public key\n"
 		"\n"
 		"'privaudit COMMAND --help' describes each command; see privaudit(1).\n");
-}
-
-static int status_exit(privaudit_status st)
-{
-	switch (st) {
-	case PRIVAUDIT_OK:
-		return EXIT_VERIFIED;
-	case PRIVAUDIT_E_FORMAT:
-	case PRIVAUDIT_E_FOREIGN:
-		return EXIT_CORRUPT;
-	case PRIVAUDIT_E_SEQUENCE:
-	case PRIVAUDIT_E_ROOT:
-		return EXIT_TAMPERED;
-	case PRIVAUDIT_E_SIGNATURE:
-	case PRIVAUDIT_E_CHAIN:
-	case PRIVAUDIT_E_PINNED_KEY:
-	case PRIVAUDIT_E_NOTE:
-		return EXIT_SIGNATURE;
-	case PRIVAUDIT_E_TRUNCATED:
-		return EXIT_TRUNCATED;
-	case PRIVAUDIT_E_TRUSTED:
-		return EXIT_NOT_EXTENDED;
-	case PRIVAUDIT_E_STALE:
-		return EXIT_STALE;
-	case PRIVAUDIT_E_INVAL:
-	case PRIVAUDIT_E_NOMEM:
-	case PRIVAUDIT_E_IO:
-	case PRIVAUDIT_E_EXISTS:
-	case PRIVAUDIT_E_NOLOG:
-	case PRIVAUDIT_E_LOCK_TIMEOUT:
-	case PRIVAUDIT_E_CRYPTO:
-	case PRIVAUDIT_E_KEY:
-	case PRIVAUDIT_E_TOOBIG:
-	case PRIVAUDIT_E_END:
-	case PRIVAUDIT_E_STATE:
-		break;
-	}
-	return EXIT_CANNOT_READ;
-}
-
-static const char *status_class(privaudit_status st)
-{
-	switch (status_exit(st)) {
-	case EXIT_VERIFIED: return "ok";
-	case EXIT_CORRUPT: return "corrupt";
-	case EXIT_TAMPERED: return "tampered";
-	case EXIT_SIGNATURE: return "signature";
-	case EXIT_TRUNCATED: return "truncated";
-	case EXIT_NOT_EXTENDED: return "not-extended";
-	case EXIT_STALE: return "stale";
-	default: return "unreadable";
-	}
 }
 
 static void err_log(const char *verb, const char *dir, privaudit_status st, const privaudit_log *log)
@@ -110,22 +56,6 @@ static void err_log(const char *verb, const char *dir, privaudit_status st, cons
 		fputs(")", stderr);
 	}
 	fputc('\n', stderr);
-}
-
-/* Parse a non-negative decimal number. */
-static int parse_num(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /* ------------------------------------------------------------ init */
@@ -375,78 +305,6 @@ static int cmd_checkpoint(int argc, char **argv)
 
 /* ------------------------------------------------------------ verify */
 
-struct progress {
-	time_t start;
-	int shown;
-};
-
-static void show_progress(void *arg, uint64_t done, uint64_t total)
-{
-	struct progress *p = arg;
-	int pct, bar;
-
-	if (total == 0 || time(NULL) - p->start < 1)
-		return;
-	pct = (int)(done * 100 / total);
-	if (pct > 100)
-		pct = 100;
-	bar = pct * 40 / 100;
-	fprintf(stderr, "\rverifying [%-40.*s] %3d%%",
-		bar, "########################################", pct);
-	p->shown = 1;
-}
-
-static char *read_text_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		size_t r;
-
-		if (n + 4096 + 1 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 8192;
-			if (cap > 1u << 20 || (nb = realloc(buf, cap)) == NULL) {
-				free(buf);
-				fclose(f);
-				errno = EFBIG;
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = fread(buf + n, 1, 4096, f);
-		n += r;
-		if (r < 4096)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-static void print_time(FILE *f, int64_t t)
-{
-	char buf[64];
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (t < 0 || gmtime_r(&tt, &tm) == NULL || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		fputs("unknown", f);
-	else
-		fputs(buf, f);
-}
-
 static void verify_json(const char *dir, const privaudit_verify_report *r, int code)
 {
 	fputs("{\"log\":", stdout);
@@ -624,13 +482,11 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (max_age > 0)
 		privaudit_verifier_max_age(v, (int64_t)max_age, 0);
-	prog.start = time(NULL);
-	prog.shown = 0;
-	if (!json && !quiet && isatty(STDERR_FILENO))
+	progress_init(&prog, "verifying");
+	if (!json && !quiet)
 		privaudit_verifier_progress(v, show_progress, &prog);
 	st = privaudit_verify_run(v, &rep);
-	if (prog.shown)
-		fputs("\r\033[K", stderr);
+	progress_done(&prog);
 	code = status_exit(st);
 	if (rep != NULL && !quiet) {
 		if (json)
@@ -655,6 +511,13 @@ int main(int argc, char **argv)
 		{"seal", cmd_seal},
 		{"checkpoint", cmd_checkpoint},
 		{"verify", cmd_verify},
+		{"sessions", cmd_sessions},
+		{"replay", cmd_replay},
+		{"show", cmd_show},
+		{"export", cmd_export},
+		{"tail", cmd_tail},
+		{"prove", cmd_prove},
+		{"check-proof", cmd_check_proof},
 	};
 
 	if (argc < 2) {

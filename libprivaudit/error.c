@@ -29,6 +29,9 @@ PRIVAUDIT_EXPORT const char *privaudit_strerror(privaudit_status status)
 	case PRIVAUDIT_E_NOTE: return "malformed checkpoint note or key";
 	case PRIVAUDIT_E_END: return "end of log";
 	case PRIVAUDIT_E_STATE: return "handle unusable after an earlier failure";
+	case PRIVAUDIT_E_NOTFOUND: return "not found";
+	case PRIVAUDIT_E_AMBIGUOUS: return "session id prefix matches more than one session";
+	case PRIVAUDIT_E_PROOF: return "proof malformed or does not hold";
 	}
 	return "unknown privaudit status";
 }

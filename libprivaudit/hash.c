@@ -2,7 +2,10 @@
  * appending and verifying, so use OpenSSL (SHA-NI) when available. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef HAVE_OPENSSL
 /* The low-level SHA256_* calls avoid EVP's per-call fetch; they are
@@ -34,6 +37,28 @@ void pa_sha256(unsigned char out[PA_HASH_LEN], const void *data, size_t len)
 	pa_sha_init(&c);
 	pa_sha_update(&c, data, len);
 	pa_sha_final(&c, out);
+}
+
+int pa_sha256_file(unsigned char out[PA_HASH_LEN], int fd, uint64_t len)
+{
+	unsigned char buf[65536];
+	uint64_t off = 0;
+	pa_sha_ctx c;
+
+	pa_sha_init(&c);
+	while (off < len) {
+		size_t want = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		pa_sha_update(&c, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	pa_sha_final(&c, out);
+	return 0;
 }
 
 void pa_hash_leaf(unsigned char out[PA_HASH_LEN], const void *entry, size_t len)

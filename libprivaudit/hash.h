@@ -4,10 +4,13 @@
 #define PA_HASH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define PA_HASH_LEN 32
 
 void pa_sha256(unsigned char out[PA_HASH_LEN], const void *data, size_t len);
+/* SHA-256 of the first len bytes of a file: 0, or -1 when it cannot be read. */
+int pa_sha256_file(unsigned char out[PA_HASH_LEN], int fd, uint64_t len);
 /* SHA-256(0x00 || entry) */
 void pa_hash_leaf(unsigned char out[PA_HASH_LEN], const void *entry, size_t len);
 /* SHA-256(0x01 || left || right); out may alias left or right */

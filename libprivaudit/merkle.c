@@ -1,6 +1,7 @@
 /* merkle.c: RFC 9162 Merkle tree hashing, frontier and proofs. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "merkle.h"
@@ -71,8 +72,17 @@ void pa_merkle_root(const unsigned char (*leaves)[PA_HASH_LEN], uint64_t start, 
 	pa_tree_root(&t, out);
 }
 
+/* Root of D[start:end], from the leaves or from stored levels. */
+typedef void (*range_root_fn)(const void *ctx, uint64_t start, uint64_t end,
+			      unsigned char out[PA_HASH_LEN]);
+
+static void leaves_root(const void *ctx, uint64_t start, uint64_t end, unsigned char out[PA_HASH_LEN])
+{
+	pa_merkle_root(ctx, start, end, out);
+}
+
 /* PATH(m, D[start:end]) of RFC 6962 2.1.1, appended at path[*count]. */
-static void inclusion(const unsigned char (*leaves)[PA_HASH_LEN], uint64_t start, uint64_t end,
+static void inclusion(range_root_fn root, const void *ctx, uint64_t start, uint64_t end,
 		      uint64_t m, unsigned char (*path)[PA_HASH_LEN], int *count)
 {
 	uint64_t n = end - start, k;
@@ -81,11 +91,11 @@ static void inclusion(const unsigned char (*leaves)[PA_HASH_LEN], uint64_t start
 		return;
 	k = split_point(n);
 	if (m < k) {
-		inclusion(leaves, start, start + k, m, path, count);
-		pa_merkle_root(leaves, start + k, end, path[(*count)++]);
+		inclusion(root, ctx, start, start + k, m, path, count);
+		root(ctx, start + k, end, path[(*count)++]);
 	} else {
-		inclusion(leaves, start + k, end, m - k, path, count);
-		pa_merkle_root(leaves, start, start + k, path[(*count)++]);
+		inclusion(root, ctx, start + k, end, m - k, path, count);
+		root(ctx, start, start + k, path[(*count)++]);
 	}
 }
 
@@ -96,28 +106,28 @@ int pa_merkle_inclusion_proof(const unsigned char (*leaves)[PA_HASH_LEN], uint64
 
 	if (m >= n)
 		return -1;
-	inclusion(leaves, 0, n, m, path, &count);
+	inclusion(leaves_root, leaves, 0, n, m, path, &count);
 	return count;
 }
 
 /* SUBPROOF(m, D[start:end], b) of RFC 6962 2.1.2. */
-static void subproof(const unsigned char (*leaves)[PA_HASH_LEN], uint64_t start, uint64_t end,
+static void subproof(range_root_fn root, const void *ctx, uint64_t start, uint64_t end,
 		     uint64_t m, int whole, unsigned char (*path)[PA_HASH_LEN], int *count)
 {
 	uint64_t n = end - start, k;
 
 	if (m == n) {
 		if (!whole)
-			pa_merkle_root(leaves, start, end, path[(*count)++]);
+			root(ctx, start, end, path[(*count)++]);
 		return;
 	}
 	k = split_point(n);
 	if (m <= k) {
-		subproof(leaves, start, start + k, m, whole, path, count);
-		pa_merkle_root(leaves, start + k, end, path[(*count)++]);
+		subproof(root, ctx, start, start + k, m, whole, path, count);
+		root(ctx, start + k, end, path[(*count)++]);
 	} else {
-		subproof(leaves, start + k, end, m - k, 0, path, count);
-		pa_merkle_root(leaves, start, start + k, path[(*count)++]);
+		subproof(root, ctx, start + k, end, m - k, 0, path, count);
+		root(ctx, start, start + k, path[(*count)++]);
 	}
 }
 
@@ -128,7 +138,90 @@ int pa_merkle_consistency_proof(const unsigned char (*leaves)[PA_HASH_LEN], uint
 
 	if (m == 0 || m > n)
 		return -1;
-	subproof(leaves, 0, n, m, 1, path, &count);
+	subproof(leaves_root, leaves, 0, n, m, 1, path, &count);
+	return count;
+}
+
+/* ------------------------------------------------------------ stored levels */
+
+int pa_levels_build(pa_levels *lv, const unsigned char (*leaves)[PA_HASH_LEN], uint64_t n)
+{
+	memset(lv, 0, sizeof(*lv));
+	lv->node[0] = (unsigned char (*)[PA_HASH_LEN])leaves;
+	lv->n[0] = n;
+	lv->count = 1;
+	while (lv->n[lv->count - 1] >= 2 && lv->count < PA_TREE_MAXDEPTH) {
+		unsigned h = lv->count;
+		uint64_t m = lv->n[h - 1] / 2;
+
+		lv->node[h] = malloc(m * PA_HASH_LEN);
+		if (lv->node[h] == NULL) {
+			pa_levels_free(lv);
+			return -1;
+		}
+		for (uint64_t i = 0; i < m; i++)
+			pa_hash_node(lv->node[h][i], lv->node[h - 1][2 * i], lv->node[h - 1][2 * i + 1]);
+		lv->n[h] = m;
+		lv->count++;
+	}
+	return 0;
+}
+
+void pa_levels_free(pa_levels *lv)
+{
+	for (unsigned h = 1; h < lv->count; h++)
+		free(lv->node[h]);
+	memset(lv, 0, sizeof(*lv));
+}
+
+/* A perfect, aligned subtree is one stored node; any other range splits
+ * into one such left part and a smaller right part: O(log n). */
+static void levels_root(const void *ctx, uint64_t start, uint64_t end, unsigned char out[PA_HASH_LEN])
+{
+	const pa_levels *lv = ctx;
+	uint64_t n = end - start, k;
+	unsigned char left[PA_HASH_LEN], right[PA_HASH_LEN];
+
+	if (n == 0) {
+		pa_sha256(out, "", 0);
+		return;
+	}
+	if ((n & (n - 1)) == 0 && (start & (n - 1)) == 0) {
+		unsigned h = (unsigned)__builtin_ctzll(n);
+
+		memcpy(out, lv->node[h][start >> h], PA_HASH_LEN);
+		return;
+	}
+	k = split_point(n);
+	levels_root(ctx, start, start + k, left);
+	levels_root(ctx, start + k, end, right);
+	pa_hash_node(out, left, right);
+}
+
+void pa_levels_root(const pa_levels *lv, uint64_t n, unsigned char out[PA_HASH_LEN])
+{
+	levels_root(lv, 0, n, out);
+}
+
+int pa_levels_inclusion_proof(const pa_levels *lv, uint64_t n, uint64_t m,
+			      unsigned char (*path)[PA_HASH_LEN])
+{
+	int count = 0;
+
+	if (m >= n || n > lv->n[0])
+		return -1;
+	inclusion(levels_root, lv, 0, n, m, path, &count);
+	return count;
+}
+
+int pa_levels_consistency_proof(const pa_levels *lv, uint64_t n, uint64_t m,
+				unsigned char (*path)[PA_HASH_LEN])
+{
+	int count = 0;
+
+	if (m == 0 || m > n || n > lv->n[0])
+		return -1;
+	subproof(levels_root, lv, 0, n, m, 1, path, &count);
 	return count;
 }
 

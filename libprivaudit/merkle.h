@@ -35,6 +35,23 @@ int pa_merkle_inclusion_proof(const unsigned char (*leaves)[PA_HASH_LEN], uint64
 /* Consistency proof from the tree of m leaves to the tree of n leaves. */
 int pa_merkle_consistency_proof(const unsigned char (*leaves)[PA_HASH_LEN], uint64_t n,
 				uint64_t m, unsigned char (*path)[PA_HASH_LEN]);
+/* Every level of the tree over n leaves, for O(log n) roots and proofs of
+ * any prefix.  Level 0 is the caller's leaves (not copied); the rest take
+ * about 32 bytes per leaf. */
+typedef struct pa_levels {
+	unsigned char (*node[PA_TREE_MAXDEPTH])[PA_HASH_LEN];
+	uint64_t n[PA_TREE_MAXDEPTH];
+	unsigned count;
+} pa_levels;
+
+int pa_levels_build(pa_levels *lv, const unsigned char (*leaves)[PA_HASH_LEN], uint64_t n);
+void pa_levels_free(pa_levels *lv);
+/* Root of the first n leaves. */
+void pa_levels_root(const pa_levels *lv, uint64_t n, unsigned char out[PA_HASH_LEN]);
+int pa_levels_inclusion_proof(const pa_levels *lv, uint64_t n, uint64_t m,
+			      unsigned char (*path)[PA_HASH_LEN]);
+int pa_levels_consistency_proof(const pa_levels *lv, uint64_t n, uint64_t m,
+				unsigned char (*path)[PA_HASH_LEN]);
 /* RFC 9162 2.1.3.2 and 2.1.4.2: 0 when the proof holds. */
 int pa_merkle_verify_inclusion(uint64_t index, uint64_t size, const unsigned char leaf[PA_HASH_LEN],
 			       const unsigned char (*path)[PA_HASH_LEN], size_t count,

@@ -43,6 +43,9 @@ typedef enum privaudit_status {
 	PRIVAUDIT_E_NOTE,           /* malformed checkpoint note or key line */
 	PRIVAUDIT_E_END,            /* no more records */
 	PRIVAUDIT_E_STATE,          /* handle unusable after an earlier failure */
+	PRIVAUDIT_E_NOTFOUND,       /* no such session, record or field */
+	PRIVAUDIT_E_AMBIGUOUS,      /* a session id prefix matches more than one session */
+	PRIVAUDIT_E_PROOF,          /* malformed proof, or a proof that does not hold */
 } privaudit_status;
 
 /* Never NULL, for any value. */
@@ -200,6 +203,193 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
  * malloc'd memory the caller frees. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_checkpoint_latest(const char *dir, char **note,
 							      size_t *len);
+
+
+/* -------------------------------------------------------------- reading */
+
+/* A reader walks a log's records in order, follows a growing log, finds
+ * sessions through an index file beside the log (DIR/index: a cache, rebuilt
+ * when stale, never trusted over the signed data), and, after
+ * privaudit_reader_verify(), checks every record it returns against the
+ * verified tree.  Records and sessions it returns stay valid until the next
+ * call on the reader. */
+typedef struct privaudit_reader privaudit_reader;
+typedef struct privaudit_record privaudit_record;
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_open(privaudit_reader **out, const char *dir);
+PRIVAUDIT_EXPORT void privaudit_reader_free(privaudit_reader *r);
+/* One line on the last failure (never NULL). */
+PRIVAUDIT_EXPORT const char *privaudit_reader_error(const privaudit_reader *r);
+
+/* Next record in log order.  PRIVAUDIT_E_END at the log's current end (call
+ * again later to follow a growing log); damage stops reading with
+ * PRIVAUDIT_E_FORMAT or PRIVAUDIT_E_SEQUENCE and the reader's error names
+ * the segment and offset. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_next(privaudit_reader *r,
+							const privaudit_record **rec);
+/* Make the next privaudit_reader_next() return record index (or E_END when
+ * the log holds no such record yet). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_seek(privaudit_reader *r, uint64_t index);
+/* Record index, by its position in the index when known. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_get(privaudit_reader *r, uint64_t index,
+						       const privaudit_record **rec);
+/* Records in the log now (committed by any writer). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_count(privaudit_reader *r, uint64_t *count);
+
+/* Called now and then during long work (verification, index building). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_progress(privaudit_reader *r,
+							    privaudit_progress_fn fn, void *arg);
+/* Verify the whole log now (pin_vkey: the first key's verifier key line, or
+ * NULL).  From then on every record returned is hashed and compared with
+ * the verified tree (PRIVAUDIT_E_ROOT when the bytes read differ from the
+ * bytes verified), and privaudit_record_verified() says whether a verified
+ * checkpoint covers it.  Returns the verification status; the report stays
+ * valid until the reader is freed. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_verify(privaudit_reader *r,
+							  const char *pin_vkey,
+							  const privaudit_verify_report **report);
+
+PRIVAUDIT_EXPORT uint64_t privaudit_record_index(const privaudit_record *rec);
+PRIVAUDIT_EXPORT uint64_t privaudit_record_time_ns(const privaudit_record *rec);
+/* Body kind: "session_open", "command"... (never NULL). */
+PRIVAUDIT_EXPORT const char *privaudit_record_kind(const privaudit_record *rec);
+/* Segment number and byte offset of its frame. */
+PRIVAUDIT_EXPORT void privaudit_record_position(const privaudit_record *rec, uint64_t *segment,
+						uint64_t *offset);
+/* The entry as stored and hashed: 8-byte big-endian index || packed Record. */
+PRIVAUDIT_EXPORT void privaudit_record_entry(const privaudit_record *rec, const void **data,
+					     size_t *len);
+/* 1: a checkpoint verified by privaudit_reader_verify() covers the record
+ * and its bytes matched; 0: not verified (no verification asked, or the
+ * record is not sealed by a verified checkpoint). */
+PRIVAUDIT_EXPORT int privaudit_record_verified(const privaudit_record *rec);
+
+/* The id of the session the record belongs to (as privaudit_session.id),
+ * or PRIVAUDIT_E_NOTFOUND when it carries no session key. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_record_session_id(const privaudit_record *rec,
+							      char id[16]);
+/* Fields: the record's own (time_ns, host, writer_pid, session_key), then
+ * its body's, in schema order (proto/privaudit.proto), all of them, set or
+ * not. */
+typedef enum privaudit_field_type {
+	PRIVAUDIT_FIELD_BYTES,      /* any bytes: escape before printing */
+	PRIVAUDIT_FIELD_STRING,     /* text written by privaudit (still unchecked bytes) */
+	PRIVAUDIT_FIELD_INT,        /* signed: value is int64_t */
+	PRIVAUDIT_FIELD_UINT,       /* unsigned: value is uint64_t */
+	PRIVAUDIT_FIELD_BOOL,
+} privaudit_field_type;
+
+typedef struct privaudit_field {
+	const char *name;
+	privaudit_field_type type;
+	int repeated;
+	size_t count;               /* values: 1 unless repeated */
+} privaudit_field;
+
+PRIVAUDIT_EXPORT size_t privaudit_record_field_count(const privaudit_record *rec);
+PRIVAUDIT_EXPORT privaudit_status privaudit_record_field(const privaudit_record *rec, size_t i,
+							 privaudit_field *field);
+/* Value j of field i: bytes and strings in data/len; numbers and bools in
+ * *num (an int64_t for PRIVAUDIT_FIELD_INT, stored in the same bits). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_record_value(const privaudit_record *rec, size_t i,
+							 size_t j, const void **data, size_t *len,
+							 uint64_t *num);
+/* First value of the field called name (PRIVAUDIT_E_NOTFOUND when the
+ * record's kind has no such field). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_record_get_bytes(const privaudit_record *rec,
+							     const char *name, const void **data,
+							     size_t *len);
+PRIVAUDIT_EXPORT privaudit_status privaudit_record_get_uint(const privaudit_record *rec,
+							    const char *name, uint64_t *value);
+
+/* ------------------------------------------------------------- sessions */
+
+typedef struct privaudit_bytes {
+	const void *data;
+	size_t len;
+} privaudit_bytes;
+
+/* A login session: every record carrying the same session key ("boot id:
+ * audit session id", or a random id when the session had none) from one
+ * host.  PAM sessions opened inside it (sudo, su) belong to it. */
+typedef struct privaudit_session {
+	char id[16];                /* 12 hex digits naming the session, NUL-terminated */
+	privaudit_bytes key;        /* the session key */
+	privaudit_bytes host;
+	uint64_t start_ns;          /* first session open, else first record */
+	uint64_t end_ns;            /* close of that first open, else last record */
+	int open;                   /* 1: its first session open has no close yet */
+	int has_open;               /* 1: a session open record was seen */
+	uint32_t auid, ses;         /* 4294967295 when unknown */
+	privaudit_bytes service;    /* of the first session open */
+	privaudit_bytes user;       /* its target user (PAM_USER) */
+	privaudit_bytes login_user; /* who opened it (by name), else ruser */
+	privaudit_bytes rhost, tty;
+	uint64_t records, commands, tty_inputs, auth_attempts, pam_sessions;
+	uint64_t first_index, last_index;
+	uint64_t verified;          /* how many of its records a verified checkpoint covers */
+} privaudit_session;
+
+/* Every session of the log, oldest first (the index is built or brought up
+ * to date first).  Verification state comes from the reader's verification
+ * when privaudit_reader_verify() ran, else from the one cached in the index
+ * (made when the index was built, for the log files as they were then). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_sessions(privaudit_reader *r,
+						     const privaudit_session **list,
+						     size_t *count);
+/* A session by id, unique id prefix (at least 4 digits) or session key. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_session_find(privaudit_reader *r, const char *name,
+							 const privaudit_session **session);
+/* Indexes of its records, in log order. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_session_records(privaudit_reader *r,
+							    const privaudit_session *session,
+							    const uint64_t **indexes, size_t *count);
+/* Indexes of the log's gap records (events writers know they lost). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_gaps(privaudit_reader *r,
+							const uint64_t **indexes, size_t *count);
+/* Why the index stops before the end of the log (the record and position
+ * where reading met damage), or NULL when it reached the end. */
+PRIVAUDIT_EXPORT const char *privaudit_reader_damage(const privaudit_reader *r);
+/* The verification the session list reflects: the reader's own, or the one
+ * cached in the index (*cached 1), or none yet (*report NULL). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_verdict(privaudit_reader *r,
+							   const privaudit_verify_report **report,
+							   int *cached);
+
+/* --------------------------------------------------------------- proofs */
+
+/* A self-contained proof, in the text format of privaudit-log(5), that the
+ * records at indexes are in the log: their entries, inclusion proofs against
+ * one signed checkpoint, and the key rotation chain from the log's first key
+ * to the key that signed it, with consistency proofs between successive
+ * checkpoints.  checkpoint: a signed note of this log to prove against
+ * (NULL: the newest one).  The whole log is verified first (its status is
+ * returned when it fails).  Records the checkpoint does not cover are left
+ * out: *proved says how many went in.  *proof is malloc'd, NUL-terminated. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uint64_t *indexes,
+						  size_t count, const char *checkpoint,
+						  size_t checkpoint_len, char **proof, size_t *len,
+						  size_t *proved);
+
+typedef struct privaudit_proof_report {
+	privaudit_status status;
+	const char *detail;         /* one line, never NULL */
+	const char *origin;
+	uint64_t tree_size;         /* of the checkpoint proved against */
+	int64_t time;               /* its time, -1 if none */
+	uint64_t key_index;         /* key that signed it */
+	size_t records;             /* records proved */
+} privaudit_proof_report;
+
+/* Check a proof with only the log's first verifier key line.  On success,
+ * privaudit_proof_record() gives the proved records. */
+typedef struct privaudit_proof privaudit_proof;
+PRIVAUDIT_EXPORT privaudit_status privaudit_proof_check(privaudit_proof **out, const char *vkey,
+							const char *text, size_t len,
+							const privaudit_proof_report **report);
+PRIVAUDIT_EXPORT void privaudit_proof_free(privaudit_proof *p);
+PRIVAUDIT_EXPORT privaudit_status privaudit_proof_record(privaudit_proof *p, size_t i,
+							 const privaudit_record **rec);
 
 #ifdef __cplusplus
 }

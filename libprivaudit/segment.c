@@ -181,3 +181,39 @@ pa_frame_status pa_segreader_next(pa_segreader *r, const unsigned char **entry, 
 	r->pos += (size_t)l + PA_FRAME_OVERHEAD;
 	return PA_FRAME_OK;
 }
+
+pa_frame_status pa_frame_read_at(int fd, uint64_t off, uint64_t end, unsigned char **buf,
+				 size_t *cap, const unsigned char **entry, size_t *len)
+{
+	unsigned char hdr[4];
+	uint32_t l;
+	size_t need;
+
+	if (off + 4 > end)
+		return off >= end ? PA_FRAME_END : PA_FRAME_TORN;
+	if (pa_pread_full(fd, hdr, 4, (off_t)off) < 0)
+		return PA_FRAME_IOERR;
+	l = pa_load32(hdr);
+	if (l < PA_ENTRY_INDEX + 1 || l > PA_ENTRY_MAX)
+		return PA_FRAME_BADLEN;
+	need = (size_t)l + PA_FRAME_OVERHEAD;
+	if (off + need > end)
+		return PA_FRAME_TORN;
+	if (need > *cap) {
+		unsigned char *nb = realloc(*buf, need);
+
+		if (nb == NULL) {
+			errno = ENOMEM;
+			return PA_FRAME_IOERR;
+		}
+		*buf = nb;
+		*cap = need;
+	}
+	if (pa_pread_full(fd, *buf, need, (off_t)off) < 0)
+		return PA_FRAME_IOERR;
+	if (pa_crc32c(0, *buf, 4 + (size_t)l) != pa_load32(*buf + 4 + l))
+		return PA_FRAME_BADCRC;
+	*entry = *buf + 4;
+	*len = l;
+	return PA_FRAME_OK;
+}

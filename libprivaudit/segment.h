@@ -57,6 +57,9 @@ void pa_segreader_free(pa_segreader *r);
 /* Next frame: its entry (valid until the next call) and its file offset. */
 pa_frame_status pa_segreader_next(pa_segreader *r, const unsigned char **entry, size_t *len,
 				  uint64_t *offset);
+/* One frame at off (random access): its entry in *buf (grown as needed). */
+pa_frame_status pa_frame_read_at(int fd, uint64_t off, uint64_t end, unsigned char **buf,
+				 size_t *cap, const unsigned char **entry, size_t *len);
 /* Offset just past the last frame returned. */
 uint64_t pa_segreader_offset(const pa_segreader *r);
 

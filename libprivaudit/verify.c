@@ -19,6 +19,7 @@
 
 #include "lock.h"
 #include "merkle.h"
+#include "verifier.h"
 #include "note.h"
 #include "record.h"
 #include "scan.h"
@@ -81,6 +82,9 @@ struct privaudit_verifier {
 	unsigned char newest_root[PA_HASH_LEN];
 	pa_arena arena;           /* decoded records live here, one at a time */
 	int ckfile_bad;           /* the checkpoint file exists but is no note */
+	int keep_all_leaves;      /* readers and proofs want every leaf hash */
+	pa_verify_hook hook;      /* called for each record that passed its checks */
+	void *hook_arg;
 	uint64_t last_end;        /* end of the last frame read in the last segment */
 };
 
@@ -781,10 +785,12 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 			if (st != PRIVAUDIT_OK)
 				break;
 			pa_tree_append(&v->tree, f->leaf);
-			if (v->exp[0].present && keep_leaf(v, f->leaf) < 0) {
+			if ((v->exp[0].present || v->keep_all_leaves) && keep_leaf(v, f->leaf) < 0) {
 				st = fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
 				break;
 			}
+			if (v->hook != NULL)
+				v->hook(v->hook_arg, index, entry, len, rec);
 			v->rep.records++;
 			v->rep.bytes += len + PA_FRAME_OVERHEAD;
 			v->last_end = off + len + PA_FRAME_OVERHEAD;
@@ -804,6 +810,23 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 	close(fd);
 	(void)done;
 	return st;
+}
+
+void pa_verifier_set_hook(privaudit_verifier *v, pa_verify_hook fn, void *arg)
+{
+	v->hook = fn;
+	v->hook_arg = arg;
+}
+
+void pa_verifier_keep_leaves(privaudit_verifier *v)
+{
+	v->keep_all_leaves = 1;
+}
+
+const unsigned char (*pa_verifier_leaves(const privaudit_verifier *v, uint64_t *n))[PA_HASH_LEN]
+{
+	*n = v->nleaves;
+	return (const unsigned char (*)[PA_HASH_LEN])v->leaves;
 }
 
 static void finish_report(privaudit_verifier *v)

@@ -1,0 +1,613 @@
+/* records.c: records as readable lines or JSON objects, and the verbs that
+ * print them: show, export and tail.  Every string from a log is escaped. */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "escape.h"
+#include "records.h"
+
+/* Fields that hold binary values (keys, hashes): base64 in JSON. */
+static int binary_field(const char *name)
+{
+	return strcmp(name, "public_key") == 0 || strcmp(name, "log_id") == 0 ||
+	       strcmp(name, "root_hash") == 0 || strcmp(name, "next_public_key") == 0;
+}
+
+/* Own fields are printed in the record's prefix, not with the body. */
+static int own_field(const char *name)
+{
+	return strcmp(name, "time_ns") == 0 || strcmp(name, "host") == 0 ||
+	       strcmp(name, "writer_pid") == 0 || strcmp(name, "session_key") == 0;
+}
+
+/* ------------------------------------------------------------ JSON */
+
+/* Members after the first get a comma. */
+static int json_first;
+
+static void json_key(FILE *f, const char *name, const char *suffix)
+{
+	fprintf(f, "%s\"%s%s\":", json_first ? "" : ",", name, suffix);
+	json_first = 0;
+}
+
+/* A text value, and its exact bytes as name_b64 when it is not UTF-8. */
+void json_text_field(FILE *f, const char *name, const void *data, size_t len)
+{
+	json_key(f, name, "");
+	pa_print_json_string(f, data, len);
+	if (!pa_utf8_valid(data, len)) {
+		json_key(f, name, "_b64");
+		fputc('"', f);
+		pa_print_base64(f, data, len);
+		fputc('"', f);
+	}
+}
+
+static void json_number(FILE *f, const privaudit_field *fd, uint64_t num)
+{
+	if (fd->type == PRIVAUDIT_FIELD_BOOL)
+		fputs(num ? "true" : "false", f);
+	else if (fd->type == PRIVAUDIT_FIELD_INT)
+		fprintf(f, "%" PRId64, (int64_t)num);
+	else
+		fprintf(f, "%" PRIu64, num);
+}
+
+static void json_repeated(FILE *f, const privaudit_record *rec, size_t i,
+			  const privaudit_field *fd)
+{
+	int all_text = 1;
+	const void *data;
+	uint64_t num;
+	size_t len;
+
+	json_key(f, fd->name, "");
+	fputc('[', f);
+	for (size_t j = 0; j < fd->count; j++) {
+		if (privaudit_record_value(rec, i, j, &data, &len, &num) != PRIVAUDIT_OK)
+			continue;
+		if (j > 0)
+			fputc(',', f);
+		if (fd->type == PRIVAUDIT_FIELD_BYTES || fd->type == PRIVAUDIT_FIELD_STRING) {
+			pa_print_json_string(f, data, len);
+			all_text &= pa_utf8_valid(data, len);
+		} else {
+			json_number(f, fd, num);
+		}
+	}
+	fputc(']', f);
+	if (all_text)
+		return;
+	json_key(f, fd->name, "_b64");
+	fputc('[', f);
+	for (size_t j = 0; j < fd->count; j++) {
+		if (privaudit_record_value(rec, i, j, &data, &len, &num) != PRIVAUDIT_OK)
+			continue;
+		fputs(j > 0 ? ",\"" : "\"", f);
+		pa_print_base64(f, data, len);
+		fputc('"', f);
+	}
+	fputc(']', f);
+}
+
+void print_record_json(FILE *f, const privaudit_record *rec, int with_verified)
+{
+	size_t n = privaudit_record_field_count(rec);
+	const void *host, *key;
+	size_t hl, kl;
+	uint64_t pid = 0;
+	char id[16];
+
+	privaudit_record_get_bytes(rec, "host", &host, &hl);
+	privaudit_record_get_bytes(rec, "session_key", &key, &kl);
+	privaudit_record_get_uint(rec, "writer_pid", &pid);
+	fprintf(f, "{\"index\":%" PRIu64 ",\"time\":\"", privaudit_record_index(rec));
+	print_time_ns(f, privaudit_record_time_ns(rec));
+	fprintf(f, "\",\"time_ns\":%" PRIu64 ",\"kind\":\"%s\"", privaudit_record_time_ns(rec),
+		privaudit_record_kind(rec));
+	json_text_field(f, "host", host, hl);
+	fprintf(f, ",\"writer_pid\":%" PRIu64, pid);
+	if (kl > 0) {
+		json_text_field(f, "session", key, kl);
+		privaudit_record_session_id(rec, id);
+		fprintf(f, ",\"session_id\":\"%s\"", id);
+	} else {
+		fputs(",\"session\":null,\"session_id\":null", f);
+	}
+	if (with_verified)
+		fprintf(f, ",\"verified\":%s", privaudit_record_verified(rec) ? "true" : "false");
+	fputs(",\"fields\":{", f);
+	json_first = 1;
+	for (size_t i = 0; i < n; i++) {
+		privaudit_field fd;
+		const void *data;
+		uint64_t num;
+		size_t len;
+
+		if (privaudit_record_field(rec, i, &fd) != PRIVAUDIT_OK || own_field(fd.name))
+			continue;
+		if (fd.repeated) {
+			json_repeated(f, rec, i, &fd);
+			continue;
+		}
+		if (privaudit_record_value(rec, i, 0, &data, &len, &num) != PRIVAUDIT_OK)
+			continue;
+		if (fd.type != PRIVAUDIT_FIELD_BYTES && fd.type != PRIVAUDIT_FIELD_STRING) {
+			json_key(f, fd.name, "");
+			json_number(f, &fd, num);
+		} else if (binary_field(fd.name)) {
+			json_key(f, fd.name, "_b64");
+			fputc('"', f);
+			pa_print_base64(f, data, len);
+			fputc('"', f);
+		} else {
+			json_text_field(f, fd.name, data, len);
+		}
+	}
+	fputs("}}\n", f);
+}
+
+/* ------------------------------------------------------------ text */
+
+/* A value as name=value, quoted when it holds a space or is empty. */
+void print_value(FILE *f, const void *data, size_t len)
+{
+	int quote = len == 0 || memchr(data, ' ', len) != NULL || memchr(data, '"', len) != NULL;
+
+	if (quote)
+		fputc('"', f);
+	pa_print_escaped(f, data, len);
+	if (quote)
+		fputc('"', f);
+}
+
+static void print_hex_short(FILE *f, const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len && i < 8; i++)
+		fprintf(f, "%02x", p[i]);
+	if (len > 8)
+		fputs("...", f);
+}
+
+void print_record_fields(FILE *f, const privaudit_record *rec, int raw)
+{
+	size_t n = privaudit_record_field_count(rec);
+
+	for (size_t i = 0; i < n; i++) {
+		privaudit_field fd;
+		const void *data;
+		uint64_t num;
+		size_t len;
+
+		if (privaudit_record_field(rec, i, &fd) != PRIVAUDIT_OK || own_field(fd.name))
+			continue;
+		if (!raw && (strcmp(fd.name, "raw") == 0 || strcmp(fd.name, "note") == 0))
+			continue;
+		if (fd.repeated) {
+			if (fd.count == 0)
+				continue;
+			fprintf(f, " %s=[", fd.name);
+			for (size_t j = 0; j < fd.count; j++) {
+				if (privaudit_record_value(rec, i, j, &data, &len, &num) != PRIVAUDIT_OK)
+					continue;
+				if (j > 0)
+					fputc(' ', f);
+				print_value(f, data, len);
+			}
+			fputc(']', f);
+			continue;
+		}
+		if (privaudit_record_value(rec, i, 0, &data, &len, &num) != PRIVAUDIT_OK)
+			continue;
+		if (fd.type == PRIVAUDIT_FIELD_BYTES || fd.type == PRIVAUDIT_FIELD_STRING) {
+			if (len == 0)
+				continue;
+			fprintf(f, " %s=", fd.name);
+			if (binary_field(fd.name))
+				print_hex_short(f, data, len);
+			else
+				print_value(f, data, len);
+		} else if (num != 0) {
+			fprintf(f, " %s=", fd.name);
+			if (fd.type == PRIVAUDIT_FIELD_BOOL)
+				fputs("true", f);
+			else if (fd.type == PRIVAUDIT_FIELD_INT)
+				fprintf(f, "%" PRId64, (int64_t)num);
+			else
+				fprintf(f, "%" PRIu64, num);
+		}
+	}
+}
+
+void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_verified)
+{
+	const void *host, *key;
+	size_t hl, kl;
+	char id[16];
+
+	privaudit_record_get_bytes(rec, "host", &host, &hl);
+	privaudit_record_get_bytes(rec, "session_key", &key, &kl);
+	fprintf(f, "#%" PRIu64 " ", privaudit_record_index(rec));
+	print_time_ns(f, privaudit_record_time_ns(rec));
+	fputc(' ', f);
+	pa_print_escaped(f, host, hl);
+	fprintf(f, " %s", privaudit_record_kind(rec));
+	if (with_verified)
+		fputs(privaudit_record_verified(rec) ? " [verified]" : " [NOT VERIFIED]", f);
+	if (kl > 0 && privaudit_record_session_id(rec, id) == PRIVAUDIT_OK)
+		fprintf(f, " session=%s", id);
+	print_record_fields(f, rec, raw);
+	fputc('\n', f);
+}
+
+/* ------------------------------------------------------------ show, export */
+
+struct filter {
+	char **kinds;
+	size_t nkinds;
+	uint64_t since, until, from, to;
+	int has_since, has_until, has_from, has_to;
+};
+
+static int filter_match(const struct filter *flt, const privaudit_record *rec)
+{
+	uint64_t t = privaudit_record_time_ns(rec), i = privaudit_record_index(rec);
+	int ok = flt->nkinds == 0;
+
+	for (size_t k = 0; k < flt->nkinds && !ok; k++)
+		ok = strcmp(flt->kinds[k], privaudit_record_kind(rec)) == 0;
+	return ok && (!flt->has_since || t >= flt->since) && (!flt->has_until || t <= flt->until) &&
+	       (!flt->has_from || i >= flt->from) && (!flt->has_to || i <= flt->to);
+}
+
+static int add_kinds(struct filter *flt, const char *list)
+{
+	char *copy = strdup(list), *save = NULL;
+
+	if (copy == NULL)
+		return -1;
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char **nk = realloc(flt->kinds, (flt->nkinds + 1) * sizeof(*nk));
+
+		if (nk == NULL)
+			return -1;
+		flt->kinds = nk;
+		flt->kinds[flt->nkinds] = strdup(tok);
+		if (flt->kinds[flt->nkinds] == NULL)
+			return -1;
+		flt->nkinds++;
+	}
+	free(copy);
+	return 0;
+}
+
+static void filter_free(struct filter *flt)
+{
+	for (size_t k = 0; k < flt->nkinds; k++)
+		free(flt->kinds[k]);
+	free(flt->kinds);
+}
+
+static void emit(const privaudit_record *rec, int json, int raw, int verified)
+{
+	if (json)
+		print_record_json(stdout, rec, verified);
+	else
+		print_record_line(stdout, rec, raw, verified);
+}
+
+/* After --verified: report the verdict on stderr, and its exit status. */
+int report_verdict(const char *verb, const privaudit_verify_report *rep)
+{
+	if (rep->status == PRIVAUDIT_OK)
+		return 0;
+	fprintf(stderr, "%s %s: NOT VERIFIED: %s: ", progname, verb, privaudit_strerror(rep->status));
+	pa_print_escaped(stderr, rep->detail, strlen(rep->detail));
+	if (rep->has_bad)
+		fprintf(stderr, " (first bad record %" PRIu64 ")", rep->bad_index);
+	fputc('\n', stderr);
+	return status_exit(rep->status);
+}
+
+int verify_for(const char *verb, privaudit_reader *r, const char *keyfile, int *code)
+{
+	const privaudit_verify_report *rep = NULL;
+	struct progress prog;
+	char *key = NULL;
+	privaudit_status st;
+
+	if (keyfile != NULL && (key = read_key_line(keyfile)) == NULL) {
+		fprintf(stderr, "%s %s: cannot read the key file ", progname, verb);
+		pa_print_escaped(stderr, keyfile, strlen(keyfile));
+		fputc('\n', stderr);
+		return -1;
+	}
+	progress_init(&prog, "verifying");
+	privaudit_reader_progress(r, show_progress, &prog);
+	st = privaudit_reader_verify(r, key, &rep);
+	progress_done(&prog);
+	privaudit_reader_progress(r, NULL, NULL);
+	free(key);
+	if (rep == NULL) {
+		fprintf(stderr, "%s %s: %s\n", progname, verb, privaudit_strerror(st));
+		*code = EXIT_CANNOT_READ;
+		return -1;
+	}
+	*code = report_verdict(verb, rep);
+	return 0;
+}
+
+static int show_usage(FILE *f, const char *verb)
+{
+	fprintf(f,
+		"usage: privaudit %s DIR [--json] [--kind K[,K...]] [--session SESSION]\n"
+		"       [--since T] [--until T] [--from INDEX] [--to INDEX] [--raw]\n"
+		"       [--verified [--key PUBFILE]]\n\n"
+		"Print records in log order: one readable line each, or with --json one JSON\n"
+		"object per line (fields in privaudit(1)).  Strings from the log are escaped.\n\n"
+		"  --kind K       only records of these kinds (session_open, command, ...)\n"
+		"  --session S    only the records of one session (id, id prefix or key)\n"
+		"  --since/--until T  by time: @UNIX, YYYY-MM-DD[THH:MM[:SS]][Z], now, -1h\n"
+		"  --from/--to N  by record index\n"
+		"  --raw          include raw audit text and checkpoint notes (text form)\n"
+		"  --verified     verify the whole log first and check each record printed\n"
+		"                 against it; exit non-zero unless the log verifies\n",
+		verb);
+	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+static int show_main(const char *verb, int argc, char **argv, int json)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"kind", required_argument, NULL, 'k'},
+		{"session", required_argument, NULL, 's'},
+		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
+		{"from", required_argument, NULL, 'F'},
+		{"to", required_argument, NULL, 'T'},
+		{"raw", no_argument, NULL, 'r'},
+		{"verified", no_argument, NULL, 'v'},
+		{"key", required_argument, NULL, 'K'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct filter flt;
+	const char *session = NULL, *keyfile = NULL, *dir;
+	int c, raw = 0, verified = 0, code = 0, rc = 0;
+	privaudit_reader *r = NULL;
+	const privaudit_record *rec;
+	privaudit_status st;
+
+	memset(&flt, 0, sizeof(flt));
+	while ((c = getopt_long(argc, argv, "jk:s:S:U:F:T:rvK:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'k':
+			if (add_kinds(&flt, optarg) < 0)
+				return EXIT_CANNOT_READ;
+			break;
+		case 's': session = optarg; break;
+		case 'S':
+			if (parse_time(optarg, &flt.since) < 0)
+				goto bad_time;
+			flt.has_since = 1;
+			break;
+		case 'U':
+			if (parse_time(optarg, &flt.until) < 0)
+				goto bad_time;
+			flt.has_until = 1;
+			break;
+		case 'F':
+			if (parse_num(optarg, &flt.from) < 0)
+				goto bad_num;
+			flt.has_from = 1;
+			break;
+		case 'T':
+			if (parse_num(optarg, &flt.to) < 0)
+				goto bad_num;
+			flt.has_to = 1;
+			break;
+		case 'r': raw = 1; break;
+		case 'v': verified = 1; break;
+		case 'K': keyfile = optarg; break;
+		case 'h':
+			filter_free(&flt);
+			return show_usage(stdout, verb);
+		default:
+			filter_free(&flt);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || (keyfile != NULL && !verified)) {
+		filter_free(&flt);
+		return show_usage(stderr, verb);
+	}
+	dir = argv[optind];
+	st = privaudit_reader_open(&r, dir);
+	if (st != PRIVAUDIT_OK) {
+		err_reader(verb, dir, st, NULL);
+		filter_free(&flt);
+		return st == PRIVAUDIT_E_NOLOG ? EXIT_CANNOT_READ : status_exit(st);
+	}
+	if (verified && verify_for(verb, r, keyfile, &code) < 0) {
+		rc = code ? code : EXIT_USAGE;
+		goto out;
+	}
+	if (session != NULL) {
+		const privaudit_session *s;
+		const uint64_t *idx;
+		size_t n;
+
+		st = privaudit_session_find(r, session, &s);
+		if (st == PRIVAUDIT_OK)
+			st = privaudit_session_records(r, s, &idx, &n);
+		if (st != PRIVAUDIT_OK) {
+			err_reader(verb, dir, st, r);
+			rc = status_exit(st);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			st = privaudit_reader_get(r, idx[i], &rec);
+			if (st != PRIVAUDIT_OK)
+				break;
+			if (filter_match(&flt, rec))
+				emit(rec, json, raw, verified);
+			/* the list lives in the reader until the next session call */
+		}
+	} else {
+		if (flt.has_from)
+			st = privaudit_reader_seek(r, flt.from);
+		while (st == PRIVAUDIT_OK && (st = privaudit_reader_next(r, &rec)) == PRIVAUDIT_OK) {
+			if (flt.has_to && privaudit_record_index(rec) > flt.to)
+				break;
+			if (filter_match(&flt, rec))
+				emit(rec, json, raw, verified);
+		}
+		if (st == PRIVAUDIT_E_END)
+			st = PRIVAUDIT_OK;
+	}
+	if (st != PRIVAUDIT_OK) {
+		fflush(stdout);
+		err_reader(verb, dir, st, r);
+		rc = status_exit(st);
+	} else {
+		rc = code;
+	}
+out:
+	filter_free(&flt);
+	privaudit_reader_free(r);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = EXIT_CANNOT_READ;
+	return rc;
+bad_time:
+	fprintf(stderr, "%s %s: bad time '", progname, verb);
+	pa_print_escaped(stderr, optarg, strlen(optarg));
+	fprintf(stderr, "' (@UNIX, YYYY-MM-DD[THH:MM[:SS]][Z], now, -30m)\n");
+	filter_free(&flt);
+	return EXIT_USAGE;
+bad_num:
+	fprintf(stderr, "%s %s: --from/--to need a record index\n", progname, verb);
+	filter_free(&flt);
+	return EXIT_USAGE;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	return show_main("show", argc, argv, 0);
+}
+
+int cmd_export(int argc, char **argv)
+{
+	return show_main("export", argc, argv, 1);
+}
+
+/* ------------------------------------------------------------ tail */
+
+static volatile sig_atomic_t stop_tail;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_tail = 1;
+}
+
+int cmd_tail(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'},
+		{"lines", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},
+		{"raw", no_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c, follow = 0, json = 0, raw = 0, rc = 0;
+	uint64_t lines = 10, count = 0;
+	privaudit_reader *r = NULL;
+	const privaudit_record *rec;
+	privaudit_status st;
+	const char *dir;
+
+	while ((c = getopt_long(argc, argv, "fn:jrh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': follow = 1; break;
+		case 'n':
+			if (parse_num(optarg, &lines) < 0) {
+				fprintf(stderr, "privaudit tail: -n needs a number\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j': json = 1; break;
+		case 'r': raw = 1; break;
+		case 'h':
+			printf("usage: privaudit tail [-f] [-n N] [--json] [--raw] DIR\n\n"
+			       "Print the last N records (default 10); with -f, keep printing records\n"
+			       "as writers append them, until interrupted.\n");
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: privaudit tail [-f] [-n N] [--json] DIR\n");
+		return EXIT_USAGE;
+	}
+	dir = argv[optind];
+	st = privaudit_reader_open(&r, dir);
+	if (st == PRIVAUDIT_OK)
+		st = privaudit_reader_count(r, &count);
+	if (st == PRIVAUDIT_OK)
+		st = privaudit_reader_seek(r, count > lines ? count - lines : 0);
+	if (st != PRIVAUDIT_OK && st != PRIVAUDIT_E_END) {
+		err_reader("tail", dir, st, r);
+		privaudit_reader_free(r);
+		return status_exit(st);
+	}
+	if (follow) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	while (!stop_tail) {
+		st = privaudit_reader_next(r, &rec);
+		if (st == PRIVAUDIT_OK) {
+			emit(rec, json, raw, 0);
+			continue;
+		}
+		if (st != PRIVAUDIT_E_END) {
+			fflush(stdout);
+			err_reader("tail", dir, st, r);
+			rc = status_exit(st);
+			break;
+		}
+		if (!follow)
+			break;
+		if (fflush(stdout) != 0) {
+			rc = EXIT_CANNOT_READ;
+			break;
+		}
+		{
+			struct timespec ts = {0, 200 * 1000 * 1000};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	privaudit_reader_free(r);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = EXIT_CANNOT_READ;
+	return rc;
+}

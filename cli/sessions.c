@@ -1,0 +1,753 @@
+/* sessions.c: the auditor's view of sessions: one line per privileged
+ * session, and one session replayed in time order. */
+#include "config.h"
+
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "escape.h"
+#include "records.h"
+
+#define UNSET_ID 4294967295u
+
+static int bytes_eq(privaudit_bytes b, const char *s)
+{
+	return b.len == strlen(s) && memcmp(b.data, s, b.len) == 0;
+}
+
+/* Escaped, or "-" when empty. */
+static void print_field(FILE *f, privaudit_bytes b)
+{
+	if (b.len == 0)
+		fputc('-', f);
+	else
+		pa_print_escaped(f, b.data, b.len);
+}
+
+/* "yes", "no" or "3/5": records a verified checkpoint covers. */
+static void print_sealed(FILE *f, const privaudit_session *s, int have_verdict)
+{
+	if (!have_verdict)
+		fputs("unknown", f);
+	else if (s->verified == s->records)
+		fputs("yes", f);
+	else if (s->verified == 0)
+		fputs("no", f);
+	else
+		fprintf(f, "%" PRIu64 "/%" PRIu64, s->verified, s->records);
+}
+
+/* A command's argv joined by spaces, for --command matching (NUL-free). */
+static char *command_line(const privaudit_record *rec)
+{
+	size_t n = privaudit_record_field_count(rec), len = 0;
+	char *line = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		privaudit_field fd;
+
+		if (privaudit_record_field(rec, i, &fd) != PRIVAUDIT_OK || strcmp(fd.name, "argv") != 0)
+			continue;
+		for (size_t j = 0; j < fd.count; j++) {
+			const void *data;
+			uint64_t num;
+			size_t l;
+			char *nl;
+
+			if (privaudit_record_value(rec, i, j, &data, &l, &num) != PRIVAUDIT_OK)
+				continue;
+			nl = realloc(line, len + l + 2);
+			if (nl == NULL) {
+				free(line);
+				return NULL;
+			}
+			line = nl;
+			if (len > 0)
+				line[len++] = ' ';
+			for (size_t k = 0; k < l; k++)
+				line[len++] = ((const char *)data)[k] != '\0' ? ((const char *)data)[k] : ' ';
+		}
+	}
+	if (line == NULL)
+		line = calloc(1, 1);
+	else
+		line[len] = '\0';
+	return line;
+}
+
+/* Did the session run a command matching the glob (argv joined, or exe)? */
+static int ran_command(privaudit_reader *r, const privaudit_session *s, const char *glob,
+		       privaudit_status *st)
+{
+	const uint64_t *idx;
+	size_t n;
+
+	*st = privaudit_session_records(r, s, &idx, &n);
+	if (*st != PRIVAUDIT_OK)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const privaudit_record *rec;
+		const void *exe;
+		size_t el;
+		char *line;
+		int hit;
+
+		*st = privaudit_reader_get(r, idx[i], &rec);
+		if (*st != PRIVAUDIT_OK)
+			return 0;
+		if (strcmp(privaudit_record_kind(rec), "command") != 0)
+			continue;
+		line = command_line(rec);
+		if (line == NULL) {
+			*st = PRIVAUDIT_E_NOMEM;
+			return 0;
+		}
+		hit = fnmatch(glob, line, 0) == 0;
+		free(line);
+		if (!hit && privaudit_record_get_bytes(rec, "exe", &exe, &el) == PRIVAUDIT_OK &&
+		    el > 0 && memchr(exe, '\0', el) == NULL) {
+			char *e = strndup(exe, el);
+
+			hit = e != NULL && fnmatch(glob, e, 0) == 0;
+			free(e);
+		}
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+static void session_json(const privaudit_session *s, int have_verdict, int cached)
+{
+	fprintf(stdout, "{\"id\":\"%s\"", s->id);
+	json_text_field(stdout, "key", s->key.data, s->key.len);
+	json_text_field(stdout, "host", s->host.data, s->host.len);
+	fputs(",\"start\":\"", stdout);
+	print_time_ns(stdout, s->start_ns);
+	fprintf(stdout, "\",\"start_ns\":%" PRIu64, s->start_ns);
+	if (s->open) {
+		fputs(",\"end\":null,\"end_ns\":null,\"open\":true,\"duration_s\":null", stdout);
+	} else {
+		fputs(",\"end\":\"", stdout);
+		print_time_ns(stdout, s->end_ns);
+		fprintf(stdout, "\",\"end_ns\":%" PRIu64 ",\"open\":false,\"duration_s\":%.3f", s->end_ns,
+			s->end_ns >= s->start_ns ? (double)(s->end_ns - s->start_ns) / 1e9 : 0.0);
+	}
+	fprintf(stdout, ",\"pam\":%s", s->has_open ? "true" : "false");
+	json_text_field(stdout, "user", s->login_user.data, s->login_user.len);
+	json_text_field(stdout, "target", s->user.data, s->user.len);
+	json_text_field(stdout, "service", s->service.data, s->service.len);
+	json_text_field(stdout, "rhost", s->rhost.data, s->rhost.len);
+	json_text_field(stdout, "tty", s->tty.data, s->tty.len);
+	fputs(",\"auid\":", stdout);
+	if (s->auid == UNSET_ID)
+		fputs("null", stdout);
+	else
+		fprintf(stdout, "%" PRIu32, s->auid);
+	fputs(",\"ses\":", stdout);
+	if (s->ses == UNSET_ID)
+		fputs("null", stdout);
+	else
+		fprintf(stdout, "%" PRIu32, s->ses);
+	fprintf(stdout,
+		",\"records\":%" PRIu64 ",\"commands\":%" PRIu64 ",\"tty_inputs\":%" PRIu64
+		",\"auth_attempts\":%" PRIu64 ",\"pam_sessions\":%" PRIu64 ",\"first_index\":%" PRIu64
+		",\"last_index\":%" PRIu64 ",\"verified_records\":%" PRIu64 ",\"sealed\":%s"
+		",\"verification\":\"%s\"}\n",
+		s->records, s->commands, s->tty_inputs, s->auth_attempts, s->pam_sessions,
+		s->first_index, s->last_index, s->verified,
+		have_verdict && s->verified == s->records ? "true" : "false",
+		!have_verdict ? "none" : cached ? "cached" : "checked");
+}
+
+static void session_line(const privaudit_session *s, int have_verdict)
+{
+	printf("%-12s  ", s->id);
+	print_time_ns(stdout, s->start_ns);
+	fputs("  ", stdout);
+	if (s->open) {
+		printf("%-24s  %-9s", "open", "-");
+	} else {
+		print_time_ns(stdout, s->end_ns);
+		fputs("  ", stdout);
+		print_duration(stdout, s->end_ns >= s->start_ns ? s->end_ns - s->start_ns : 0);
+	}
+	fputs("  ", stdout);
+	print_field(stdout, s->login_user);
+	fputs(" -> ", stdout);
+	print_field(stdout, s->user);
+	fputs("  ", stdout);
+	print_field(stdout, s->service);
+	fputs("  ", stdout);
+	print_field(stdout, s->rhost);
+	fputs("  ", stdout);
+	print_field(stdout, s->tty);
+	printf("  %" PRIu64 "  ", s->commands);
+	print_sealed(stdout, s, have_verdict);
+	fputc('\n', stdout);
+}
+
+/* The verification the listing reflects, said once below it. */
+static void verdict_note(const privaudit_verify_report *v, int cached, uint64_t total,
+			 uint64_t verified, const char *damage)
+{
+	if (damage != NULL) {
+		fputs("warning: the log could not be read to its end: ", stderr);
+		pa_print_escaped(stderr, damage, strlen(damage));
+		fputs("\n", stderr);
+	}
+	if (v == NULL) {
+		puts("verification: none (the log could not be verified)");
+		return;
+	}
+	if (v->status != PRIVAUDIT_OK) {
+		printf("verification: FAILED: %s: ", privaudit_strerror(v->status));
+		pa_print_escaped(stdout, v->detail, strlen(v->detail));
+		printf("%s\n", cached ? " (when the index was built; --verified checks now)" : "");
+		printf("NOT VERIFIED: %" PRIu64 " of %" PRIu64
+		       " session records are not covered by a verified checkpoint\n",
+		       total - verified, total);
+		return;
+	}
+	printf("verification: %s; %" PRIu64 " of %" PRIu64
+	       " session records sealed by a verified checkpoint%s\n",
+	       cached ? "log verified when the index was built (--verified checks now)"
+		      : "log verified now",
+	       verified, total, verified < total ? " (the rest is not sealed yet)" : "");
+}
+
+static int sessions_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: privaudit sessions DIR [--user U] [--host H] [--since T] [--until T]\n"
+		"       [--command GLOB] [--json] [--verified [--key PUBFILE]]\n\n"
+		"One line per session: id, start, end (or open), duration, user -> target\n"
+		"user, service, remote host, tty, commands run, and whether its records are\n"
+		"sealed by a verified checkpoint (yes, no, or how many of them).\n\n"
+		"  --user U        sessions of U (who logged in, or the target user)\n"
+		"  --host H        sessions written on host H\n"
+		"  --since/--until T  sessions active in that time (@UNIX, YYYY-MM-DD[THH:MM[:SS]][Z],\n"
+		"                  now, -2h)\n"
+		"  --command GLOB  sessions that ran a command matching GLOB (fnmatch, on the\n"
+		"                  argv joined by spaces, or on the executable path)\n"
+		"  --json          one JSON object per session\n"
+		"  --verified      verify the whole log now (else the verdict cached in the\n"
+		"                  index is shown); exit non-zero unless it verifies\n"
+		"  --key PUBFILE   with --verified: pin the log's first public key\n");
+	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+int cmd_sessions(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"user", required_argument, NULL, 'u'},
+		{"host", required_argument, NULL, 'H'},
+		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
+		{"command", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"verified", no_argument, NULL, 'v'},
+		{"key", required_argument, NULL, 'K'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *user = NULL, *host = NULL, *glob = NULL, *keyfile = NULL, *dir;
+	uint64_t since = 0, until = UINT64_MAX, total = 0, verified_total = 0;
+	int c, json = 0, verified = 0, code = 0, rc = 0, cached = 0;
+	const privaudit_verify_report *v = NULL;
+	const privaudit_session *list;
+	privaudit_reader *r = NULL;
+	struct progress prog;
+	privaudit_status st;
+	size_t n;
+
+	while ((c = getopt_long(argc, argv, "u:H:S:U:c:jvK:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': user = optarg; break;
+		case 'H': host = optarg; break;
+		case 'S':
+		case 'U':
+			if (parse_time(optarg, c == 'S' ? &since : &until) < 0) {
+				fprintf(stderr, "privaudit sessions: bad time '");
+				pa_print_escaped(stderr, optarg, strlen(optarg));
+				fprintf(stderr, "'\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c': glob = optarg; break;
+		case 'j': json = 1; break;
+		case 'v': verified = 1; break;
+		case 'K': keyfile = optarg; break;
+		case 'h': return sessions_usage(stdout);
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || (keyfile != NULL && !verified))
+		return sessions_usage(stderr);
+	dir = argv[optind];
+	st = privaudit_reader_open(&r, dir);
+	if (st != PRIVAUDIT_OK) {
+		err_reader("sessions", dir, st, NULL);
+		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
+	}
+	if (verified && verify_for("sessions", r, keyfile, &code) < 0) {
+		privaudit_reader_free(r);
+		return code ? code : EXIT_USAGE;
+	}
+	progress_init(&prog, "indexing");
+	privaudit_reader_progress(r, show_progress, &prog);
+	st = privaudit_sessions(r, &list, &n);
+	progress_done(&prog);
+	privaudit_reader_progress(r, NULL, NULL);
+	if (st != PRIVAUDIT_OK) {
+		err_reader("sessions", dir, st, r);
+		privaudit_reader_free(r);
+		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
+	}
+	privaudit_reader_verdict(r, &v, &cached);
+	if (!json)
+		printf("%-12s  %-24s  %-24s  %-9s  %s\n", "SESSION", "START", "END", "DURATION",
+		       "USER -> TARGET  SERVICE  RHOST  TTY  COMMANDS  SEALED");
+	for (size_t i = 0; i < n; i++) {
+		const privaudit_session *s = &list[i];
+		uint64_t end = s->open ? UINT64_MAX : s->end_ns;
+
+		if (user != NULL && !bytes_eq(s->login_user, user) && !bytes_eq(s->user, user))
+			continue;
+		if (host != NULL && !bytes_eq(s->host, host))
+			continue;
+		if (end < since || s->start_ns > until)
+			continue;
+		if (glob != NULL) {
+			if (!ran_command(r, s, glob, &st)) {
+				if (st != PRIVAUDIT_OK) {
+					err_reader("sessions", dir, st, r);
+					rc = status_exit(st);
+					break;
+				}
+				continue;
+			}
+		}
+		total += s->records;
+		verified_total += s->verified;
+		if (json)
+			session_json(s, v != NULL, cached);
+		else
+			session_line(s, v != NULL);
+	}
+	if (!json)
+		verdict_note(v, cached, total, verified_total, privaudit_reader_damage(r));
+	else if (privaudit_reader_damage(r) != NULL)
+		verdict_note(NULL, 0, 0, 0, privaudit_reader_damage(r));
+	privaudit_reader_free(r);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = EXIT_CANNOT_READ;
+	return rc != 0 ? rc : code;
+}
+
+/* ------------------------------------------------------------ replay */
+
+struct entry {
+	uint64_t time_ns, index;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void get_b(const privaudit_record *rec, const char *name, privaudit_bytes *b)
+{
+	if (privaudit_record_get_bytes(rec, name, &b->data, &b->len) != PRIVAUDIT_OK) {
+		b->data = "";
+		b->len = 0;
+	}
+}
+
+static uint64_t get_u(const privaudit_record *rec, const char *name)
+{
+	uint64_t v = 0;
+
+	privaudit_record_get_uint(rec, name, &v);
+	return v;
+}
+
+static void print_argv(const privaudit_record *rec)
+{
+	size_t n = privaudit_record_field_count(rec);
+
+	for (size_t i = 0; i < n; i++) {
+		privaudit_field fd;
+
+		if (privaudit_record_field(rec, i, &fd) != PRIVAUDIT_OK || strcmp(fd.name, "argv") != 0)
+			continue;
+		for (size_t j = 0; j < fd.count; j++) {
+			const void *data;
+			uint64_t num;
+			size_t l;
+
+			if (privaudit_record_value(rec, i, j, &data, &l, &num) == PRIVAUDIT_OK) {
+				fputc(' ', stdout);
+				print_value(stdout, data, l);
+			}
+		}
+	}
+}
+
+static void replay_line(const privaudit_record *rec, int verified_mode)
+{
+	const char *kind = privaudit_record_kind(rec);
+	privaudit_bytes a, b, c;
+	uint64_t t = privaudit_record_time_ns(rec);
+	char buf[32];
+	struct tm tm;
+	time_t tt = (time_t)(t / 1000000000u);
+
+	if (gmtime_r(&tt, &tm) != NULL && strftime(buf, sizeof(buf), "%H:%M:%S", &tm) > 0)
+		printf("%s.%03u", buf, (unsigned)(t % 1000000000u / 1000000u));
+	else
+		fputs("??:??:??.???", stdout);
+	if (verified_mode)
+		fputs(privaudit_record_verified(rec) ? "  " : " !", stdout);
+	if (strcmp(kind, "session_open") == 0) {
+		get_b(rec, "service", &a);
+		get_b(rec, "login_user", &b);
+		if (b.len == 0)
+			get_b(rec, "ruser", &b);
+		get_b(rec, "user", &c);
+		fputs("  open     ", stdout);
+		print_field(stdout, a);
+		fputs(": ", stdout);
+		print_field(stdout, b);
+		fputs(" -> ", stdout);
+		print_field(stdout, c);
+		printf("  pid %" PRIu64, get_u(rec, "pid"));
+		get_b(rec, "tty", &a);
+		if (a.len > 0) {
+			fputs(" tty ", stdout);
+			pa_print_escaped(stdout, a.data, a.len);
+		}
+		get_b(rec, "rhost", &a);
+		if (a.len > 0) {
+			fputs(" from ", stdout);
+			pa_print_escaped(stdout, a.data, a.len);
+		}
+	} else if (strcmp(kind, "session_close") == 0) {
+		get_b(rec, "service", &a);
+		get_b(rec, "user", &b);
+		fputs("  close    ", stdout);
+		print_field(stdout, a);
+		fputs(": ", stdout);
+		print_field(stdout, b);
+		fputs(" after ", stdout);
+		print_duration(stdout, get_u(rec, "duration_ns"));
+	} else if (strcmp(kind, "command") == 0) {
+		uint64_t ok = get_u(rec, "success");
+		int64_t ex = (int64_t)get_u(rec, "exit");
+
+		get_b(rec, "source", &a);
+		get_b(rec, "cwd", &b);
+		printf("  %-8s [%" PRIu64 "->%" PRIu64 "] ",
+		       bytes_eq(a, "user_cmd") ? "sudo" : "command", get_u(rec, "uid"),
+		       get_u(rec, "euid"));
+		print_field(stdout, b);
+		fputs(" $", stdout);
+		print_argv(rec);
+		if (!bytes_eq(a, "user_cmd"))
+			printf("  => %s %" PRId64, ok ? "exit" : "FAILED", ex);
+	} else if (strcmp(kind, "tty_input") == 0) {
+		get_b(rec, "tty", &a);
+		get_b(rec, "data", &b);
+		fputs("  tty      ", stdout);
+		if (a.len > 0) {
+			pa_print_escaped(stdout, a.data, a.len);
+			fputs(": ", stdout);
+		}
+		fputc('"', stdout);
+		pa_print_escaped(stdout, b.data, b.len);
+		fputc('"', stdout);
+	} else if (strcmp(kind, "auth_attempt") == 0) {
+		get_b(rec, "service", &a);
+		get_b(rec, "phase", &b);
+		get_b(rec, "user", &c);
+		fputs("  auth     ", stdout);
+		print_field(stdout, a);
+		fputc(' ', stdout);
+		print_field(stdout, b);
+		fputs(" for ", stdout);
+		print_field(stdout, c);
+		printf(": %s", get_u(rec, "success") ? "success" : "FAILED");
+	} else {
+		printf("  %-8s", kind);
+		print_record_fields(stdout, rec, 0);
+	}
+	fputc('\n', stdout);
+}
+
+/* Gap records written while the session was open. */
+static void print_gaps(privaudit_reader *r, const privaudit_session *s)
+{
+	uint64_t end = s->open ? UINT64_MAX : s->end_ns, lost = 0, found = 0;
+	const uint64_t *gaps;
+	size_t n;
+
+	if (privaudit_reader_gaps(r, &gaps, &n) != PRIVAUDIT_OK) {
+		puts("gaps:     unknown");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const privaudit_record *rec;
+		uint64_t t;
+
+		if (privaudit_reader_get(r, gaps[i], &rec) != PRIVAUDIT_OK)
+			continue;
+		t = privaudit_record_time_ns(rec);
+		if (t < s->start_ns || t > end)
+			continue;
+		found++;
+		lost += get_u(rec, "count");
+	}
+	if (found == 0)
+		puts("gaps:     none recorded while the session was open");
+	else
+		printf("gaps:     %" PRIu64 " gap record(s) while the session was open: %" PRIu64
+		       " event(s) lost (see 'privaudit show --kind gap')\n",
+		       found, lost);
+}
+
+static void replay_header(privaudit_reader *r, const privaudit_session *s,
+			  const privaudit_verify_report *v, int cached)
+{
+	const char *colon = memchr(s->key.data, ':', s->key.len);
+
+	printf("session:  %s  key ", s->id);
+	pa_print_escaped(stdout, s->key.data, s->key.len);
+	fputs("\nhost:     ", stdout);
+	print_field(stdout, s->host);
+	if (colon != NULL) {
+		fputs("\nboot:     ", stdout);
+		pa_print_escaped(stdout, s->key.data, (size_t)(colon - (const char *)s->key.data));
+	}
+	fputs("\naudit:    ", stdout);
+	if (s->ses != UNSET_ID)
+		printf("ses %" PRIu32, s->ses);
+	else
+		fputs("ses unset", stdout);
+	if (s->auid != UNSET_ID)
+		printf("  auid %" PRIu32, s->auid);
+	fputs("\nwho:      ", stdout);
+	print_field(stdout, s->login_user);
+	fputs(" -> ", stdout);
+	print_field(stdout, s->user);
+	fputs(" via ", stdout);
+	print_field(stdout, s->service);
+	fputs("\nfrom:     ", stdout);
+	print_field(stdout, s->rhost);
+	fputs("  tty ", stdout);
+	print_field(stdout, s->tty);
+	fputs("\nstart:    ", stdout);
+	print_time_ns(stdout, s->start_ns);
+	fputs("\nend:      ", stdout);
+	if (s->open) {
+		fputs("open (no session close recorded yet)", stdout);
+	} else {
+		print_time_ns(stdout, s->end_ns);
+		fputs(" (", stdout);
+		print_duration(stdout, s->end_ns >= s->start_ns ? s->end_ns - s->start_ns : 0);
+		fputs(")", stdout);
+	}
+	printf("\nrecords:  %" PRIu64 " (%" PRIu64 " commands, %" PRIu64 " tty inputs, %" PRIu64
+	       " PAM sessions, %" PRIu64 " auth attempts)\n",
+	       s->records, s->commands, s->tty_inputs, s->pam_sessions, s->auth_attempts);
+	print_gaps(r, s);
+	fputs("verified: ", stdout);
+	if (v == NULL)
+		fputs("NOT VERIFIED: the log could not be verified", stdout);
+	else if (v->status != PRIVAUDIT_OK && s->verified < s->records)
+		printf("NOT VERIFIED: the log fails verification (%s) and %" PRIu64 " of %" PRIu64
+		       " records are not covered by a verified checkpoint",
+		       privaudit_strerror(v->status), s->records - s->verified, s->records);
+	else if (s->verified == s->records)
+		printf("yes: all %" PRIu64 " records sealed by a verified checkpoint%s", s->records,
+		       v->status != PRIVAUDIT_OK ? " (the log fails verification after them)" : "");
+	else if (s->verified == 0)
+		printf("not sealed: none of the %" PRIu64 " records is sealed by a verified "
+		       "checkpoint yet",
+		       s->records);
+	else
+		printf("partly: %" PRIu64 " of %" PRIu64 " records sealed by a verified checkpoint; the "
+		       "rest are not sealed yet",
+		       s->verified, s->records);
+	printf("%s\n\n", cached ? " [cached in the index; --verified checks now]" : "");
+}
+
+static void pause_for(uint64_t delta_ns, double speed, double max_wait)
+{
+	double secs = (double)delta_ns / 1e9 / speed;
+	struct timespec ts;
+
+	if (secs > max_wait)
+		secs = max_wait;
+	if (secs <= 0)
+		return;
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	fflush(stdout);
+	nanosleep(&ts, NULL);
+}
+
+static int replay_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: privaudit replay DIR SESSION [--follow] [--speed X] [--max-wait S]\n"
+		"       [--verified [--key PUBFILE]]\n\n"
+		"A header (host, boot, audit session, who, from where, service, tty, start,\n"
+		"end, gaps, verification) and the session's records in time order: PAM\n"
+		"sessions, commands with cwd, uid->euid, argv and result, sudo commands,\n"
+		"TTY input.  SESSION is an id from 'privaudit sessions', a unique prefix of\n"
+		"one (4 digits or more), or a session key.\n\n"
+		"  --follow        on a terminal, wait between records as they happened\n"
+		"  --speed X       with --follow: X times faster (default 1)\n"
+		"  --max-wait S    with --follow: wait at most S seconds (default 5)\n"
+		"  --verified      verify the whole log and check every record shown against\n"
+		"                  it (records not sealed are marked !); exit non-zero unless\n"
+		"                  the log verifies and a verified checkpoint covers the session\n"
+		"  --key PUBFILE   with --verified: pin the log's first public key\n");
+	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'},
+		{"speed", required_argument, NULL, 's'},
+		{"max-wait", required_argument, NULL, 'w'},
+		{"verified", no_argument, NULL, 'v'},
+		{"key", required_argument, NULL, 'K'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *keyfile = NULL, *dir, *name;
+	double speed = 1.0, max_wait = 5.0;
+	int c, follow = 0, verified = 0, code = 0, rc = 0, cached = 0;
+	const privaudit_verify_report *v = NULL;
+	const privaudit_session *s;
+	privaudit_reader *r = NULL;
+	struct entry *ent = NULL;
+	const uint64_t *idx;
+	struct progress prog;
+	privaudit_status st;
+	size_t n = 0;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "fs:w:vK:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': follow = 1; break;
+		case 's':
+		case 'w': {
+			double d = strtod(optarg, &end);
+
+			if (*end != '\0' || end == optarg || !(d > 0) || d > 1e6) {
+				fprintf(stderr, "privaudit replay: --%s needs a positive number\n",
+					c == 's' ? "speed" : "max-wait");
+				return EXIT_USAGE;
+			}
+			if (c == 's')
+				speed = d;
+			else
+				max_wait = d;
+			break;
+		}
+		case 'v': verified = 1; break;
+		case 'K': keyfile = optarg; break;
+		case 'h': return replay_usage(stdout);
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind + 2 != argc || (keyfile != NULL && !verified))
+		return replay_usage(stderr);
+	dir = argv[optind];
+	name = argv[optind + 1];
+	follow = follow && isatty(STDOUT_FILENO);
+	st = privaudit_reader_open(&r, dir);
+	if (st != PRIVAUDIT_OK) {
+		err_reader("replay", dir, st, NULL);
+		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
+	}
+	if (verified && verify_for("replay", r, keyfile, &code) < 0) {
+		privaudit_reader_free(r);
+		return code ? code : EXIT_USAGE;
+	}
+	progress_init(&prog, "indexing");
+	privaudit_reader_progress(r, show_progress, &prog);
+	st = privaudit_session_find(r, name, &s);
+	progress_done(&prog);
+	privaudit_reader_progress(r, NULL, NULL);
+	if (st == PRIVAUDIT_OK)
+		st = privaudit_session_records(r, s, &idx, &n);
+	if (st != PRIVAUDIT_OK) {
+		fprintf(stderr, "privaudit replay: session '");
+		pa_print_escaped(stderr, name, strlen(name));
+		fprintf(stderr, "': %s\n", st == PRIVAUDIT_E_NOTFOUND ? "no such session (see 'privaudit sessions')"
+					   : privaudit_strerror(st));
+		privaudit_reader_free(r);
+		return status_exit(st);
+	}
+	ent = malloc((n ? n : 1) * sizeof(*ent));
+	if (ent == NULL) {
+		privaudit_reader_free(r);
+		return EXIT_CANNOT_READ;
+	}
+	/* Time order: writers (PAM, the audit plugin) append in their own order. */
+	for (size_t i = 0; i < n && st == PRIVAUDIT_OK; i++) {
+		const privaudit_record *rec;
+
+		ent[i].index = idx[i];
+		st = privaudit_reader_get(r, idx[i], &rec);
+		ent[i].time_ns = st == PRIVAUDIT_OK ? privaudit_record_time_ns(rec) : 0;
+	}
+	if (st != PRIVAUDIT_OK) {
+		err_reader("replay", dir, st, r);
+		rc = status_exit(st);
+		goto out;
+	}
+	qsort(ent, n, sizeof(*ent), cmp_entry);
+	privaudit_reader_verdict(r, &v, &cached);
+	replay_header(r, s, v, cached);
+	for (size_t i = 0; i < n; i++) {
+		const privaudit_record *rec;
+
+		st = privaudit_reader_get(r, ent[i].index, &rec);
+		if (st != PRIVAUDIT_OK) {
+			fflush(stdout);
+			err_reader("replay", dir, st, r);
+			rc = status_exit(st);
+			break;
+		}
+		if (follow && i > 0)
+			pause_for(ent[i].time_ns - ent[i - 1].time_ns, speed, max_wait);
+		replay_line(rec, verified);
+	}
+	if (rc == 0 && verified && code == 0 && s->verified < s->records) {
+		/* Not tampering: the writer has not sealed them yet. */
+		fprintf(stderr, "privaudit replay: warning: %" PRIu64 " of the session's records are "
+				"not sealed by a verified checkpoint yet\n", s->records - s->verified);
+	}
+out:
+	free(ent);
+	privaudit_reader_free(r);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = EXIT_CANNOT_READ;
+	return rc != 0 ? rc : code;
+}

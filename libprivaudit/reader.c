@@ -1,0 +1,556 @@
+/* reader.c: reading a log's records in order, following it as it grows,
+ * and by position; after a verification, every record returned is checked
+ * against the verified tree.  Every byte read is treated as hostile. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "index.h"
+#include "reader.h"
+#include "verifier.h"
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_open(privaudit_reader **out, const char *dir)
+{
+	privaudit_reader *r;
+
+	if (out == NULL || dir == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	r->segfd = -1;
+	r->gfd = -1;
+	pa_arena_init(&r->arena);
+	r->dir = strdup(dir);
+	r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->dir == NULL || r->dirfd < 0) {
+		privaudit_status st = r->dir == NULL ? PRIVAUDIT_E_NOMEM
+				      : errno == ENOENT || errno == ENOTDIR ? PRIVAUDIT_E_NOLOG
+									    : PRIVAUDIT_E_IO;
+
+		privaudit_reader_free(r);
+		return st;
+	}
+	if (faccessat(r->dirfd, "seg-0000000000000000", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+		privaudit_reader_free(r);
+		return PRIVAUDIT_E_NOLOG;
+	}
+	*out = r;
+	return PRIVAUDIT_OK;
+}
+
+static void close_seq(privaudit_reader *r)
+{
+	if (r->sr_live)
+		pa_segreader_free(&r->sr);
+	r->sr_live = 0;
+	if (r->segfd >= 0)
+		close(r->segfd);
+	r->segfd = -1;
+}
+
+PRIVAUDIT_EXPORT void privaudit_reader_free(privaudit_reader *r)
+{
+	if (r == NULL)
+		return;
+	close_seq(r);
+	if (r->gfd >= 0)
+		close(r->gfd);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	pa_arena_free(&r->arena);
+	privaudit_verifier_free(r->ver);
+	pa_index_free(r->ix);
+	free(r->gbuf);
+	free(r->dir);
+	free(r);
+}
+
+PRIVAUDIT_EXPORT const char *privaudit_reader_error(const privaudit_reader *r)
+{
+	if (r == NULL)
+		return "no reader";
+	return r->err.msg[0] != '\0' ? r->err.msg : "no error";
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+privaudit_status pa_reader_segments(privaudit_reader *r, uint64_t **segs, size_t *n)
+{
+	uint64_t *list = NULL;
+	size_t count = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	*segs = NULL;
+	*n = 0;
+	fd = dup(r->dirfd);
+	if (fd < 0)
+		return pa_fail_errno(&r->err, "dup", r->dir);
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return pa_fail_errno(&r->err, "read directory", r->dir);
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		uint64_t num;
+
+		if (pa_seg_parse_name(de->d_name, &num) != 0)
+			continue;
+		if (count == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			uint64_t *nl = realloc(list, nc * sizeof(*nl));
+
+			if (nl == NULL) {
+				free(list);
+				closedir(d);
+				return pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory");
+			}
+			list = nl;
+			cap = nc;
+		}
+		list[count++] = num;
+	}
+	closedir(d);
+	qsort(list, count, sizeof(*list), cmp_u64);
+	*segs = list;
+	*n = count;
+	return PRIVAUDIT_OK;
+}
+
+/* Open segment number and check its header; 1 when it does not exist. */
+static int open_segment(privaudit_reader *r, uint64_t number, pa_seghdr *h,
+			privaudit_status *st)
+{
+	unsigned char hdr[PA_SEG_HEADER];
+	char name[PA_SEG_NAME_MAX];
+	const char *why = NULL;
+	struct stat sb;
+	int fd;
+
+	*st = PRIVAUDIT_OK;
+	pa_seg_name(name, number);
+	fd = openat(r->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		*st = pa_fail_errno(&r->err, "open", name);
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		*st = pa_fail(&r->err, PRIVAUDIT_E_FORMAT, "%s is not a readable regular file", name);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)sb.st_size < PA_SEG_HEADER) {
+		close(fd);
+		/* A rollover cut short before its header holds nothing yet. */
+		return 1;
+	}
+	if (pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0) {
+		*st = pa_fail_errno(&r->err, "read", name);
+		close(fd);
+		return -1;
+	}
+	if (pa_seg_header_decode(hdr, h, &why) != PRIVAUDIT_OK || h->number != number) {
+		*st = pa_fail(&r->err, PRIVAUDIT_E_FORMAT, "segment %" PRIu64 ": %s", number,
+			      why != NULL ? why : "header names another segment");
+		close(fd);
+		return -1;
+	}
+	if (r->have_log_id && memcmp(r->log_id, h->log_id, PA_HASH_LEN) != 0) {
+		*st = pa_fail(&r->err, PRIVAUDIT_E_FOREIGN, "segment %" PRIu64 " belongs to another log",
+			      number);
+		close(fd);
+		return -1;
+	}
+	memcpy(r->log_id, h->log_id, PA_HASH_LEN);
+	r->have_log_id = 1;
+	close_seq(r);
+	r->segfd = fd;
+	r->seg = number;
+	r->pos = PA_SEG_HEADER;
+	return 0;
+}
+
+/* (Re)start the segment reader at r->pos up to the file's current end. */
+static privaudit_status restart(privaudit_reader *r)
+{
+	struct stat sb;
+	privaudit_status st;
+
+	if (fstat(r->segfd, &sb) < 0)
+		return pa_fail_errno(&r->err, "stat", "segment");
+	if (r->sr_live)
+		pa_segreader_free(&r->sr);
+	r->sr_live = 0;
+	st = pa_segreader_init(&r->sr, r->segfd, r->pos, (uint64_t)sb.st_size);
+	if (st != PRIVAUDIT_OK)
+		return pa_fail(&r->err, st, "out of memory");
+	r->sr_live = 1;
+	return PRIVAUDIT_OK;
+}
+
+privaudit_status pa_reader_check(privaudit_reader *r, struct privaudit_record *rec)
+{
+	const unsigned char (*leaves)[PA_HASH_LEN];
+	unsigned char leaf[PA_HASH_LEN];
+	uint64_t n;
+
+	rec->verified = 0;
+	if (r->ver == NULL)
+		return PRIVAUDIT_OK;
+	leaves = pa_verifier_leaves(r->ver, &n);
+	if (rec->index >= n)
+		return PRIVAUDIT_OK;   /* appended after the verification */
+	pa_hash_leaf(leaf, rec->entry, rec->len);
+	if (memcmp(leaf, leaves[rec->index], PA_HASH_LEN) != 0)
+		return pa_fail(&r->err, PRIVAUDIT_E_ROOT,
+			       "record %" PRIu64 " (segment %" PRIu64 ", offset %" PRIu64
+			       ") differs from the bytes verified",
+			       rec->index, rec->segment, rec->offset);
+	rec->verified = rec->index < r->rep->sealed;
+	return PRIVAUDIT_OK;
+}
+
+/* The next segment exists (the current one is complete). */
+static int next_exists(privaudit_reader *r)
+{
+	char name[PA_SEG_NAME_MAX];
+	struct stat sb;
+
+	pa_seg_name(name, r->seg + 1);
+	return fstatat(r->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       (uint64_t)sb.st_size >= PA_SEG_HEADER;
+}
+
+/* A frame that fails its checksum is a write in progress (or torn) only
+ * when it is the last thing in the file. */
+static int frame_ends_file(privaudit_reader *r, uint64_t off)
+{
+	unsigned char l[4];
+	struct stat sb;
+
+	if (fstat(r->segfd, &sb) < 0 || pa_pread_full(r->segfd, l, 4, (off_t)off) < 0)
+		return 0;
+	return off + PA_FRAME_OVERHEAD + pa_load32(l) == (uint64_t)sb.st_size;
+}
+
+static privaudit_status frame_damage(privaudit_reader *r, pa_frame_status fs, uint64_t off)
+{
+	const char *what = fs == PA_FRAME_BADCRC ? "frame checksum mismatch"
+			   : fs == PA_FRAME_BADLEN ? "frame length out of range"
+						   : "frame runs past the end of its segment";
+
+	if (fs == PA_FRAME_IOERR)
+		return pa_fail(&r->err, PRIVAUDIT_E_IO, "read segment %" PRIu64 ": %s", r->seg,
+			       strerror(errno));
+	return pa_fail(&r->err, PRIVAUDIT_E_FORMAT,
+		       "record %" PRIu64 ": segment %" PRIu64 ", offset %" PRIu64 ": %s",
+		       r->next_index, r->seg, off, what);
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_next(privaudit_reader *r,
+							const privaudit_record **rec)
+{
+	privaudit_status st;
+	pa_seghdr h;
+
+	if (r == NULL || rec == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*rec = NULL;
+	for (int grown = 0;;) {
+		const unsigned char *entry;
+		pa_frame_status fs;
+		uint64_t off;
+		size_t len;
+
+		if (r->segfd < 0) {
+			int o = open_segment(r, r->seg, &h, &st);
+
+			if (o < 0)
+				return st;
+			if (o > 0)
+				return PRIVAUDIT_E_END;
+			if (h.first_index != r->next_index)
+				return pa_fail(&r->err, PRIVAUDIT_E_SEQUENCE,
+					       "segment %" PRIu64 " starts at record %" PRIu64
+					       ", expected %" PRIu64,
+					       r->seg, h.first_index, r->next_index);
+		}
+		if (!r->sr_live && (st = restart(r)) != PRIVAUDIT_OK)
+			return st;
+		fs = pa_segreader_next(&r->sr, &entry, &len, &off);
+		if (fs == PA_FRAME_OK) {
+			st = pa_record_view(&r->cur, &r->arena, entry, len, r->seg, off);
+			if (st != PRIVAUDIT_OK)
+				return pa_fail(&r->err, st,
+					       "record %" PRIu64 ": segment %" PRIu64 ", offset %" PRIu64
+					       ": does not decode",
+					       r->next_index, r->seg, off);
+			if (r->cur.index != r->next_index)
+				return pa_fail(&r->err, PRIVAUDIT_E_SEQUENCE,
+					       "segment %" PRIu64 ", offset %" PRIu64
+					       ": record %" PRIu64 " where %" PRIu64 " was due",
+					       r->seg, off, r->cur.index, r->next_index);
+			st = pa_reader_check(r, &r->cur);
+			if (st != PRIVAUDIT_OK)
+				return st;
+			r->pos = pa_segreader_offset(&r->sr);
+			r->next_index++;
+			*rec = &r->cur;
+			return PRIVAUDIT_OK;
+		}
+		if (fs == PA_FRAME_BADLEN || fs == PA_FRAME_IOERR ||
+		    (fs == PA_FRAME_BADCRC && !frame_ends_file(r, off)))
+			return frame_damage(r, fs, off);
+		/* End of what was there when we looked: the file may have
+		 * grown, or the writer moved on to the next segment.  A torn or
+		 * unchecked frame at the very end is a write in progress unless
+		 * a later segment exists. */
+		if (!grown) {
+			grown = 1;
+			if ((st = restart(r)) != PRIVAUDIT_OK)
+				return st;
+			continue;
+		}
+		if (!next_exists(r))
+			return PRIVAUDIT_E_END;
+		if (fs != PA_FRAME_END)
+			return frame_damage(r, fs, off);
+		close_seq(r);
+		r->seg++;
+		grown = 0;
+	}
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_seek(privaudit_reader *r, uint64_t index)
+{
+	uint64_t *segs = NULL;
+	size_t n = 0, pick = 0;
+	privaudit_status st;
+	pa_seghdr h;
+
+	if (r == NULL)
+		return PRIVAUDIT_E_INVAL;
+	st = pa_reader_segments(r, &segs, &n);
+	if (st != PRIVAUDIT_OK)
+		return st;
+	/* The last segment that starts at or before index. */
+	for (size_t i = 0; i < n; i++) {
+		int o = open_segment(r, segs[i], &h, &st);
+
+		if (o < 0) {
+			free(segs);
+			return st;
+		}
+		if (o > 0 || h.first_index > index)
+			break;
+		pick = i;
+	}
+	close_seq(r);
+	r->seg = n > 0 ? segs[pick] : 0;
+	free(segs);
+	if (open_segment(r, r->seg, &h, &st) != 0)
+		return st != PRIVAUDIT_OK ? st : PRIVAUDIT_E_END;
+	r->next_index = h.first_index;
+	while (r->next_index < index) {
+		const privaudit_record *rec;
+
+		st = privaudit_reader_next(r, &rec);
+		if (st != PRIVAUDIT_OK)
+			return st;
+	}
+	return PRIVAUDIT_OK;
+}
+
+privaudit_status pa_reader_resume(privaudit_reader *r, uint64_t seg, uint64_t off,
+				  uint64_t index)
+{
+	privaudit_status st;
+	pa_seghdr h;
+	int o;
+
+	close_seq(r);
+	o = open_segment(r, seg, &h, &st);
+	if (o != 0)
+		return o < 0 ? st : PRIVAUDIT_E_END;
+	if (off < PA_SEG_HEADER || index < h.first_index)
+		return pa_fail(&r->err, PRIVAUDIT_E_FORMAT, "bad resume position");
+	r->pos = off;
+	r->next_index = index;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT const char *privaudit_reader_damage(const privaudit_reader *r)
+{
+	return r != NULL ? pa_index_damage(r->ix) : NULL;
+}
+
+privaudit_status pa_reader_read_at(privaudit_reader *r, uint64_t index, uint64_t seg,
+				   uint64_t off, const privaudit_record **rec)
+{
+	const unsigned char *entry;
+	char name[PA_SEG_NAME_MAX];
+	privaudit_status st;
+	pa_frame_status fs;
+	struct stat sb;
+	size_t len;
+
+	if (r->gfd < 0 || r->gseg != seg) {
+		if (r->gfd >= 0)
+			close(r->gfd);
+		pa_seg_name(name, seg);
+		r->gfd = openat(r->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (r->gfd < 0)
+			return pa_fail_errno(&r->err, "open", name);
+		r->gseg = seg;
+	}
+	if (fstat(r->gfd, &sb) < 0)
+		return pa_fail_errno(&r->err, "stat", "segment");
+	fs = pa_frame_read_at(r->gfd, off, (uint64_t)sb.st_size, &r->gbuf, &r->gcap, &entry, &len);
+	if (fs != PA_FRAME_OK) {
+		r->next_index = index;
+		r->seg = seg;
+		return frame_damage(r, fs, off);
+	}
+	st = pa_record_view(&r->cur, &r->arena, entry, len, seg, off);
+	if (st != PRIVAUDIT_OK)
+		return pa_fail(&r->err, st, "record %" PRIu64 " does not decode", index);
+	if (r->cur.index != index)
+		return pa_fail(&r->err, PRIVAUDIT_E_SEQUENCE,
+			       "segment %" PRIu64 ", offset %" PRIu64 " holds record %" PRIu64
+			       ", not %" PRIu64,
+			       seg, off, r->cur.index, index);
+	st = pa_reader_check(r, &r->cur);
+	if (st != PRIVAUDIT_OK)
+		return st;
+	*rec = &r->cur;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_get(privaudit_reader *r, uint64_t index,
+						       const privaudit_record **rec)
+{
+	uint64_t seg, off;
+	privaudit_status st;
+
+	if (r == NULL || rec == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*rec = NULL;
+	if (r->ix != NULL && pa_index_position(r->ix, index, &seg, &off) == 0)
+		return pa_reader_read_at(r, index, seg, off, rec);
+	st = privaudit_reader_seek(r, index);
+	if (st != PRIVAUDIT_OK)
+		return st == PRIVAUDIT_E_END ? PRIVAUDIT_E_NOTFOUND : st;
+	st = privaudit_reader_next(r, rec);
+	return st == PRIVAUDIT_E_END ? PRIVAUDIT_E_NOTFOUND : st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_count(privaudit_reader *r, uint64_t *count)
+{
+	uint64_t *segs = NULL;
+	size_t n = 0;
+	privaudit_status st;
+	pa_seghdr h;
+
+	if (r == NULL || count == NULL)
+		return PRIVAUDIT_E_INVAL;
+	st = pa_reader_segments(r, &segs, &n);
+	if (st != PRIVAUDIT_OK)
+		return st;
+	*count = 0;
+	/* Count the frames of the last non-empty segment only. */
+	for (size_t i = n; i-- > 0;) {
+		int o = open_segment(r, segs[i], &h, &st);
+
+		if (o < 0) {
+			free(segs);
+			return st;
+		}
+		if (o > 0)
+			continue;
+		r->next_index = h.first_index;
+		for (;;) {
+			const privaudit_record *rec;
+
+			st = privaudit_reader_next(r, &rec);
+			if (st == PRIVAUDIT_E_END)
+				break;
+			if (st != PRIVAUDIT_OK) {
+				free(segs);
+				return st;
+			}
+		}
+		*count = r->next_index;
+		break;
+	}
+	free(segs);
+	close_seq(r);
+	r->seg = 0;
+	r->next_index = 0;
+	return PRIVAUDIT_OK;
+}
+
+privaudit_status pa_reader_verify_hooked(privaudit_reader *r, const char *pin_vkey,
+					 pa_verify_hook hook, void *arg,
+					 const privaudit_verify_report **report)
+{
+	privaudit_status st;
+
+	privaudit_verifier_free(r->ver);
+	r->ver = NULL;
+	r->rep = NULL;
+	r->ix_checked = 0;   /* the next session query rebuilds from verified bytes */
+	st = privaudit_verifier_new(&r->ver, r->dir);
+	if (st != PRIVAUDIT_OK)
+		return pa_fail(&r->err, st, "%s", privaudit_strerror(st));
+	if (pin_vkey != NULL && (st = privaudit_verifier_pin_key(r->ver, pin_vkey)) != PRIVAUDIT_OK) {
+		privaudit_verifier_free(r->ver);
+		r->ver = NULL;
+		return pa_fail(&r->err, st, "the pinned key is not a verifier key line");
+	}
+	pa_verifier_keep_leaves(r->ver);
+	if (hook != NULL)
+		pa_verifier_set_hook(r->ver, hook, arg);
+	if (r->progress != NULL)
+		privaudit_verifier_progress(r->ver, r->progress, r->progress_arg);
+	privaudit_verify_run(r->ver, &r->rep);
+	*report = r->rep;
+	return r->rep->status;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_verify(privaudit_reader *r,
+							  const char *pin_vkey,
+							  const privaudit_verify_report **report)
+{
+	if (r == NULL || report == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*report = NULL;
+	return pa_reader_verify_hooked(r, pin_vkey, NULL, NULL, report);
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_progress(privaudit_reader *r,
+							    privaudit_progress_fn fn, void *arg)
+{
+	if (r == NULL)
+		return PRIVAUDIT_E_INVAL;
+	r->progress = fn;
+	r->progress_arg = arg;
+	return PRIVAUDIT_OK;
+}
