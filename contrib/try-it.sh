@@ -95,7 +95,9 @@ fi
 
 # ---------------------------------------------------------------- PAM
 say "PAM: session optional pam_privaudit.so"
-in_stack() { grep -qs '^[^#]*pam_privaudit\.so' "$@"; }
+# The installed module, named as the profile names it (a test's line with
+# a path to a build tree does not count).
+in_stack() { grep -qsE '^[^#]*[[:space:]](/usr)?(/lib/[^[:space:]]*/security/)?pam_privaudit\.so' "$@"; }
 if in_stack /etc/pam.d/common-session-noninteractive /etc/pam.d/sudo; then
 	echo "already in the sudo stack"
 else

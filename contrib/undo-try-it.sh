@@ -128,7 +128,7 @@ if has log-created; then
 fi
 
 # ---------------------------------------------------------------- check
-left=$(grep -ls '^[^#]*pam_privaudit' /etc/pam.d/common-* /etc/pam.d/sudo 2>/dev/null)
+left=$(grep -lsE '^[^#]*[[:space:]](/usr)?(/lib/[^[:space:]]*/security/)?pam_privaudit\.so' /etc/pam.d/common-* /etc/pam.d/sudo 2>/dev/null)
 [ -z "$left" ] || warn "pam_privaudit still in: $left"
 [ ! -e "$plugin_conf" ] || warn "$plugin_conf still there"
 [ ! -e "$rules" ] || warn "$rules still there"
