@@ -1,0 +1,95 @@
+#!/bin/bash
+# smoke-try-it.sh: the README's first command on this machine, checked.
+# Runs `sudo contrib/try-it.sh` exactly as the README gives it, then checks
+# its output: `privaudit sessions` lists the demo user's sudo session, its
+# replay shows the commands run, `privaudit verify` says OK.  Then runs
+# contrib/undo-try-it.sh --remove-log (also when anything failed: from the
+# exit trap) and checks that nothing of privaudit is left active: no
+# pam_privaudit in /etc/pam.d, nothing in /etc/audit, no privaudit audit
+# rules loaded, no plugin running, no demo user, no installed files.
+#
+# Root only (exit 77 otherwise): it changes the whole machine, and is meant
+# for a fresh CI machine (.ci/run runs it last).  Run from the checkout.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$(mktemp "${TMPDIR:-/tmp}/pa-try-it.XXXXXX")
+demo=${DEMO_USER:-demo}
+failed=0
+undone=""
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: smoke-try-it.sh needs root"; exit 77; }
+if [ -e /usr/bin/privaudit ] || [ -d /var/lib/privaudit-try-it ]; then
+	echo "SKIP: privaudit is already installed on this machine; not touching it"
+	exit 77
+fi
+if id "$demo" >/dev/null 2>&1; then
+	echo "SKIP: a user $demo already exists"
+	exit 77
+fi
+
+# Files naming the module already (PAM tests of other checkouts, say) are
+# not ours to judge.
+pam_naming() { grep -rls 'pam_privaudit' /etc/pam.d 2>/dev/null | sort; }
+pam_before=$(pam_naming)
+bad() { printf 'FAIL: smoke-try-it: %s\n' "$*" >&2; failed=1; }
+ok() { printf 'ok - %s\n' "$*"; }
+# section TITLE-PREFIX: the lines of try-it's output after "== TITLE..."
+# up to the next "== " line.
+section() { awk -v p="== $1" 'index($0, p) == 1 { on = 1; next } /^== / { on = 0 } on' "$out"; }
+
+undo() {
+	[ -z "$undone" ] || return 0
+	undone=1
+	printf '\n==== undo: contrib/undo-try-it.sh --remove-log\n'
+	(cd "$top" && contrib/undo-try-it.sh --remove-log) || bad "undo-try-it.sh exited $?"
+	left=$(pam_naming | comm -13 <(printf '%s\n' "$pam_before" | sed '/^$/d') -)
+	[ -z "$left" ] && ok "no pam_privaudit in /etc/pam.d" || bad "pam_privaudit still in $left"
+	left=$(grep -rls 'privaudit' /etc/audit 2>/dev/null; ls /etc/audit/*/*privaudit* 2>/dev/null)
+	[ -z "$left" ] && ok "nothing of privaudit in /etc/audit" || bad "left in /etc/audit: $left"
+	if auditctl -l 2>/dev/null | grep -q 'privaudit-'; then bad "privaudit audit rules still loaded"
+	else ok "no privaudit audit rules loaded"; fi
+	if pgrep -f '^/usr/sbin/audisp-privaudit' >/dev/null; then bad "the plugin still runs"
+	else ok "no plugin running"; fi
+	if id "$demo" >/dev/null 2>&1; then bad "user $demo still exists"; else ok "no user $demo"; fi
+	[ ! -e /etc/sudoers.d/privaudit-demo ] && ok "no sudoers drop-in" || bad "sudoers drop-in left"
+	for f in /usr/bin/privaudit /usr/sbin/audisp-privaudit /usr/share/pam-configs/privaudit \
+		/usr/include/privaudit.h; do
+		[ ! -e "$f" ] || bad "$f still installed"
+	done
+	ls /lib/*/security/pam_privaudit.so /usr/lib/*/libprivaudit.so* >/dev/null 2>&1 &&
+		bad "library or PAM module still installed"
+	[ ! -d /var/lib/privaudit-try-it ] || bad "/var/lib/privaudit-try-it left"
+	rm -f "$out"
+}
+finish() {
+	undo
+	if [ "$failed" -eq 0 ]; then echo "smoke-try-it: PASS"; else echo "smoke-try-it: FAIL"; fi
+	exit "$failed"
+}
+trap finish EXIT
+trap 'exit 1' INT TERM HUP
+
+printf '==== the README'"'"'s first command: sudo contrib/try-it.sh\n'
+(cd "$top" && sudo contrib/try-it.sh) 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+[ "$rc" -eq 0 ] && ok "try-it.sh exited 0" || bad "try-it.sh exited $rc"
+
+sessions=$(section "privaudit sessions")
+if grep -w "$demo" <<<"$sessions" | grep -qw sudo; then
+	ok "privaudit sessions lists the sudo session of $demo"
+else
+	bad "privaudit sessions does not list a sudo session of $demo"
+fi
+replay=$(section "privaudit replay")
+for cmd in whoami 'ls /root' 'cat /etc/hostname'; do
+	if grep -qF "$cmd" <<<"$replay"; then ok "replay shows: $cmd"
+	else bad "replay does not show: $cmd"; fi
+done
+verdict=$(section "privaudit verify")
+if grep -Eq '^result: +OK' <<<"$verdict" && grep -Eq '^key: +pinned' <<<"$verdict"; then
+	ok "privaudit verify: OK against the pinned key"
+else
+	bad "privaudit verify did not say OK with the pinned key"
+fi
+exit "$failed"
