@@ -258,7 +258,6 @@ static int add_open(pa_index *ix, ix_session *x, const privaudit_record *rec)
 	x->has_open = 1;
 	x->open = 1;
 	x->open_pid = o->pid;
-	x->start_ns = rec->rec->time_ns;
 	if (o->auid != UNSET_ID)
 		x->auid = o->auid;
 	if (o->ses != UNSET_ID)

@@ -316,7 +316,7 @@ typedef struct privaudit_session {
 	char id[16];                /* 12 hex digits naming the session, NUL-terminated */
 	privaudit_bytes key;        /* the session key */
 	privaudit_bytes host;
-	uint64_t start_ns;          /* first session open, else first record */
+	uint64_t start_ns;          /* its first record */
 	uint64_t end_ns;            /* close of that first open, else last record */
 	int open;                   /* 1: its first session open has no close yet */
 	int has_open;               /* 1: a session open record was seen */
