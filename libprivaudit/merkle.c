@@ -144,10 +144,15 @@ int pa_merkle_consistency_proof(const unsigned char (*leaves)[PA_HASH_LEN], uint
 
 /* ------------------------------------------------------------ stored levels */
 
+static const unsigned char (*level(const pa_levels *lv, unsigned h))[PA_HASH_LEN]
+{
+	return h == 0 ? lv->leaves : (const unsigned char (*)[PA_HASH_LEN])lv->node[h];
+}
+
 int pa_levels_build(pa_levels *lv, const unsigned char (*leaves)[PA_HASH_LEN], uint64_t n)
 {
 	memset(lv, 0, sizeof(*lv));
-	lv->node[0] = (unsigned char (*)[PA_HASH_LEN])leaves;
+	lv->leaves = leaves;
 	lv->n[0] = n;
 	lv->count = 1;
 	while (lv->n[lv->count - 1] >= 2 && lv->count < PA_TREE_MAXDEPTH) {
@@ -160,7 +165,7 @@ int pa_levels_build(pa_levels *lv, const unsigned char (*leaves)[PA_HASH_LEN], u
 			return -1;
 		}
 		for (uint64_t i = 0; i < m; i++)
-			pa_hash_node(lv->node[h][i], lv->node[h - 1][2 * i], lv->node[h - 1][2 * i + 1]);
+			pa_hash_node(lv->node[h][i], level(lv, h - 1)[2 * i], level(lv, h - 1)[2 * i + 1]);
 		lv->n[h] = m;
 		lv->count++;
 	}
@@ -189,7 +194,7 @@ static void levels_root(const void *ctx, uint64_t start, uint64_t end, unsigned 
 	if ((n & (n - 1)) == 0 && (start & (n - 1)) == 0) {
 		unsigned h = (unsigned)__builtin_ctzll(n);
 
-		memcpy(out, lv->node[h][start >> h], PA_HASH_LEN);
+		memcpy(out, level(lv, h)[start >> h], PA_HASH_LEN);
 		return;
 	}
 	k = split_point(n);

@@ -39,7 +39,8 @@ int pa_merkle_consistency_proof(const unsigned char (*leaves)[PA_HASH_LEN], uint
  * any prefix.  Level 0 is the caller's leaves (not copied); the rest take
  * about 32 bytes per leaf. */
 typedef struct pa_levels {
-	unsigned char (*node[PA_TREE_MAXDEPTH])[PA_HASH_LEN];
+	const unsigned char (*leaves)[PA_HASH_LEN];
+	unsigned char (*node[PA_TREE_MAXDEPTH])[PA_HASH_LEN];   /* levels 1.. */
 	uint64_t n[PA_TREE_MAXDEPTH];
 	unsigned count;
 } pa_levels;

@@ -206,6 +206,12 @@ int main(int argc, char **argv)
 		    host_boot);
 		if (audit != NULL)
 			fprintf(audit,
+				"type=USER_LOGIN msg=audit(%lld.000:%" PRIu64 "): pid=%" PRIu32
+				" uid=0 auid=1000 ses=%" PRIu32 " msg='op=login id=1000 exe=\"/usr/sbin/sshd\" "
+				"hostname=10.0.0.7 addr=10.0.0.7 terminal=ssh res=success'\n",
+				(long long)t, serial++, pid, ses);
+		if (audit != NULL)
+			fprintf(audit,
 				"type=USER_START msg=audit(%lld.000:%" PRIu64 "): pid=%" PRIu32
 				" uid=0 auid=1000 ses=%" PRIu32 " msg='op=PAM:session_open acct=\"%s\" "
 				"exe=\"/usr/sbin/sshd\" hostname=10.0.0.7 addr=10.0.0.7 terminal=ssh res=success'\n",

@@ -15,13 +15,13 @@ PA=$B/cli/privaudit
 PLUGIN=$B/audisp_privaudit/audisp-privaudit
 PY=${PYTHON3:-python3}
 PACK="$PY $here/pack-log.py"
-(cd "$B" && make -s cli/privaudit audisp_privaudit/audisp-privaudit tests/fuzz/gen-proofs) >/dev/null
+(cd "$B" && make -s cli/privaudit audisp_privaudit/audisp-privaudit tests/fuzz/gen-proofs tests/pa-sessions) >/dev/null
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 # Inputs that found bugs (regress-*) are kept; every seed is made again.
 [ -d "$C" ] && find "$C" -type f ! -name 'regress-*' -delete
-for h in record segment note proof stream pam_args; do mkdir -p "$C/$h"; done
+for h in record segment note proof stream pam_args proof_file index; do mkdir -p "$C/$h"; done
 
 # ---------------------------------------------------------------- logs
 # a: fresh (genesis, key rotation, checkpoint)
@@ -119,6 +119,28 @@ while read -r hook args; do
 		done
 	done
 done <"$T/pam-lines"
+
+
+# ---------------------------------------------------------------- proof_file, index
+# f: login sessions with sudo, commands, TTY input, hostile strings and a
+# gap, as pa-sessions writes them; proofs of its sessions (the key line
+# first, as the harness reads it) and the session index beside it.
+"$PA" init "$T/f" --origin fuzz.example/f >"$T/f.vkey"
+"$B/tests/pa-sessions" "$T/f" 2 3 --hostile --gap >/dev/null
+"$PA" seal "$T/f" >/dev/null
+"$B/tests/pa-sessions" "$T/f" 1 2 --open-last --boot 11111111-2222-3333-4444-555555555555 >/dev/null
+"$PA" seal "$T/f" >/dev/null
+n=0
+for id in $("$PA" sessions "$T/f" --json | sed 's/^{"id":"\([0-9a-f]*\)".*/\1/'); do
+	n=$((n + 1))
+	"$PA" prove "$T/f" "$id" --output "$T/f.proof" 2>/dev/null
+	cat "$T/f.vkey" "$T/f.proof" >"$C/proof_file/f-session-$n"
+done
+cp "$T/f/index" "$C/index/f-index"
+"$PA" sessions "$T/a" >/dev/null
+cp "$T/a/index" "$C/index/a-index"
+"$PA" sessions "$T/d" >/dev/null
+cp "$T/d/index" "$C/index/d-index"
 
 du -sh "$C"
 for h in "$C"/*; do echo "$(basename "$h"): $(ls "$h" | wc -l) files"; done

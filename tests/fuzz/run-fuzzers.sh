@@ -13,7 +13,7 @@ shift
 B=${1:-.}
 [ $# -gt 0 ] && shift
 here=$(cd "$(dirname "$0")" && pwd)
-harnesses=${*:-record segment note proof stream pam_args}
+harnesses=${*:-record segment note proof stream pam_args proof_file index}
 art=${ARTIFACTS:-$B/fuzz-artifacts}
 mkdir -p "$art"
 art=$(cd "$art" && pwd)
@@ -34,6 +34,7 @@ for h in $harnesses; do
 	[ -f "$here/$h.dict" ] && dict="-dict=$here/$h.dict"
 	case $h in
 	segment|record|stream) maxlen=65536 ;;
+	proof_file|index) maxlen=32768 ;;
 	*) maxlen=4096 ;;
 	esac
 	# shellcheck disable=SC2086
