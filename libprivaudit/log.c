@@ -613,8 +613,10 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 			       "an earlier failed append could not be taken back; reopen the log");
 	if (log->st.seg_end >= log->seg_limit) {
 		/* Records in the old segment must be durable before any in the
-		 * new one can be. */
-		if ((log->flags & PRIVAUDIT_OPEN_NOSYNC) && fdatasync(log->segfd) < 0)
+		 * new one can be: also those another writer committed without
+		 * sync (PAM close records, sync=no), which this handle cannot
+		 * see, so always sync.  Once per segment (64 MB by default). */
+		if (fdatasync(log->segfd) < 0)
 			return pa_fail_errno(&log->err, "fdatasync", "segment");
 		st = create_segment(&log->err, log->dirfd, log->st.segment + 1, log->st.tree.size,
 				    log->log_id);
