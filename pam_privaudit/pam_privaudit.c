@@ -27,8 +27,6 @@
 #include <linux/audit.h>
 #include <linux/netlink.h>
 
-#include <sodium.h>
-
 #include "privaudit.h"
 
 #define PAM_EXPORT __attribute__((visibility("default")))
@@ -236,6 +234,16 @@ static uint32_t read_id(const char *path)
 	return (uint32_t)v;
 }
 
+/* The audit login uid and session id of this process.  The kernel hands
+ * out a session id only when it sets a login uid (audit_set_loginuid), so
+ * without a login uid (cron, services, a shell that did not log in) there
+ * is no session id to read, and one /proc lookup is saved. */
+static void audit_ids(uint32_t *auid, uint32_t *ses)
+{
+	*auid = read_id("/proc/self/loginuid");
+	*ses = *auid == UNSET_ID ? UNSET_ID : read_id("/proc/self/sessionid");
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -334,7 +342,9 @@ static int random_id(unsigned char r[16])
 /* The audit ids and boot id that tie this session to kernel records. */
 static int session_key(uint32_t ses, char *key, size_t len, char *boot, size_t boot_len)
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char r[16];
+	size_t p;
 
 	if (read_small("/proc/sys/kernel/random/boot_id", boot, boot_len) < 0)
 		boot[0] = '\0';
@@ -342,10 +352,17 @@ static int session_key(uint32_t ses, char *key, size_t len, char *boot, size_t b
 		snprintf(key, len, "%s:%" PRIu32, boot, ses);
 		return 0;
 	}
-	if (random_id(r) < 0)
+	/* by hand: libsodium's bin2hex would be the only libsodium code a
+	 * login touches, at the cost of faulting its pages in */
+	if (len < 7 + 2 * sizeof(r) + 1 || random_id(r) < 0)
 		return -1;
-	snprintf(key, len, "random:");
-	sodium_bin2hex(key + 7, len - 7, r, sizeof(r));
+	memcpy(key, "random:", 7);
+	p = 7;
+	for (size_t i = 0; i < sizeof(r); i++) {
+		key[p++] = hex[r[i] >> 4];
+		key[p++] = hex[r[i] & 15];
+	}
+	key[p] = '\0';
 	return 0;
 }
 
@@ -475,8 +492,7 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	if (sd == NULL)
 		return failure(&o);
 	sd->tty_audit_prev = -1;
-	auid = read_id("/proc/self/loginuid");
-	ses = read_id("/proc/self/sessionid");
+	audit_ids(&auid, &ses);
 	if (session_key(ses, sd->key, sizeof(sd->key), boot, sizeof(boot)) < 0) {
 		free(sd);
 		return failure(&o);
@@ -573,6 +589,7 @@ static int record_attempt(pam_handle_t *pamh, int argc, const char **argv, const
 	privaudit_status st;
 	const void *service = NULL, *user = NULL;
 	enum auth_mode mode;
+	uint32_t auid, ses;
 
 	parse_args(pamh, argc, argv, &o);
 	mode = mode_override != AUTH_ATTEMPT ? mode_override : o.auth_mode;
@@ -592,8 +609,9 @@ static int record_attempt(pam_handle_t *pamh, int argc, const char **argv, const
 	set_item(pamh, ev, "tty", PAM_TTY, &st);
 	set_str(ev, "phase", phase, &st);
 	set_int(ev, "uid", getuid(), &st);
-	set_int(ev, "auid", read_id("/proc/self/loginuid"), &st);
-	set_int(ev, "ses", read_id("/proc/self/sessionid"), &st);
+	audit_ids(&auid, &ses);
+	set_int(ev, "auid", auid, &st);
+	set_int(ev, "ses", ses, &st);
 	/* result: 0 success, 1 failure, -1 not known at this point */
 	set_int(ev, "result", mode == AUTH_SUCC ? 0 : mode == AUTH_FAIL ? 1 : -1, &st);
 	set_int(ev, "success", mode == AUTH_SUCC, &st);
