@@ -20,8 +20,13 @@
 
 pa_keystate *pa_keys_new(void)
 {
-	pa_keystate *ks = sodium_malloc(sizeof(*ks));
+	pa_keystate *ks;
 
+	/* Every key path starts here, and sodium_malloc needs the library
+	 * initialised; privaudit_open() leaves that until a key is needed. */
+	if (sodium_init() < 0)
+		return NULL;
+	ks = sodium_malloc(sizeof(*ks));
 	if (ks != NULL)
 		memset(ks, 0, sizeof(*ks));
 	return ks;

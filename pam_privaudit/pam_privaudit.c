@@ -18,14 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
 #include <sys/socket.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
-
-#include <sodium.h>
 
 #include "privaudit.h"
 
@@ -234,6 +234,16 @@ static uint32_t read_id(const char *path)
 	return (uint32_t)v;
 }
 
+/* The audit login uid and session id of this process.  The kernel hands
+ * out a session id only when it sets a login uid (audit_set_loginuid), so
+ * without a login uid (cron, services, a shell that did not log in) there
+ * is no session id to read, and one /proc lookup is saved. */
+static void audit_ids(uint32_t *auid, uint32_t *ses)
+{
+	*auid = read_id("/proc/self/loginuid");
+	*ses = *auid == UNSET_ID ? UNSET_ID : read_id("/proc/self/sessionid");
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -273,16 +283,18 @@ static void set_str(privaudit_event *ev, const char *field, const char *v, priva
 		*st = privaudit_event_set_bytes(ev, field, v, strlen(v));
 }
 
-/* Append one event and make it durable (or written, with sync=no). */
+/* Append one event and commit it: made durable when sync, else written
+ * (it survives the process, and becomes durable with the next synced
+ * commit or seal of the log by any writer). */
 static privaudit_status write_event(pam_handle_t *pamh, const struct options *o,
-				    const privaudit_event *ev, const char *what)
+				    const privaudit_event *ev, const char *what, int sync)
 {
 	privaudit_log *log = NULL;
 	privaudit_status st, cst;
 
 	/* Deferred: open, append and commit take the lock once. */
 	st = privaudit_open_timeout(&log, o->dir,
-				    PRIVAUDIT_OPEN_DEFER | (o->sync ? 0 : PRIVAUDIT_OPEN_NOSYNC),
+				    PRIVAUDIT_OPEN_DEFER | (sync ? 0 : PRIVAUDIT_OPEN_NOSYNC),
 				    o->lock_timeout_ms);
 	if (st != PRIVAUDIT_OK) {
 		pam_syslog(pamh, LOG_ERR, "cannot open log %s for %s: %s", o->dir, what,
@@ -305,20 +317,53 @@ static privaudit_status write_event(pam_handle_t *pamh, const struct options *o,
 	return st;
 }
 
-/* The audit ids and boot id that tie this session to kernel records. */
-static void session_key(uint32_t ses, char *key, size_t len, char *boot, size_t boot_len)
+/* 16 random bytes naming a session with no audit session id: a name,
+ * not a secret, so libsodium's set-up (tens of microseconds in every
+ * login process) buys nothing.  A login must never wait for entropy:
+ * while the kernel pool is not ready (early boot), /dev/urandom, which
+ * never blocks, still gives a name unique enough. */
+static int random_id(unsigned char r[16])
 {
+	ssize_t n;
+	int fd;
+
+	if (getrandom(r, 16, GRND_NONBLOCK) == 16)
+		return 0;
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, r, 16);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n == 16 ? 0 : -1;
+}
+
+/* The audit ids and boot id that tie this session to kernel records. */
+static int session_key(uint32_t ses, char *key, size_t len, char *boot, size_t boot_len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[16];
+	size_t p;
+
 	if (read_small("/proc/sys/kernel/random/boot_id", boot, boot_len) < 0)
 		boot[0] = '\0';
 	if (ses != UNSET_ID && boot[0] != '\0') {
 		snprintf(key, len, "%s:%" PRIu32, boot, ses);
-	} else {
-		unsigned char r[16];
-
-		randombytes_buf(r, sizeof(r));
-		snprintf(key, len, "random:");
-		sodium_bin2hex(key + 7, len - 7, r, sizeof(r));
+		return 0;
 	}
+	/* by hand: libsodium's bin2hex would be the only libsodium code a
+	 * login touches, at the cost of faulting its pages in */
+	if (len < 7 + 2 * sizeof(r) + 1 || random_id(r) < 0)
+		return -1;
+	memcpy(key, "random:", 7);
+	p = 7;
+	for (size_t i = 0; i < sizeof(r); i++) {
+		key[p++] = hex[r[i] >> 4];
+		key[p++] = hex[r[i] & 15];
+	}
+	key[p] = '\0';
+	return 0;
 }
 
 /* One request on the audit netlink socket, as pam_tty_audit does it; for
@@ -443,15 +488,15 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 			pam_syslog(pamh, LOG_DEBUG, "session for a non-privileged target: not recorded");
 		return PAM_IGNORE;
 	}
-	if (sodium_init() < 0)
-		return failure(&o);
 	sd = calloc(1, sizeof(*sd));
 	if (sd == NULL)
 		return failure(&o);
 	sd->tty_audit_prev = -1;
-	auid = read_id("/proc/self/loginuid");
-	ses = read_id("/proc/self/sessionid");
-	session_key(ses, sd->key, sizeof(sd->key), boot, sizeof(boot));
+	audit_ids(&auid, &ses);
+	if (session_key(ses, sd->key, sizeof(sd->key), boot, sizeof(boot)) < 0) {
+		free(sd);
+		return failure(&o);
+	}
 	if (auid != UNSET_ID) {
 		struct passwd pw, *pwp = NULL;
 		char buf[16384];
@@ -478,7 +523,7 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	if (st == PRIVAUDIT_OK)
 		st = privaudit_event_set_bytes(ev, "session_key", sd->key, strlen(sd->key));
 	if (st == PRIVAUDIT_OK)
-		st = write_event(pamh, &o, ev, "session open");
+		st = write_event(pamh, &o, ev, "session open", o.sync);
 	else
 		pam_syslog(pamh, LOG_ERR, "cannot build the session record: %s", privaudit_strerror(st));
 	privaudit_event_free(ev);
@@ -520,8 +565,14 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	set_int(ev, "result", PAM_SUCCESS, &st);
 	if (st == PRIVAUDIT_OK)
 		st = privaudit_event_set_bytes(ev, "session_key", sd->key, strlen(sd->key));
+	/* Only the open record must be durable before the hook returns (it
+	 * is what lets the session go on).  The close record is written
+	 * without fdatasync: a crash of the process cannot lose it, a crash
+	 * of the machine before the log's next synced commit or seal can,
+	 * and saving a disk flush per logout is worth that (pam_privaudit(8)).
+	 * seal still syncs everything it covers. */
 	if (st == PRIVAUDIT_OK)
-		st = write_event(pamh, &o, ev, "session close");
+		st = write_event(pamh, &o, ev, "session close", 0);
 	privaudit_event_free(ev);
 	if (st != PRIVAUDIT_OK)
 		return failure(&o);
@@ -538,6 +589,7 @@ static int record_attempt(pam_handle_t *pamh, int argc, const char **argv, const
 	privaudit_status st;
 	const void *service = NULL, *user = NULL;
 	enum auth_mode mode;
+	uint32_t auid, ses;
 
 	parse_args(pamh, argc, argv, &o);
 	mode = mode_override != AUTH_ATTEMPT ? mode_override : o.auth_mode;
@@ -557,13 +609,14 @@ static int record_attempt(pam_handle_t *pamh, int argc, const char **argv, const
 	set_item(pamh, ev, "tty", PAM_TTY, &st);
 	set_str(ev, "phase", phase, &st);
 	set_int(ev, "uid", getuid(), &st);
-	set_int(ev, "auid", read_id("/proc/self/loginuid"), &st);
-	set_int(ev, "ses", read_id("/proc/self/sessionid"), &st);
+	audit_ids(&auid, &ses);
+	set_int(ev, "auid", auid, &st);
+	set_int(ev, "ses", ses, &st);
 	/* result: 0 success, 1 failure, -1 not known at this point */
 	set_int(ev, "result", mode == AUTH_SUCC ? 0 : mode == AUTH_FAIL ? 1 : -1, &st);
 	set_int(ev, "success", mode == AUTH_SUCC, &st);
 	if (st == PRIVAUDIT_OK)
-		st = write_event(pamh, &o, ev, phase);
+		st = write_event(pamh, &o, ev, phase, o.sync);
 	privaudit_event_free(ev);
 	return PAM_IGNORE;
 }

@@ -1,11 +1,14 @@
 /* test_log.c: the writer through the public API: append, commit, seal, lock
- * timeout, recovery, rollover, fds, key rotation, ENOSPC via --wrap=pwrite. */
+ * timeout, recovery, rollover, fds, key rotation, ENOSPC via --wrap=pwrite,
+ * which files are synced (fdatasync defined here: the library is linked in
+ * statically, so its calls land here). */
 #include "config.h"
 
 #include "testutil.h"
 
 #include <signal.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <sodium.h>
@@ -62,6 +65,30 @@ ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off)
 		}
 	}
 	return __real_pwrite(fd, buf, n, off);
+}
+
+/* The base names of the files fdatasync'ed since the last reset. */
+static struct {
+	int on;
+	int n;
+	char names[16][TU_PATH_MAX];
+} synced;
+
+int fdatasync(int fd)
+{
+	char link[64], target[TU_PATH_MAX];
+	ssize_t n;
+
+	if (synced.on && synced.n < 16) {
+		const char *base;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		base = strrchr(target, '/');
+		snprintf(synced.names[synced.n++], TU_PATH_MAX, "%s", base != NULL ? base + 1 : target);
+	}
+	return (int)syscall(SYS_fdatasync, fd);
 }
 
 static void arm_enospc(int pass, int short_first)
@@ -675,6 +702,45 @@ static void test_rollover(void **state)
 	verify_ok(dir, size + 1);
 }
 
+/* A writer that rolls the log over to a new segment first makes the old
+ * one durable, also when the records at its end were committed without
+ * sync by another writer (a PAM close record, sync=no): otherwise a crash
+ * could keep the new segment and lose the old one's tail, a hole no
+ * recovery can cut away. */
+static void test_rollover_syncs_others(void **state)
+{
+	char dir[TU_PATH_MAX], seg0[PA_SEG_NAME_MAX], seg1[PA_SEG_NAME_MAX];
+	privaudit_log *nosync, *log;
+	char text[300];
+
+	log_dir(dir, state);
+	make_log(dir);
+	nosync = open_log(dir, PRIVAUDIT_OPEN_NOSYNC);
+	memset(text, 'n', sizeof(text));
+	synced.on = 1;
+	synced.n = 0;
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(privaudit_append_text(nosync, text, 250), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_commit(nosync), PRIVAUDIT_OK);
+	close_ok(nosync);
+	assert_int_equal(synced.n, 0);   /* the premise: nothing of that synced */
+
+	log = open_log(dir, 0);
+	assert_int_equal(privaudit_set_segment_size(log, 4096), PRIVAUDIT_OK);
+	append(log, "in the next segment");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	synced.on = 0;
+	close_ok(log);
+	pa_seg_name(seg0, 0);
+	pa_seg_name(seg1, 1);
+	assert_int_equal(seg_size(dir, 1) > 0, 1);   /* it did roll over */
+	assert_true(synced.n >= 2);
+	assert_string_equal(synced.names[0], seg0);  /* before anything of seg 1 */
+	for (int i = 1; i < synced.n; i++)
+		assert_string_equal(synced.names[i], seg1);
+	verify_ok(dir, 3 + 20 + 1);   /* init's three records, then ours */
+}
+
 static size_t pack(Privaudit__Record *rec, unsigned char **out)
 {
 	size_t len = privaudit__record__get_packed_size(rec);
@@ -1118,6 +1184,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_timeout, tu_setup_dir, teardown_lock),
 		T(test_recovery),
 		T(test_rollover),
+		T(test_rollover_syncs_others),
 		T(test_append_packed),
 		T(test_no_fd_leak),
 		T(test_seal_rotates_key),
