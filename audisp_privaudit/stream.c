@@ -116,6 +116,11 @@ static int digits(const char **p, const char *end, uint64_t *out)
 
 	if (s >= end || !is_digit(*s))
 		return -1;
+	/* up to 19 digits cannot overflow: no check per digit for those */
+	while (s < end && is_digit(*s) && s - *p < 19) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		s++;
+	}
 	while (s < end && is_digit(*s)) {
 		if (v > (UINT64_MAX - 9) / 10)
 			return -1;
@@ -340,6 +345,10 @@ int pa_value_i64(const char *val, size_t vlen, int64_t *out)
 
 int pa_type_standalone(const char *type, size_t len)
 {
+	/* asked for the first record of every event: types no prefix starts
+	 * with (EXECVE, PATH, PROCTITLE...) end at once, the others are
+	 * compared only with the prefixes of their first letter */
+	static const char firsts[] = "ACDGLRSTUV";
 	static const char *const prefixes[] = {
 		"USER_", "CRED_", "DAEMON_", "ANOM_LOGIN", "ANOM_ADD_ACCT", "ANOM_DEL_ACCT",
 		"ANOM_MOD_ACCT", "ANOM_ROOT_TRANS", "ANOM_AMTU", "ANOM_RBAC", "ADD_", "DEL_",
@@ -348,10 +357,12 @@ int pa_type_standalone(const char *type, size_t len)
 		"TEST", "LABEL_", "USYS_CONFIG", "SELINUX_ERR",
 	};
 
+	if (len == 0 || memchr(firsts, type[0], sizeof(firsts) - 1) == NULL)
+		return 0;
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		size_t n = strlen(prefixes[i]);
 
-		if (len >= n && memcmp(type, prefixes[i], n) == 0)
+		if (prefixes[i][0] == type[0] && len >= n && memcmp(type, prefixes[i], n) == 0)
 			return 1;
 	}
 	return 0;
