@@ -248,8 +248,10 @@ int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
 
 			p = q ? q + 1 : end;
 		} else {
-			while (p < end && *p != ' ')
-				p++;
+			/* hex-encoded arguments are long: memchr, not a byte loop */
+			const char *sp = memchr(p, ' ', (size_t)(end - p));
+
+			p = sp ? sp : end;
 		}
 		it->p = p;
 		*val = v;
@@ -385,6 +387,10 @@ void pa_grouper_init(struct pa_grouper *g, const struct pa_grouper_limits *lim,
 	g->arg = arg;
 }
 
+/* Buffers of a delivered event kept for the next one, up to these sizes. */
+#define SPARE_TEXT_MAX (64u * 1024u)
+#define SPARE_RECS_MAX 64u
+
 static void event_free(struct pa_event *ev)
 {
 	if (ev == NULL)
@@ -398,6 +404,7 @@ void pa_grouper_free(struct pa_grouper *g)
 {
 	for (size_t i = 0; i < g->nopen; i++)
 		event_free(g->open[i]);
+	event_free(g->spare);
 	free(g->open);
 	memset(g, 0, sizeof(*g));
 }
@@ -422,7 +429,11 @@ static void deliver(struct pa_grouper *g, struct pa_event *ev)
 		}
 	}
 	g->fn(g->arg, ev);
-	event_free(ev);
+	/* the next event reuses its buffers, unless a huge event grew them */
+	if (g->spare == NULL && ev->text_cap <= SPARE_TEXT_MAX && ev->rec_cap <= SPARE_RECS_MAX)
+		g->spare = ev;
+	else
+		event_free(ev);
 }
 
 static void remove_open(struct pa_grouper *g, size_t i)
@@ -478,12 +489,28 @@ static int add_line(struct pa_event *ev, const char *line, size_t len, const str
 	return 0;
 }
 
-static struct pa_event *event_new(const struct pa_record *r)
+/* A new event: the spare one emptied (its text and record buffers kept),
+ * else a fresh one. */
+static struct pa_event *event_new(struct pa_grouper *g, const struct pa_record *r)
 {
-	struct pa_event *ev = calloc(1, sizeof(*ev));
+	struct pa_event *ev = g->spare;
 
-	if (ev == NULL)
-		return NULL;
+	if (ev != NULL) {
+		char *text = ev->text;
+		struct pa_event_rec *recs = ev->recs;
+		size_t text_cap = ev->text_cap, rec_cap = ev->rec_cap;
+
+		g->spare = NULL;
+		memset(ev, 0, sizeof(*ev));
+		ev->text = text;
+		ev->text_cap = text_cap;
+		ev->recs = recs;
+		ev->rec_cap = rec_cap;
+	} else {
+		ev = calloc(1, sizeof(*ev));
+		if (ev == NULL)
+			return NULL;
+	}
 	ev->serial = r->serial;
 	ev->sec = r->sec;
 	ev->msec = r->msec;
@@ -505,7 +532,7 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 
 		g->unparsed++;
 		memset(&none, 0, sizeof(none));
-		ev = event_new(&none);
+		ev = event_new(g, &none);
 		if (ev == NULL)
 			return;
 		ev->unparsed = 1;
@@ -537,7 +564,7 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 	}
 	if (pa_record_is(&r, "EOE"))
 		return;   /* its event was flushed already */
-	ev = event_new(&r);
+	ev = event_new(g, &r);
 	if (ev == NULL)
 		return;
 	ev->last_ms = now_ms;
