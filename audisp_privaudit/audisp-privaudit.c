@@ -1,7 +1,8 @@
 /* audisp-privaudit.c: the auditd plugin.  One thread only reads stdin into
  * a bounded queue, so auditd never waits on us; a writer thread parses,
- * appends through libprivaudit and commits in groups.  Signal handlers only
- * set flags. */
+ * appends through libprivaudit and writes in groups; a sync thread makes
+ * each written group durable while the writer goes on with the next one.
+ * Signal handlers only set flags. */
 #include "config.h"
 
 #include <errno.h>
@@ -348,6 +349,119 @@ static void queue_eof(struct queue *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
+/* ------------------------------------------------------------ sync thread */
+
+/* The writer hands each written group over (privaudit_write) and goes on
+ * parsing while this thread waits for the disk (privaudit_sync): the
+ * fdatasync of one group overlaps the work on the next.  Groups written
+ * while a sync runs are covered by the next one. */
+struct syncer {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	privaudit_log *log;        /* the handle of the last request */
+	int wanted, running, quit;
+	uint64_t target;           /* records written when the last request came */
+	uint64_t durable;          /* records known durable */
+	privaudit_status failed;   /* first failure not yet taken by the writer */
+	uint64_t lost;             /* records written but maybe not durable then */
+	uint64_t syncs;
+};
+
+static void *syncer_main(void *arg)
+{
+	struct syncer *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		privaudit_log *log;
+		privaudit_status st;
+		uint64_t target;
+
+		while (!s->wanted && !s->quit)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->wanted)
+			break;
+		s->wanted = 0;
+		s->running = 1;
+		log = s->log;
+		target = s->target;
+		pthread_mutex_unlock(&s->mu);
+		st = privaudit_sync(log);
+		pthread_mutex_lock(&s->mu);
+		s->running = 0;
+		s->syncs++;
+		if (st == PRIVAUDIT_OK) {
+			s->durable = target;
+		} else if (s->failed == PRIVAUDIT_OK) {
+			s->failed = st;
+			s->lost = target - s->durable;
+			s->durable = target;
+		}
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static int syncer_start(struct syncer *s, pthread_t *th)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	rc = pthread_create(th, NULL, syncer_main, s);
+	if (rc != 0)
+		logmsg(LOG_ERR, "cannot start the sync thread: %s", strerror(rc));
+	return rc == 0 ? 0 : -1;
+}
+
+/* Ask for everything written on log so far (written records in all) to
+ * be made durable. */
+static void syncer_request(struct syncer *s, privaudit_log *log, uint64_t written)
+{
+	pthread_mutex_lock(&s->mu);
+	s->log = log;
+	s->target = written;
+	s->wanted = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Wait until no sync runs or is asked for: before the handle is closed. */
+static void syncer_quiesce(struct syncer *s)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->wanted || s->running)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* A failed sync, once (PRIVAUDIT_OK: none); *lost: records it may have lost. */
+static privaudit_status syncer_failure(struct syncer *s, uint64_t *lost)
+{
+	privaudit_status st;
+
+	pthread_mutex_lock(&s->mu);
+	st = s->failed;
+	*lost = s->lost;
+	s->failed = PRIVAUDIT_OK;
+	s->lost = 0;
+	pthread_mutex_unlock(&s->mu);
+	return st;
+}
+
+static void syncer_stop(struct syncer *s, pthread_t th)
+{
+	pthread_mutex_lock(&s->mu);
+	s->quit = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(th, NULL);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+}
+
 /* ------------------------------------------------------------ writer */
 
 struct writer {
@@ -355,6 +469,7 @@ struct writer {
 	struct config cli;         /* what the command line set: wins over the file */
 	const char *config_path;
 	struct queue *q;
+	struct syncer *syncer;
 	privaudit_log *log;
 	struct pa_lines lines;
 	struct pa_grouper grouper;
@@ -362,6 +477,7 @@ struct writer {
 	uint64_t now;
 	uint64_t pending_since;    /* when the oldest uncommitted record was queued */
 	uint64_t since_commit;     /* records since the last commit */
+	uint64_t written;          /* records handed to the sync thread */
 	uint64_t last_seal;
 	uint64_t last_session_seal;
 	uint64_t last_activity;
@@ -422,13 +538,44 @@ static int open_log(struct writer *w, unsigned flags)
 	return 0;
 }
 
+/* A group commit: written now, made durable by the sync thread (with
+ * sync = no, written only); a seal is durable when it returns. */
+static privaudit_status write_group(struct writer *w, int seal)
+{
+	privaudit_status st;
+
+	if (seal)
+		return privaudit_seal(w->log);
+	if (!w->cfg.sync)
+		return privaudit_commit(w->log);
+	st = privaudit_write(w->log);
+	if (st == PRIVAUDIT_OK) {
+		w->written += w->since_commit;
+		syncer_request(w->syncer, w->log, w->written);
+	}
+	return st;
+}
+
+/* What the sync thread could not make durable is counted as lost. */
+static void check_sync(struct writer *w)
+{
+	uint64_t lost = 0;
+	privaudit_status st = syncer_failure(w->syncer, &lost);
+
+	if (st == PRIVAUDIT_OK)
+		return;
+	start_failing(w, st, "sync");
+	w->failed_events += lost;
+}
+
 static void commit(struct writer *w, int seal)
 {
 	privaudit_status st;
 
+	check_sync(w);
 	if (w->failing || w->log == NULL)
 		return;
-	st = seal ? privaudit_seal(w->log) : privaudit_commit(w->log);
+	st = write_group(w, seal);
 	if (st != PRIVAUDIT_OK) {
 		start_failing(w, st, seal ? "seal" : "commit");
 		return;
@@ -455,6 +602,7 @@ static void retry(struct writer *w)
 	if (st == PRIVAUDIT_E_STATE || w->log == NULL) {
 		/* the handle gave up: what it held is lost, start again */
 		if (w->log != NULL) {
+			syncer_quiesce(w->syncer);
 			w->failed_events += privaudit_log_pending(w->log);
 			privaudit_close(w->log);
 			w->log = NULL;
@@ -575,6 +723,7 @@ static void housekeeping(struct writer *w)
 		reload(w);
 	}
 	pa_grouper_tick(&w->grouper, w->now, 0);
+	check_sync(w);
 	if (w->now - w->last_activity >= 2000 && w->tr.last_serial != w->settled_serial) {
 		pa_translate_settle(&w->tr);
 		w->settled_serial = w->tr.last_serial;
@@ -654,6 +803,8 @@ static void *writer_main(void *arg)
 		pa_translate_gap(&w->tr, q->dropped_lines, "queue-overflow",
 				 w->tr.last_serial ? w->tr.last_serial + 1 : 0, 0);
 	w->last_retry = 0;
+	syncer_quiesce(w->syncer);
+	check_sync(w);
 	retry(w);
 	if (w->failing) {
 		logmsg(LOG_ERR, "exiting with %llu events not recorded",
@@ -749,11 +900,12 @@ int main(int argc, char **argv)
 	};
 	static struct writer w;
 	static struct queue q;
-		const char *boot_id = NULL;
+	static struct syncer syncer;
+	const char *boot_id = NULL;
 	struct pa_grouper_limits lim = { 0 };
 	struct sigaction sa;
 	sigset_t all, old;
-	pthread_t th;
+	pthread_t th, sync_th;
 	int opt, stats = 0, rc;
 
 	openlog(PROGRAM, LOG_PID, LOG_DAEMON);
@@ -860,10 +1012,17 @@ int main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (syncer_start(&syncer, &sync_th) < 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		privaudit_close(w.log);
+		return 1;
+	}
+	w.syncer = &syncer;
 	rc = pthread_create(&th, NULL, writer_main, &w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		logmsg(LOG_ERR, "cannot start the writer thread: %s", strerror(rc));
+		syncer_stop(&syncer, sync_th);
 		privaudit_close(w.log);
 		return 1;
 	}
@@ -902,15 +1061,16 @@ int main(int argc, char **argv)
 	}
 	queue_eof(&q);
 	pthread_join(th, NULL);
+	syncer_stop(&syncer, sync_th);
 	if (stats)
 		fprintf(stderr,
 			PROGRAM ": lines %llu unparsed %llu events %llu records %llu skipped %llu "
-			"failed %llu dropped %llu commits %llu seals %llu\n",
+			"failed %llu dropped %llu commits %llu syncs %llu seals %llu\n",
 			(unsigned long long)w.grouper.lines, (unsigned long long)w.grouper.unparsed,
 			(unsigned long long)w.tr.events, (unsigned long long)w.tr.records,
 			(unsigned long long)w.tr.skipped, (unsigned long long)w.tr.failed,
 			(unsigned long long)q.dropped_total, (unsigned long long)w.commits,
-			(unsigned long long)w.seals);
+			(unsigned long long)syncer.syncs, (unsigned long long)w.seals);
 	queue_free_spares(&q);
 	pa_grouper_free(&w.grouper);
 	pa_lines_free(&w.lines);

@@ -116,6 +116,11 @@ static int digits(const char **p, const char *end, uint64_t *out)
 
 	if (s >= end || !is_digit(*s))
 		return -1;
+	/* up to 19 digits cannot overflow: no check per digit for those */
+	while (s < end && is_digit(*s) && s - *p < 19) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		s++;
+	}
 	while (s < end && is_digit(*s)) {
 		if (v > (UINT64_MAX - 9) / 10)
 			return -1;
@@ -243,8 +248,10 @@ int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
 
 			p = q ? q + 1 : end;
 		} else {
-			while (p < end && *p != ' ')
-				p++;
+			/* hex-encoded arguments are long: memchr, not a byte loop */
+			const char *sp = memchr(p, ' ', (size_t)(end - p));
+
+			p = sp ? sp : end;
 		}
 		it->p = p;
 		*val = v;
@@ -340,6 +347,10 @@ int pa_value_i64(const char *val, size_t vlen, int64_t *out)
 
 int pa_type_standalone(const char *type, size_t len)
 {
+	/* asked for the first record of every event: types no prefix starts
+	 * with (EXECVE, PATH, PROCTITLE...) end at once, the others are
+	 * compared only with the prefixes of their first letter */
+	static const char firsts[] = "ACDGLRSTUV";
 	static const char *const prefixes[] = {
 		"USER_", "CRED_", "DAEMON_", "ANOM_LOGIN", "ANOM_ADD_ACCT", "ANOM_DEL_ACCT",
 		"ANOM_MOD_ACCT", "ANOM_ROOT_TRANS", "ANOM_AMTU", "ANOM_RBAC", "ADD_", "DEL_",
@@ -348,10 +359,12 @@ int pa_type_standalone(const char *type, size_t len)
 		"TEST", "LABEL_", "USYS_CONFIG", "SELINUX_ERR",
 	};
 
+	if (len == 0 || memchr(firsts, type[0], sizeof(firsts) - 1) == NULL)
+		return 0;
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		size_t n = strlen(prefixes[i]);
 
-		if (len >= n && memcmp(type, prefixes[i], n) == 0)
+		if (prefixes[i][0] == type[0] && len >= n && memcmp(type, prefixes[i], n) == 0)
 			return 1;
 	}
 	return 0;
@@ -374,6 +387,10 @@ void pa_grouper_init(struct pa_grouper *g, const struct pa_grouper_limits *lim,
 	g->arg = arg;
 }
 
+/* Buffers of a delivered event kept for the next one, up to these sizes. */
+#define SPARE_TEXT_MAX (64u * 1024u)
+#define SPARE_RECS_MAX 64u
+
 static void event_free(struct pa_event *ev)
 {
 	if (ev == NULL)
@@ -387,6 +404,7 @@ void pa_grouper_free(struct pa_grouper *g)
 {
 	for (size_t i = 0; i < g->nopen; i++)
 		event_free(g->open[i]);
+	event_free(g->spare);
 	free(g->open);
 	memset(g, 0, sizeof(*g));
 }
@@ -411,7 +429,11 @@ static void deliver(struct pa_grouper *g, struct pa_event *ev)
 		}
 	}
 	g->fn(g->arg, ev);
-	event_free(ev);
+	/* the next event reuses its buffers, unless a huge event grew them */
+	if (g->spare == NULL && ev->text_cap <= SPARE_TEXT_MAX && ev->rec_cap <= SPARE_RECS_MAX)
+		g->spare = ev;
+	else
+		event_free(ev);
 }
 
 static void remove_open(struct pa_grouper *g, size_t i)
@@ -467,12 +489,28 @@ static int add_line(struct pa_event *ev, const char *line, size_t len, const str
 	return 0;
 }
 
-static struct pa_event *event_new(const struct pa_record *r)
+/* A new event: the spare one emptied (its text and record buffers kept),
+ * else a fresh one. */
+static struct pa_event *event_new(struct pa_grouper *g, const struct pa_record *r)
 {
-	struct pa_event *ev = calloc(1, sizeof(*ev));
+	struct pa_event *ev = g->spare;
 
-	if (ev == NULL)
-		return NULL;
+	if (ev != NULL) {
+		char *text = ev->text;
+		struct pa_event_rec *recs = ev->recs;
+		size_t text_cap = ev->text_cap, rec_cap = ev->rec_cap;
+
+		g->spare = NULL;
+		memset(ev, 0, sizeof(*ev));
+		ev->text = text;
+		ev->text_cap = text_cap;
+		ev->recs = recs;
+		ev->rec_cap = rec_cap;
+	} else {
+		ev = calloc(1, sizeof(*ev));
+		if (ev == NULL)
+			return NULL;
+	}
 	ev->serial = r->serial;
 	ev->sec = r->sec;
 	ev->msec = r->msec;
@@ -494,7 +532,7 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 
 		g->unparsed++;
 		memset(&none, 0, sizeof(none));
-		ev = event_new(&none);
+		ev = event_new(g, &none);
 		if (ev == NULL)
 			return;
 		ev->unparsed = 1;
@@ -526,7 +564,7 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 	}
 	if (pa_record_is(&r, "EOE"))
 		return;   /* its event was flushed already */
-	ev = event_new(&r);
+	ev = event_new(g, &r);
 	if (ev == NULL)
 		return;
 	ev->last_ms = now_ms;

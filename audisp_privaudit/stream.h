@@ -115,6 +115,7 @@ struct pa_grouper {
 	pa_event_fn fn;
 	void *arg;
 	uint64_t lines, unparsed;
+	struct pa_event *spare;      /* last delivered event, for its buffers */
 };
 
 void pa_grouper_init(struct pa_grouper *g, const struct pa_grouper_limits *lim,

@@ -299,7 +299,8 @@ struct argv {
 
 static void argv_free(struct argv *a)
 {
-	for (size_t i = 0; i < a->cap; i++)
+	/* only arguments below n were ever given bytes */
+	for (size_t i = 0; i < a->n; i++)
 		free(a->args[i].heap);
 	free(a->args);
 	buf_free(&a->pool);
@@ -451,45 +452,6 @@ static int collect_execve(const struct pa_event *ev, struct argv *a, size_t limi
 	return 0;
 }
 
-/* PROCTITLE: NUL-separated argv, hex-encoded when it holds a NUL. */
-static int collect_proctitle(const struct pa_record *r, struct argv *a, size_t limit)
-{
-	const char *v;
-	size_t vl, n, start = 0;
-	struct buf tmp = { 0 };
-	int rc = 0;
-
-	if (r == NULL || !pa_field_get(r, "proctitle", &v, &vl))
-		return 0;
-	if (buf_reserve(&tmp, vl + 1) < 0)
-		return -1;
-	n = pa_value_decode(v, vl, tmp.p);
-	for (size_t i = 0; i <= n && rc == 0; i++) {
-		if (i == n || tmp.p[i] == '\0') {
-			if (i > start || i < n) {
-				size_t idx = a->n;
-
-				char *out;
-
-				if (idx >= ARGS_MAX || argv_grow(a, idx + 1) < 0 ||
-				    (out = arg_room(a, idx, i - start)) == NULL) {
-					rc = -1;
-					break;
-				}
-				if (a->total + (i - start) > limit) {
-					a->cut = 1;
-					break;
-				}
-				memcpy(out, tmp.p + start, i - start);
-				arg_done(a, idx, i - start);
-			}
-			start = i + 1;
-		}
-	}
-	buf_free(&tmp);
-	return rc;
-}
-
 /* ------------------------------------------------------------ records */
 
 static privaudit_status finish(struct pa_translate *t, privaudit_event *e, privaudit_status st)
@@ -500,6 +462,42 @@ static privaudit_status finish(struct pa_translate *t, privaudit_event *e, priva
 		t->records++;
 	privaudit_event_free(e);
 	return st;
+}
+
+/* The SYSCALL fields a command record takes, in the order of kernel_command's
+ * names[]: their slot, or -1.  A SYSCALL record has thirty-odd fields and
+ * every command event has one, so this is decided by length and first
+ * letter rather than by comparing each name with all ten. */
+static int syscall_slot(const char *k, size_t kl)
+{
+	switch (kl) {
+	case 3:
+		if (k[0] == 's' && memcmp(k, "ses", 3) == 0)
+			return 1;
+		if (k[0] == 'u' && memcmp(k, "uid", 3) == 0)
+			return 2;
+		if (k[0] == 'p' && memcmp(k, "pid", 3) == 0)
+			return 4;
+		if (k[0] == 'e' && memcmp(k, "exe", 3) == 0)
+			return 6;
+		if (k[0] == 't' && memcmp(k, "tty", 3) == 0)
+			return 7;
+		return -1;
+	case 4:
+		if (k[0] == 'a' && memcmp(k, "auid", 4) == 0)
+			return 0;
+		if (k[0] == 'e' && memcmp(k, "euid", 4) == 0)
+			return 3;
+		if (k[0] == 'p' && memcmp(k, "ppid", 4) == 0)
+			return 5;
+		if (k[0] == 'e' && memcmp(k, "exit", 4) == 0)
+			return 9;
+		return -1;
+	case 7:
+		return memcmp(k, "success", 7) == 0 ? 8 : -1;
+	default:
+		return -1;
+	}
 }
 
 static privaudit_status kernel_command(struct pa_translate *t, const struct pa_event *ev,
@@ -519,9 +517,11 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	if (st != PRIVAUDIT_OK)
 		return st;
 	buf_on(&a.pool, pool, sizeof(pool));
-	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0 ||
-	    (find_rec(ev, "EXECVE") == NULL &&
-	     collect_proctitle(find_rec(ev, "PROCTITLE"), &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0))
+	/* argv comes from EXECVE only (dispatch calls this when there is one).
+	 * PROCTITLE is the title of the process making the system call: in an
+	 * event without EXECVE (a watched file written, a failed execve) that
+	 * is the editor or the shell, not a command run, so it stays raw. */
+	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0)
 		st = PRIVAUDIT_E_NOMEM;
 	for (size_t i = 0; i < a.n; i++)
 		set_bytes(e, "argv", arg_data(&a, i), a.args[i].len, &st);
@@ -539,19 +539,14 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 		size_t kl;
 		uint64_t u;
 
-		static const unsigned char name_lens[10] = { 4, 3, 3, 4, 3, 4, 3, 3, 7, 4 };
-
 		pa_fields_begin(&it, sys->body, sys->body_len);
 		while (pa_fields_next(&it, &k, &kl, &v, &vl)) {
-			if (kl < 3 || kl > 7)
-				continue;
-			for (size_t i = 0; i < 10; i++) {
-				if (vals[i] == NULL && name_lens[i] == kl && names[i][0] == k[0] &&
-				    memcmp(names[i], k, kl) == 0) {
-					vals[i] = v;
-					lens[i] = vl;
-					break;
-				}
+			int i = syscall_slot(k, kl);
+
+			/* the first of a repeated name counts */
+			if (i >= 0 && vals[i] == NULL) {
+				vals[i] = v;
+				lens[i] = vl;
 			}
 		}
 		for (size_t i = 0; i < 6; i++) {

@@ -41,6 +41,7 @@ struct privaudit_event {
 	uint64_t touched;      /* set at least once: the first value is in the arena */
 	uint64_t owned;        /* the value now is malloc'd (set again) */
 	int key_touched, key_owned;             /* the same for session_key */
+	const ProtobufCFieldDescriptor *last;   /* the last field set by name */
 	unsigned char *inl;                     /* first arena block */
 	size_t inl_used;
 	struct ev_block *blocks;                /* current block first */
@@ -128,6 +129,21 @@ static const ProtobufCFieldDescriptor *field_by_name(const ProtobufCMessageDescr
 	}
 	/* not in the table: unknown name, or a descriptor not indexed */
 	return protobuf_c_message_descriptor_get_field_by_name(d, name);
+}
+
+/* A field of the event's body by name.  The same field is often set many
+ * times in a row (argv), so the last one found is tried first, by its name
+ * (the caller's string may be a reused buffer: never by pointer). */
+static const ProtobufCFieldDescriptor *event_field(privaudit_event *ev, const char *name)
+{
+	const ProtobufCFieldDescriptor *f = ev->last;
+
+	if (f != NULL && f->name[0] == name[0] && strcmp(f->name, name) == 0)
+		return f;
+	f = field_by_name(ev->kind->descriptor, name);
+	if (f != NULL)
+		ev->last = f;
+	return f;
 }
 
 /* ------------------------------------------------------------ memory */
@@ -347,7 +363,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev,
 		ev->session_key.len = len;
 		return PRIVAUDIT_OK;
 	}
-	f = field_by_name(ev->kind->descriptor, field);
+	f = event_field(ev, field);
 	if (f == NULL || (f->type != PROTOBUF_C_TYPE_BYTES && f->type != PROTOBUF_C_TYPE_STRING))
 		return PRIVAUDIT_E_INVAL;
 	/* A string field holds text the writer controls; it cannot hold NUL. */
@@ -428,7 +444,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, c
 
 	if (ev == NULL || field == NULL)
 		return PRIVAUDIT_E_INVAL;
-	f = field_by_name(ev->kind->descriptor, field);
+	f = event_field(ev, field);
 	if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED)
 		return PRIVAUDIT_E_INVAL;
 	p = (char *)ev->body + f->offset;

@@ -41,6 +41,10 @@ struct privaudit_log {
 	size_t pend_len, pend_cap, pend_count;
 	uint64_t written;
 	int broken;               /* failed append left on disk: refuse to write more */
+	/* privaudit_write(): a second descriptor of the newest segment this
+	 * handle wrote to without fdatasync, for privaudit_sync() to sync
+	 * while the handle is free for the next write (-1: nothing unsynced) */
+	int unsynced_fd;
 	int fresh;                /* the log was recovered and read under the lock once */
 	pid_t pid;                /* cached: getpid() and getuid() are system calls */
 	uid_t uid;
@@ -613,9 +617,10 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 			       "an earlier failed append could not be taken back; reopen the log");
 	if (log->st.seg_end >= log->seg_limit) {
 		/* Records in the old segment must be durable before any in the
-		 * new one can be: also those another writer committed without
-		 * sync (PAM close records, sync=no), which this handle cannot
-		 * see, so always sync.  Once per segment (64 MB by default). */
+		 * new one can be: also those another writer wrote there without
+		 * sync (PAM close records, sync=no, PRIVAUDIT_OPEN_NOSYNC,
+		 * privaudit_write()), which this handle cannot see, so always
+		 * sync.  Once per segment (64 MB by default). */
 		if (fdatasync(log->segfd) < 0)
 			return pa_fail_errno(&log->err, "fdatasync", "segment");
 		st = create_segment(&log->err, log->dirfd, log->st.segment + 1, log->st.tree.size,
@@ -862,6 +867,7 @@ static privaudit_log *log_alloc(void)
 		return NULL;
 	pthread_mutex_init(&log->mu, NULL);
 	log->dirfd = log->lockfd = log->statefd = log->segfd = -1;
+	log->unsynced_fd = -1;
 	log->lock_timeout_ms = -1;
 	log->pid = getpid();
 	log->uid = getuid();
@@ -877,6 +883,8 @@ static privaudit_log *log_alloc(void)
 
 static void log_release(privaudit_log *log)
 {
+	if (log->unsynced_fd >= 0)
+		close(log->unsynced_fd);
 	if (log->segfd >= 0)
 		close(log->segfd);
 	if (log->statefd >= 0)
@@ -1020,6 +1028,55 @@ static privaudit_status commit_locked(privaudit_log *log)
 	return st;
 }
 
+/* After a failed fdatasync the kernel may have dropped the written pages:
+ * what this handle wrote since its last sync may be gone, so it writes no
+ * more until reopened (an open reads the log as it really is). */
+static privaudit_status sync_failed(privaudit_log *log)
+{
+	privaudit_status st = pa_fail_errno(&log->err, "fdatasync", "segment");
+
+	log->broken = 1;
+	return st;
+}
+
+/* Make durable what privaudit_write() left unsynced.  Handle held. */
+static privaudit_status sync_unsynced(privaudit_log *log)
+{
+	int fd = log->unsynced_fd, rc;
+
+	if (fd < 0)
+		return PRIVAUDIT_OK;
+	log->unsynced_fd = -1;
+	rc = fdatasync(fd);
+	if (rc < 0) {
+		privaudit_status st = sync_failed(log);
+
+		close(fd);
+		return st;
+	}
+	close(fd);
+	return PRIVAUDIT_OK;
+}
+
+/* Keep a descriptor of the segment just written without sync, for
+ * privaudit_sync().  Only the newest one is needed: a rollover syncs the
+ * old segment first (write_queue).  Handle held. */
+static privaudit_status keep_unsynced(privaudit_log *log)
+{
+	int fd = fcntl(log->segfd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0) {
+		/* no second descriptor: make the records durable now instead */
+		if (fdatasync(log->segfd) < 0)
+			return sync_failed(log);
+		return PRIVAUDIT_OK;
+	}
+	if (log->unsynced_fd >= 0)
+		close(log->unsynced_fd);
+	log->unsynced_fd = fd;
+	return PRIVAUDIT_OK;
+}
+
 PRIVAUDIT_EXPORT privaudit_status privaudit_commit(privaudit_log *log)
 {
 	privaudit_status st = PRIVAUDIT_OK;
@@ -1029,6 +1086,58 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_commit(privaudit_log *log)
 	lock_handle(log);
 	if (log->pend_count > 0 || !log->fresh)
 		st = commit_locked(log);
+	/* durable means everything: also what privaudit_write() wrote */
+	if (st == PRIVAUDIT_OK && !(log->flags & PRIVAUDIT_OPEN_NOSYNC))
+		st = sync_unsynced(log);
+	unlock_handle(log);
+	return st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_write(privaudit_log *log)
+{
+	privaudit_status st = PRIVAUDIT_OK;
+	unsigned flags;
+
+	if (log == NULL)
+		return PRIVAUDIT_E_INVAL;
+	lock_handle(log);
+	if (log->pend_count > 0 || !log->fresh) {
+		size_t count = log->pend_count;
+
+		/* written the way a PRIVAUDIT_OPEN_NOSYNC handle writes */
+		flags = log->flags;
+		log->flags |= PRIVAUDIT_OPEN_NOSYNC;
+		st = commit_locked(log);
+		log->flags = flags;
+		if (st == PRIVAUDIT_OK && count > 0)
+			st = keep_unsynced(log);
+	}
+	unlock_handle(log);
+	return st;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_sync(privaudit_log *log)
+{
+	privaudit_status st;
+	int fd, rc, err;
+
+	if (log == NULL)
+		return PRIVAUDIT_E_INVAL;
+	lock_handle(log);
+	fd = log->unsynced_fd;
+	log->unsynced_fd = -1;
+	unlock_handle(log);
+	if (fd < 0)
+		return PRIVAUDIT_OK;
+	/* The handle is free while the disk works: the next write goes on. */
+	rc = fdatasync(fd);
+	err = errno;
+	close(fd);
+	if (rc == 0)
+		return PRIVAUDIT_OK;
+	lock_handle(log);
+	errno = err;
+	st = sync_failed(log);
 	unlock_handle(log);
 	return st;
 }
@@ -1182,6 +1291,8 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_close(privaudit_log *log)
 		st = queue_writer(log, 0);
 	if (st == PRIVAUDIT_OK && (log->pend_count > 0 || !log->fresh))
 		st = commit_locked(log);
+	if (st == PRIVAUDIT_OK && !(log->flags & PRIVAUDIT_OPEN_NOSYNC))
+		st = sync_unsynced(log);
 	unlock_handle(log);
 	log_release(log);
 	return st;

@@ -137,6 +137,21 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_event(privaudit_log *log,
  * records are kept for a retry. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_commit(privaudit_log *log);
 
+/* Group commit in two steps, so that one thread can build the next group
+ * while the disk makes the last one durable.  privaudit_write() writes
+ * every queued record to the log as privaudit_commit() does (under the log
+ * lock; other writers and readers see them at once) but does not wait for
+ * the disk: the records survive a crash of this process, and of the
+ * machine only once privaudit_sync(), privaudit_commit(), privaudit_seal()
+ * or privaudit_close() has returned PRIVAUDIT_OK after it.
+ * privaudit_sync() makes every record this handle has written durable
+ * (fdatasync).  It takes no log lock and does not hold the handle while
+ * the disk works: another thread may queue and write on the same handle
+ * meanwhile (those records are for the next sync).  After a failed sync
+ * the handle writes nothing more (PRIVAUDIT_E_STATE): reopen the log. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_write(privaudit_log *log);
+PRIVAUDIT_EXPORT privaudit_status privaudit_sync(privaudit_log *log);
+
 /* Commit, then sign a checkpoint over the whole log with the current
  * one-time key, rotating to the next key first and wiping the used one. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_seal(privaudit_log *log);

@@ -10,8 +10,11 @@
 . "$(dirname "$0")/e2e-lib.sh"
 need_privaudit
 PA_PLUGIN=${PA_PLUGIN:-${top_builddir:-.}/audisp_privaudit/audisp-privaudit}
-RULES=${top_srcdir:-$pa_here/..}/audisp_privaudit/privaudit.rules
+# the rules and conf as made by make, with the configured paths
+RULES=${top_builddir:-.}/audisp_privaudit/privaudit.rules
+CONF=${top_builddir:-.}/audisp_privaudit/privaudit.conf
 [ -x "$PA_PLUGIN" ] || skip "plugin not built: $PA_PLUGIN"
+[ -r "$RULES" ] && [ -r "$CONF" ] || skip "rules or conf not made: $RULES $CONF"
 is_root || skip "needs root"
 for t in auditd auditctl sudo su useradd userdel setpriv visudo; do
 	command -v "$t" >/dev/null 2>&1 || skip "no $t"
@@ -77,12 +80,26 @@ EOF
 # the shipped conf, made active and pointed at this build
 sed -e 's|^active = .*|active = yes|' -e "s|^path = .*|path = $(cd "$(dirname "$PA_PLUGIN")" && pwd)/$(basename "$PA_PLUGIN")|" \
 	-e "s|^args = .*|args = --config $A/plugin.conf|" \
-	"${top_srcdir:-$pa_here/..}/audisp_privaudit/privaudit.conf.in" >"$A/plugins.d/privaudit.conf"
+	"$CONF" >"$A/plugins.d/privaudit.conf"
 grep -q '^format = string' "$A/plugins.d/privaudit.conf" || fail "shipped conf lost format = string"
 chmod 0640 "$A/auditd.conf" "$A/plugins.d/privaudit.conf" "$A/plugin.conf"
 
-# The shipped rules; the log-directory rules watch this test's log.
-sed "s|/var/log/privaudit|$L|g" "$RULES" >"$A/privaudit.rules"
+# The shipped rules; the log-directory rules watch this test's log.  Watches
+# of install paths whose directory does not exist yet (privaudit not
+# installed, as under make distcheck) would stop auditctl: left out here.
+grep -q '^-w /' "$RULES" || fail "no watches in $RULES"
+grep -q -- '-F dir=/' "$RULES" || fail "no log directory rule in $RULES"
+grep -q '@[a-z]*@' "$RULES" && fail "unsubstituted path in $RULES"
+sed "s|-F dir=[^ ]*|-F dir=$L|" "$RULES" | while IFS= read -r line; do
+	case "$line" in
+	"-w "*)
+		w=${line#-w }
+		w=${w%% *}
+		[ -d "$(dirname "$w")" ] || { say "# left out (not installed): $line"; continue; }
+		;;
+	esac
+	printf '%s\n' "$line"
+done >"$A/privaudit.rules"
 auditctl -R "$A/privaudit.rules" >"$TMP/out" 2>"$TMP/err" || fail_cmd "shipped rules do not load"
 auditctl -l | grep -q 'privaudit-exec' || fail "rules not loaded"
 

@@ -91,6 +91,27 @@ int fdatasync(int fd)
 	return (int)syscall(SYS_fdatasync, fd);
 }
 
+/* fdatasync of segment files: counted, and failed with EIO when armed. */
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd);
+
+static struct {
+	int segment_syncs;
+	int fail;
+} syncs;
+
+int __wrap_fdatasync(int fd)
+{
+	if (is_segment_fd(fd)) {
+		syncs.segment_syncs++;
+		if (syncs.fail) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	return __real_fdatasync(fd);
+}
+
 static void arm_enospc(int pass, int short_first)
 {
 	fault.armed = 1;
@@ -1139,6 +1160,91 @@ static void test_announce(void **state)
 	verify_ok(dir, 6);
 }
 
+/* privaudit_write() writes without waiting; privaudit_sync() makes it
+ * durable, while the handle goes on; close and commit sync what is left. */
+static void test_write_sync(void **state)
+{
+	char dir[TU_PATH_MAX], text[300];
+	privaudit_log *log, *other;
+	uint64_t size;
+
+	log_dir(dir, state);
+	make_log(dir);
+	log = open_log(dir, 0);
+	assert_int_equal(privaudit_write(NULL), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_sync(NULL), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_sync(log), PRIVAUDIT_OK);   /* nothing written */
+	size = privaudit_log_size(log);
+	append(log, "one");
+	append(log, "two");
+	syncs.segment_syncs = 0;
+	assert_int_equal(privaudit_write(log), PRIVAUDIT_OK);
+	assert_int_equal(syncs.segment_syncs, 0);
+	assert_int_equal(privaudit_log_pending(log), 0);
+	assert_int_equal(privaudit_log_size(log), size + 2);
+
+	/* another writer sees them and appends behind them */
+	other = open_log(dir, 0);
+	assert_int_equal(privaudit_log_size(other), size + 2);
+	append(other, "other");
+	close_ok(other);
+
+	/* the next group is written while the last one is not yet synced */
+	append(log, "three");
+	assert_int_equal(privaudit_write(log), PRIVAUDIT_OK);
+	syncs.segment_syncs = 0;
+	assert_int_equal(privaudit_sync(log), PRIVAUDIT_OK);
+	assert_int_equal(syncs.segment_syncs, 1);
+	assert_int_equal(privaudit_sync(log), PRIVAUDIT_OK);   /* nothing left */
+	assert_int_equal(syncs.segment_syncs, 1);
+	expect_text(dir, size, "one", 3);
+	expect_text(dir, size + 2, "other", 5);
+	expect_text(dir, size + 3, "three", 5);
+
+	/* commit syncs what write left */
+	append(log, "four");
+	assert_int_equal(privaudit_write(log), PRIVAUDIT_OK);
+	syncs.segment_syncs = 0;
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	assert_int_equal(syncs.segment_syncs, 1);
+
+	/* rollovers: every old segment is synced before the next is made */
+	assert_int_equal(privaudit_set_segment_size(log, 4096), PRIVAUDIT_OK);
+	memset(text, 'w', sizeof(text));
+	syncs.segment_syncs = 0;
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(privaudit_append_text(log, text, 250), PRIVAUDIT_OK);
+		if (i % 4 == 3)
+			assert_int_equal(privaudit_write(log), PRIVAUDIT_OK);
+	}
+	assert_true(tu_count_prefix(dir, "seg-", NULL, 0) >= 3);
+	assert_true(syncs.segment_syncs >= 2);
+
+	/* close syncs the last group */
+	append(log, "last");
+	assert_int_equal(privaudit_write(log), PRIVAUDIT_OK);
+	syncs.segment_syncs = 0;
+	size = privaudit_log_size(log);
+	close_ok(log);
+	assert_int_equal(syncs.segment_syncs, 1);
+	verify_ok(dir, size);
+
+	/* a failed sync: reported, and the handle writes no more */
+	log = open_log(dir, 0);
+	append(log, "lost?");
+	assert_int_equal(privaudit_write(log), PRIVAUDIT_OK);
+	syncs.fail = 1;
+	assert_int_equal(privaudit_sync(log), PRIVAUDIT_E_IO);
+	syncs.fail = 0;
+	assert_int_equal(privaudit_log_errno(log), EIO);
+	append(log, "refused");
+	assert_int_equal(privaudit_write(log), PRIVAUDIT_E_STATE);
+	privaudit_close(log);
+	log = open_log(dir, 0);
+	close_ok(log);
+	verify_ok(dir, size + 1);
+}
+
 static void test_api_edges(void **state)
 {
 	char dir[TU_PATH_MAX];
@@ -1190,6 +1296,7 @@ int main(void)
 		T(test_seal_rotates_key),
 		T(test_enospc),
 		T(test_announce),
+		T(test_write_sync),
 		T(test_api_edges),
 	};
 #undef T
