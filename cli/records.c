@@ -162,13 +162,23 @@ void print_record_json(FILE *f, const privaudit_record *rec, int with_verified)
 /* A value as name=value, quoted when it holds a space or is empty. */
 void print_value(FILE *f, const void *data, size_t len)
 {
+	const char *p = data, *q;
 	int quote = len == 0 || memchr(data, ' ', len) != NULL || memchr(data, '"', len) != NULL;
 
-	if (quote)
-		fputc('"', f);
-	pa_print_escaped(f, data, len);
-	if (quote)
-		fputc('"', f);
+	if (!quote) {
+		pa_print_escaped(f, data, len);
+		return;
+	}
+	/* inside quotes a quote is \" (escaping leaves quotes alone) */
+	fputc('"', f);
+	while ((q = memchr(p, '"', len)) != NULL) {
+		pa_print_escaped(f, p, (size_t)(q - p));
+		fputs("\\\"", f);
+		len -= (size_t)(q - p) + 1;
+		p = q + 1;
+	}
+	pa_print_escaped(f, p, len);
+	fputc('"', f);
 }
 
 static void print_hex_short(FILE *f, const unsigned char *p, size_t len)
@@ -349,20 +359,28 @@ int verify_for(const char *verb, privaudit_reader *r, const char *keyfile, int *
 
 static int show_usage(FILE *f, const char *verb)
 {
+	int exp = strcmp(verb, "export") == 0;
+
 	fprintf(f,
 		"usage: privaudit %s DIR [--json] [--kind K[,K...]] [--session SESSION]\n"
 		"       [--since T] [--until T] [--from INDEX] [--to INDEX] [--raw]\n"
 		"       [--verified [--key PUBFILE]]\n\n"
-		"Print records in log order: one readable line each, or with --json one JSON\n"
-		"object per line (fields in privaudit(1)).  Strings from the log are escaped.\n\n"
+		"%s"
+		"Strings from the log are escaped.\n\n",
+		verb,
+		exp ? "Print records in log order as JSON lines, one object per record, with\n"
+		      "stable field names for a SIEM (privaudit(1), JSON RECORDS).  "
+		    : "Print records in log order: one readable line each, or with --json one\n"
+		      "JSON object per line (fields in privaudit(1)).  ");
+	fprintf(f,
 		"  --kind K       only records of these kinds (session_open, command, ...)\n"
 		"  --session S    only the records of one session (id, id prefix or key)\n"
 		"  --since/--until T  by time: @UNIX, YYYY-MM-DD[THH:MM[:SS]][Z], now, -1h\n"
 		"  --from/--to N  by record index\n"
 		"  --raw          include raw audit text and checkpoint notes (text form)\n"
 		"  --verified     verify the whole log first and check each record printed\n"
-		"                 against it; exit non-zero unless the log verifies\n",
-		verb);
+		"                 against it; exit non-zero unless the log verifies\n"
+		"  --key PUBFILE  with --verified: pin the log's first public key\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -452,6 +470,15 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 		st = privaudit_session_find(r, session, &s);
 		if (st == PRIVAUDIT_OK)
 			st = privaudit_session_records(r, s, &idx, &n);
+		if (st == PRIVAUDIT_E_NOTFOUND || st == PRIVAUDIT_E_AMBIGUOUS) {
+			fprintf(stderr, "privaudit %s: session '", verb);
+			pa_print_escaped(stderr, session, strlen(session));
+			fprintf(stderr, "': %s\n", st == PRIVAUDIT_E_NOTFOUND
+							    ? "no such session (see 'privaudit sessions')"
+							    : privaudit_strerror(st));
+			rc = code != 0 ? code : status_exit(st);
+			goto out;
+		}
 		if (st != PRIVAUDIT_OK) {
 			err_reader(verb, dir, st, r);
 			rc = status_exit(st);
@@ -560,7 +587,7 @@ int cmd_tail(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: privaudit tail [-f] [-n N] [--json] DIR\n");
+		fprintf(stderr, "usage: privaudit tail [-f] [-n N] [--json] [--raw] DIR\n");
 		return EXIT_USAGE;
 	}
 	dir = argv[optind];

@@ -344,8 +344,12 @@ int cmd_sessions(int argc, char **argv)
 	}
 	if (!json)
 		verdict_note(v, cached, total, verified_total, privaudit_reader_damage(r));
-	else if (privaudit_reader_damage(r) != NULL)
-		verdict_note(NULL, 0, 0, 0, privaudit_reader_damage(r));
+	else if (privaudit_reader_damage(r) != NULL) {
+		/* stdout stays JSON lines */
+		fputs("warning: the log could not be read to its end: ", stderr);
+		pa_print_escaped(stderr, privaudit_reader_damage(r), strlen(privaudit_reader_damage(r)));
+		fputc('\n', stderr);
+	}
 	privaudit_reader_free(r);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = EXIT_CANNOT_READ;
@@ -622,7 +626,7 @@ static int replay_usage(FILE *f)
 		"  --max-wait S    with --follow: wait at most S seconds (default 5)\n"
 		"  --verified      verify the whole log and check every record shown against\n"
 		"                  it (records not sealed are marked !); exit non-zero unless\n"
-		"                  the log verifies and a verified checkpoint covers the session\n"
+		"                  the log verifies (records not sealed yet only get a warning)\n"
 		"  --key PUBFILE   with --verified: pin the log's first public key\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
@@ -696,6 +700,11 @@ int cmd_replay(int argc, char **argv)
 	privaudit_reader_progress(r, NULL, NULL);
 	if (st == PRIVAUDIT_OK)
 		st = privaudit_session_records(r, s, &idx, &n);
+	if (st != PRIVAUDIT_OK && code != 0) {
+		/* the log did not verify: that is the answer, whatever else */
+		privaudit_reader_free(r);
+		return code;
+	}
 	if (st != PRIVAUDIT_OK) {
 		fprintf(stderr, "privaudit replay: session '");
 		pa_print_escaped(stderr, name, strlen(name));

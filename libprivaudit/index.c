@@ -60,7 +60,7 @@ typedef struct ix_snap {
 struct pa_index {
 	unsigned char log_id[PA_HASH_LEN];
 	uint64_t nrecords;          /* records 0 .. nrecords-1 are indexed */
-	uint64_t end_seg, end_off;  /* where the next record would be */
+	uint64_t end_seg, end_off;  /* reserved, written as 0: reading resumes at last_* */
 	uint64_t last_seg, last_off;/* the last indexed record */
 	unsigned char last_leaf[PA_HASH_LEN];
 

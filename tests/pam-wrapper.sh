@@ -59,14 +59,26 @@ preload=$PAM_WRAPPER_SO
 asan=$(ldd "$TEST_PAM" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
 [ -n "$asan" ] && preload="$asan $preload"
 
+# PA_VALGRIND=1 (tests/pam-valgrind.sh): the same cases under valgrind
+# memcheck: any error, or a block definitely lost, fails.
+run=""
+limit=55
+if [ "${PA_VALGRIND:-0}" = 1 ]; then
+	command -v valgrind >/dev/null 2>&1 || skip "valgrind not installed"
+	[ -n "$asan" ] && skip "an AddressSanitizer build cannot run under valgrind"
+	run="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99"
+	limit=600
+fi
 # A hung module must fail the test, not stall make check.
-timeout -k 5 55 env \
+# shellcheck disable=SC2086
+timeout -k 5 $limit env \
 	LD_PRELOAD="$preload" PAM_WRAPPER=1 \
 	PAM_WRAPPER_SERVICE_DIR="$tmp/services" \
 	LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
 	PA_PAM_BASE="$tmp" TMPDIR="$tmp" \
-	"$TEST_PAM"
+	$run "$TEST_PAM"
 rc=$?
 [ "$rc" -eq 124 ] && fail "test_pam timed out"
+[ "$rc" -eq 99 ] && fail "valgrind found memory errors or definite leaks in test_pam (above)"
 [ "$rc" -eq 0 ] || exit 1
 exit 0
