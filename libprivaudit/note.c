@@ -82,7 +82,7 @@ static int unhex4(const char *s, unsigned char out[4])
 
 /* Only the standard alphabet: libsodium 1.0.18 maps some bytes >= 0x80 to
  * digits, so two texts would name the same key. */
-static int b64_chars_ok(const char *s, size_t len)
+int pa_b64_chars_ok(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -100,7 +100,7 @@ static int b64_exact(const char *s, size_t len, unsigned char *out, size_t want)
 	size_t got = 0;
 	const char *end = NULL;
 
-	if (!b64_chars_ok(s, len))
+	if (!pa_b64_chars_ok(s, len))
 		return -1;
 	if (sodium_base642bin(out, want, s, len, NULL, &got, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0)
@@ -273,7 +273,7 @@ privaudit_status pa_note_parse(const char *note, size_t len, pa_note *out)
 		if (sp == NULL || !name_ok(line + 4, (size_t)(sp - line - 4)))
 			goto bad;
 		b = sp + 1;
-		if (!b64_chars_ok(b, (size_t)(line + ll - b)) ||
+		if (!pa_b64_chars_ok(b, (size_t)(line + ll - b)) ||
 		    sodium_base642bin(raw, sizeof(raw), b, (size_t)(line + ll - b), NULL, &got, NULL,
 				      sodium_base64_VARIANT_ORIGINAL) != 0 || got < 5)
 			goto bad;

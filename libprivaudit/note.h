@@ -45,6 +45,10 @@ privaudit_status pa_vkey_format(const char *name, const unsigned char pub[crypto
 privaudit_status pa_vkey_parse(const char *line, char name[PA_ORIGIN_MAX],
 			       unsigned char pub[crypto_sign_PUBLICKEYBYTES]);
 
+/* 1 when s holds only the standard base64 alphabet and '=' (libsodium
+ * alone would take some other bytes as digits). */
+int pa_b64_chars_ok(const char *s, size_t len);
+
 /* A signed checkpoint note, malloc'd, NUL-terminated. */
 privaudit_status pa_note_sign(const char *origin, uint64_t size, const unsigned char root[PA_HASH_LEN],
 			      int64_t time, const unsigned char *sk,

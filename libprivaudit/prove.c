@@ -479,7 +479,7 @@ static int b64_decode(const char *s, size_t len, unsigned char **out, size_t *ou
 	const char *end = NULL;
 	unsigned char *buf;
 
-	if (len == 0 || len % 4 != 0)
+	if (len == 0 || len % 4 != 0 || !pa_b64_chars_ok(s, len))
 		return -1;
 	buf = malloc(max);
 	if (buf == NULL)

@@ -31,7 +31,7 @@
 
 #define PAM_EXPORT __attribute__((visibility("default")))
 #define DATA_NAME "pam_privaudit_session"
-#define DEFAULT_DIR "/var/log/privaudit"
+#define DEFAULT_DIR PRIVAUDIT_LOGDIR   /* configure --with-logdir */
 #define DEFAULT_USERS "root"
 #define DEFAULT_GROUPS "sudo,wheel,adm"
 /* Services whose authentication is itself a bid for privilege: during auth
