@@ -81,6 +81,7 @@ struct pa_index {
 	uint32_t *map;              /* open addressing: session number + 1 */
 	size_t map_cap;
 	privaudit_session *pub;     /* what privaudit_sessions() returns */
+	const privaudit_verify_report *pub_verdict;   /* the verdict pub reflects */
 	uint64_t *list;             /* privaudit_session_records() */
 	uint64_t *gaps;
 	size_t ngaps;
@@ -1108,12 +1109,17 @@ static privaudit_status publish(privaudit_reader *r)
 	uint64_t sealed;
 	int cached;
 
+	if (ix == NULL)
+		return pa_fail(&r->err, PRIVAUDIT_E_STATE, "no index");
+	v = verdict(r, &cached);
+	if (ix->pub != NULL && ix->pub_verdict == v)
+		return PRIVAUDIT_OK;   /* nothing changed: the same list stays valid */
+	sealed = v != NULL ? v->sealed : 0;
 	free(ix->pub);
+	ix->pub_verdict = v;
 	ix->pub = calloc(ix->nsess ? ix->nsess : 1, sizeof(*ix->pub));
 	if (ix->pub == NULL)
 		return pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory");
-	v = verdict(r, &cached);
-	sealed = v != NULL ? v->sealed : 0;
 	for (size_t s = 0; s < ix->nsess; s++) {
 		const ix_session *x = &ix->sess[s];
 		privaudit_session *p = &ix->pub[s];
