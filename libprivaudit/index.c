@@ -211,8 +211,11 @@ static int64_t session_for(pa_index *ix, const void *host, size_t hl, const void
 	x->auid = x->ses = UNSET_ID;
 	if (pool_add(ix, key, kl, &x->ref[REF_KEY]) < 0 || pool_add(ix, host, hl, &x->ref[REF_HOST]) < 0)
 		return -1;
-	for (int k = REF_SERVICE; k < REF_COUNT; k++)
-		x->ref[k] = x->ref[REF_KEY], x->ref[k].len = 0;
+	/* empty until a session open says: pool[0] is the NUL of "" */
+	for (int k = REF_SERVICE; k < REF_COUNT; k++) {
+		x->ref[k].off = 0;
+		x->ref[k].len = 0;
+	}
 	ix->map[i] = (uint32_t)ix->nsess + 1;
 	return (int64_t)ix->nsess++;
 }

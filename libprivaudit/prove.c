@@ -261,6 +261,13 @@ static privaudit_status write_chain(privaudit_reader *r, const collect *c, const
 	return PRIVAUDIT_OK;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uint64_t *indexes,
 						  size_t count, const char *checkpoint,
 						  size_t checkpoint_len, char **proof, size_t *len,
@@ -274,7 +281,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uin
 	pa_note target;
 	sbuf b = {NULL, 0, 0, 0};
 	privaudit_status st;
-	uint64_t nleaves, target_key, prev_size;
+	uint64_t nleaves, target_key, prev_size, *sorted = NULL;
 	int64_t k;
 	int n, have_levels = 0, have_note = 0;
 
@@ -352,18 +359,26 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uin
 		}
 		sb_path(&b, "consistency", (const unsigned char (*)[PA_HASH_LEN])path, n);
 	}
+	/* In increasing order, each once: the checker insists. */
+	sorted = malloc((count ? count : 1) * sizeof(*sorted));
+	if (sorted == NULL) {
+		st = pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(sorted, indexes, count * sizeof(*sorted));
+	qsort(sorted, count, sizeof(*sorted), cmp_u64);
 	for (size_t i = 0; i < count; i++) {
 		const privaudit_record *rec;
 
-		if (indexes[i] >= target.size)
+		if (sorted[i] >= target.size || (i > 0 && sorted[i] == sorted[i - 1]))
 			continue;
-		st = privaudit_reader_get(r, indexes[i], &rec);
+		st = privaudit_reader_get(r, sorted[i], &rec);
 		if (st != PRIVAUDIT_OK)
 			goto out;
-		sb_printf(&b, "record %" PRIu64 " ", indexes[i]);
+		sb_printf(&b, "record %" PRIu64 " ", sorted[i]);
 		sb_b64(&b, rec->entry, rec->len);
 		sb_put(&b, "\n", 1);
-		n = pa_levels_inclusion_proof(&lv, target.size, indexes[i], path);
+		n = pa_levels_inclusion_proof(&lv, target.size, sorted[i], path);
 		sb_path(&b, "inclusion", (const unsigned char (*)[PA_HASH_LEN])path, n < 0 ? 0 : n);
 		(*proved)++;
 	}
@@ -377,6 +392,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uin
 	b.p = NULL;
 	st = PRIVAUDIT_OK;
 out:
+	free(sorted);
 	free(b.p);
 	if (have_note)
 		pa_note_free(&target);

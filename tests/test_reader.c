@@ -296,6 +296,44 @@ static void test_index_of_another_log(void **state)
 	privaudit_reader_free(r);
 }
 
+/* A session known only from its commands (no PAM open): its index is
+ * written once and then reused, not rebuilt on every query. */
+static void test_index_reused_without_open(void **state)
+{
+	char buf[TU_PATH_MAX], ix[TU_PATH_MAX], *dir = log_dir(state, buf);
+	const privaudit_session *list;
+	privaudit_reader *r = NULL;
+	privaudit_event *ev = NULL;
+	privaudit_log *log = NULL;
+	unsigned char *bytes;
+	pa_index *parsed;
+	struct stat a, b;
+	size_t n, len;
+
+	init_log(dir);
+	assert_int_equal(privaudit_open(&log, dir, PRIVAUDIT_OPEN_NOSYNC), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_new(&ev, "command"), PRIVAUDIT_OK);
+	set(ev, "session_key", BOOT ":77");
+	set(ev, "argv", "reboot");
+	assert_int_equal(privaudit_append_event(log, ev), PRIVAUDIT_OK);
+	privaudit_event_free(ev);
+	assert_int_equal(privaudit_close(log), PRIVAUDIT_OK);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(privaudit_reader_open(&r, dir), PRIVAUDIT_OK);
+		assert_int_equal(privaudit_sessions(r, &list, &n), PRIVAUDIT_OK);
+		assert_int_equal(n, 1);
+		assert_false(list[0].has_open);
+		assert_int_equal(list[0].user.len, 0);
+		privaudit_reader_free(r);
+		assert_int_equal(stat(tu_path(ix, dir, "index"), round ? &b : &a), 0);
+	}
+	assert_int_equal(a.st_ino, b.st_ino);   /* not written again */
+	bytes = tu_read(ix, &len);
+	assert_int_equal(pa_index_parse(bytes, len, &parsed), 0);
+	pa_index_free(parsed);
+	free(bytes);
+}
+
 /* A record changed in place after the index cached a verdict: the next
  * reader must not repeat that verdict. */
 static void test_cached_verdict_not_reused(void **state)
@@ -396,7 +434,16 @@ static void test_prove_and_check(void **state)
 	memcpy(copy, idx, n * sizeof(*idx));
 	assert_int_equal(privaudit_session_records(r, &list[2], &idx, &len), PRIVAUDIT_OK);
 	copy[n] = idx[0];
-	assert_int_equal(privaudit_prove(r, copy, n + 1, NULL, 0, &proof, &len, &proved),
+	/* out of order and repeated: proved once each, in order */
+	copy[n + 1] = copy[0];
+	copy[n + 2] = copy[1];
+	{
+		uint64_t t = copy[0];
+
+		copy[0] = copy[2];
+		copy[2] = t;
+	}
+	assert_int_equal(privaudit_prove(r, copy, n + 3, NULL, 0, &proof, &len, &proved),
 			 PRIVAUDIT_OK);
 	assert_int_equal(proved, 3);
 	privaudit_reader_free(r);
@@ -470,6 +517,7 @@ int main(void)
 		T(test_seek_get_count_segments),
 		T(test_sessions_and_index),
 		T(test_index_of_another_log),
+		T(test_index_reused_without_open),
 		T(test_cached_verdict_not_reused),
 		T(test_verified_reading),
 		T(test_prove_and_check),
