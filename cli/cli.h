@@ -44,6 +44,10 @@ void progress_init(struct progress *p, const char *label);
 void show_progress(void *arg, uint64_t done, uint64_t total);
 void progress_done(struct progress *p);
 
+/* A whole file ("-": standard input) of at most max bytes, NUL-terminated,
+ * malloc'd; NULL with errno set (EFBIG when larger). */
+char *read_file(const char *path, size_t max, size_t *len);
+/* The same, at most 1 MiB (keys, notes). */
 char *read_text_file(const char *path, size_t *len);
 /* UTC, ISO 8601, whole seconds. */
 void print_time(FILE *f, int64_t t);

@@ -120,43 +120,52 @@ void progress_done(struct progress *p)
 	p->shown = 0;
 }
 
-char *read_text_file(const char *path, size_t *len)
+char *read_file(const char *path, size_t max, size_t *len)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
+	int err = 0;
 
 	if (f == NULL)
 		return NULL;
 	for (;;) {
 		size_t r;
 
-		if (n + 4096 + 1 > cap) {
+		if (n + 65536 + 1 > cap) {
 			char *nb;
 
-			cap = cap ? cap * 2 : 8192;
-			if (cap > 1u << 20 || (nb = realloc(buf, cap)) == NULL) {
-				free(buf);
-				fclose(f);
-				errno = EFBIG;
-				return NULL;
+			cap = cap ? cap * 2 : 8192 + 65536;
+			if (cap > max + 65536 + 1 || (nb = realloc(buf, cap)) == NULL) {
+				err = EFBIG;
+				break;
 			}
 			buf = nb;
 		}
-		r = fread(buf + n, 1, 4096, f);
+		r = fread(buf + n, 1, 65536, f);
 		n += r;
-		if (r < 4096)
+		if (r < 65536)
 			break;
 	}
-	if (ferror(f)) {
-		free(buf);
+	if (err == 0 && ferror(f))
+		err = EIO;
+	if (err == 0 && n > max)
+		err = EFBIG;
+	if (f != stdin)
 		fclose(f);
+	if (err != 0) {
+		free(buf);
+		errno = err;
 		return NULL;
 	}
-	fclose(f);
 	buf[n] = '\0';
 	*len = n;
 	return buf;
+}
+
+char *read_text_file(const char *path, size_t *len)
+{
+	return read_file(path, 1u << 20, len);
 }
 
 void print_time(FILE *f, int64_t t)

@@ -15,50 +15,6 @@
 
 #define PROOF_FILE_MAX (256u * 1024u * 1024u)
 
-/* A whole file, or stdin for "-", bounded. */
-static char *read_all(const char *path, size_t max, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		size_t r;
-
-		if (n + 65536 + 1 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 131072;
-			if (cap > max + 65536 + 1 || (nb = realloc(buf, cap)) == NULL) {
-				free(buf);
-				if (f != stdin)
-					fclose(f);
-				errno = EFBIG;
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = fread(buf + n, 1, 65536, f);
-		n += r;
-		if (r < 65536)
-			break;
-	}
-	if (ferror(f) || n > max) {
-		free(buf);
-		if (f != stdin)
-			fclose(f);
-		errno = ferror(f) ? EIO : EFBIG;
-		return NULL;
-	}
-	if (f != stdin)
-		fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static int prove_usage(FILE *f)
 {
 	fprintf(f,
@@ -103,7 +59,7 @@ int cmd_prove(int argc, char **argv)
 		return prove_usage(stderr);
 	dir = argv[optind];
 	name = argv[optind + 1];
-	if (ckfile != NULL && (note = read_all(ckfile, 65536, &note_len)) == NULL) {
+	if (ckfile != NULL && (note = read_file(ckfile, 65536, &note_len)) == NULL) {
 		fprintf(stderr, "privaudit prove: ");
 		pa_print_escaped(stderr, ckfile, strlen(ckfile));
 		fprintf(stderr, ": %s\n", strerror(errno));
@@ -197,7 +153,7 @@ int cmd_check_proof(int argc, char **argv)
 		fprintf(stderr, ": %s\n", strerror(errno));
 		return EXIT_CANNOT_READ;
 	}
-	text = read_all(argv[optind + 1], PROOF_FILE_MAX, &len);
+	text = read_file(argv[optind + 1], PROOF_FILE_MAX, &len);
 	if (text == NULL) {
 		fprintf(stderr, "privaudit check-proof: ");
 		pa_print_escaped(stderr, argv[optind + 1], strlen(argv[optind + 1]));
