@@ -133,14 +133,22 @@ char *read_file(const char *path, size_t max, size_t *len)
 		size_t r;
 
 		if (n + 65536 + 1 > cap) {
+			size_t want = cap ? cap * 2 : 8192 + 65536;
 			char *nb;
 
-			cap = cap ? cap * 2 : 8192 + 65536;
-			if (cap > max + 65536 + 1 || (nb = realloc(buf, cap)) == NULL) {
+			if (want > max + 65536 + 1)
+				want = max + 65536 + 1;   /* room for one read past max */
+			if (want < n + 65536 + 1) {
 				err = EFBIG;
 				break;
 			}
+			nb = realloc(buf, want);
+			if (nb == NULL) {
+				err = ENOMEM;
+				break;
+			}
 			buf = nb;
+			cap = want;
 		}
 		r = fread(buf + n, 1, 65536, f);
 		n += r;
@@ -240,7 +248,7 @@ static int parse_date(const char *s, uint64_t *out_ns)
 		return -1;
 	if (n == 19 && (s[16] != ':' || digits(s + 17, 2, &sec) < 0))
 		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
@@ -251,7 +259,8 @@ static int parse_date(const char *s, uint64_t *out_ns)
 	tm.tm_sec = sec;
 	tm.tm_isdst = -1;
 	t = utc ? timegm(&tm) : mktime(&tm);
-	if (t == (time_t)-1 || t < 0)
+	/* 2024-02-31 would roll over into March: refuse it */
+	if (t == (time_t)-1 || t < 0 || tm.tm_mday != d || tm.tm_mon != mo - 1)
 		return -1;
 	*out_ns = (uint64_t)t * 1000000000u;
 	return 0;

@@ -43,11 +43,17 @@ static size_t utf8_seq(const unsigned char *p, size_t len, uint32_t *cp)
 	return n;
 }
 
-/* Format controls that reorder or hide text on screen (Trojan Source). */
+/* Format controls that reorder or hide text on screen (Trojan Source), and
+ * spaces other than U+0020, which could fake a field boundary. */
 static int bidi(uint32_t cp)
 {
 	return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0xfeff;
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0xfeff ||
+	       cp == 0x00a0 || cp == 0x00ad || cp == 0x1680 || cp == 0x180e ||
+	       (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
+	       cp == 0x202f || cp == 0x205f || (cp >= 0x2060 && cp <= 0x2064) ||
+	       cp == 0x3000 || (cp >= 0xfff9 && cp <= 0xfffb) ||
+	       (cp >= 0xe0000 && cp <= 0xe007f);
 }
 
 void pa_print_escaped(FILE *f, const void *data, size_t len)

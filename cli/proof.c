@@ -66,6 +66,13 @@ int cmd_prove(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	st = privaudit_reader_open(&r, dir);
+	/* Verify first: the session's records then come from verified bytes,
+	 * not from the index file (which could leave some out). */
+	if (st == PRIVAUDIT_OK) {
+		const privaudit_verify_report *rep = NULL;
+
+		st = privaudit_reader_verify(r, NULL, &rep);
+	}
 	if (st == PRIVAUDIT_OK)
 		st = privaudit_session_find(r, name, &s);
 	if (st == PRIVAUDIT_OK)

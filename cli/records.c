@@ -289,12 +289,16 @@ static int add_kinds(struct filter *flt, const char *list)
 	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		char **nk = realloc(flt->kinds, (flt->nkinds + 1) * sizeof(*nk));
 
-		if (nk == NULL)
+		if (nk == NULL) {
+			free(copy);
 			return -1;
+		}
 		flt->kinds = nk;
 		flt->kinds[flt->nkinds] = strdup(tok);
-		if (flt->kinds[flt->nkinds] == NULL)
+		if (flt->kinds[flt->nkinds] == NULL) {
+			free(copy);
 			return -1;
+		}
 		flt->nkinds++;
 	}
 	free(copy);

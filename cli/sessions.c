@@ -31,12 +31,17 @@ static void print_field(FILE *f, privaudit_bytes b)
 		pa_print_escaped(f, b.data, b.len);
 }
 
-/* "yes", "no" or "3/5": records a verified checkpoint covers. */
-static void print_sealed(FILE *f, const privaudit_session *s, int have_verdict)
+/* "yes", "no" or "3/5": records a verified checkpoint covers; "cached:"
+ * before it when it comes from the index, which nothing authenticates. */
+static void print_sealed(FILE *f, const privaudit_session *s, int have_verdict, int cached)
 {
-	if (!have_verdict)
+	if (!have_verdict) {
 		fputs("unknown", f);
-	else if (s->verified == s->records)
+		return;
+	}
+	if (cached)
+		fputs("cached:", f);
+	if (s->verified == s->records)
 		fputs("yes", f);
 	else if (s->verified == 0)
 		fputs("no", f);
@@ -160,14 +165,16 @@ static void session_json(const privaudit_session *s, int have_verdict, int cache
 		",\"records\":%" PRIu64 ",\"commands\":%" PRIu64 ",\"tty_inputs\":%" PRIu64
 		",\"auth_attempts\":%" PRIu64 ",\"pam_sessions\":%" PRIu64 ",\"first_index\":%" PRIu64
 		",\"last_index\":%" PRIu64 ",\"verified_records\":%" PRIu64 ",\"sealed\":%s"
-		",\"verification\":\"%s\"}\n",
+		",\"sealed_cached\":%s,\"verification\":\"%s\"}\n",
 		s->records, s->commands, s->tty_inputs, s->auth_attempts, s->pam_sessions,
 		s->first_index, s->last_index, s->verified,
-		have_verdict && s->verified == s->records ? "true" : "false",
+		/* only a verification made now says sealed; the index's is a hint */
+		!have_verdict || cached ? "null" : s->verified == s->records ? "true" : "false",
+		!have_verdict || !cached ? "null" : s->verified == s->records ? "true" : "false",
 		!have_verdict ? "none" : cached ? "cached" : "checked");
 }
 
-static void session_line(const privaudit_session *s, int have_verdict)
+static void session_line(const privaudit_session *s, int have_verdict, int cached)
 {
 	printf("%-12s  ", s->id);
 	print_time_ns(stdout, s->start_ns);
@@ -190,7 +197,7 @@ static void session_line(const privaudit_session *s, int have_verdict)
 	fputs("  ", stdout);
 	print_field(stdout, s->tty);
 	printf("  %" PRIu64 "  ", s->commands);
-	print_sealed(stdout, s, have_verdict);
+	print_sealed(stdout, s, have_verdict, cached);
 	fputc('\n', stdout);
 }
 
@@ -216,10 +223,16 @@ static void verdict_note(const privaudit_verify_report *v, int cached, uint64_t 
 		       total - verified, total);
 		return;
 	}
-	printf("verification: %s; %" PRIu64 " of %" PRIu64
+	if (cached) {
+		printf("verification: NOT CHECKED now: the index says the log verified when it was "
+		       "built and %" PRIu64 " of %" PRIu64 " session records were sealed then; the "
+		       "index is not authenticated (anyone who can write the log directory can "
+		       "forge it): run with --verified\n",
+		       verified, total);
+		return;
+	}
+	printf("verification: log verified now; %" PRIu64 " of %" PRIu64
 	       " session records sealed by a verified checkpoint%s\n",
-	       cached ? "log verified when the index was built (--verified checks now)"
-		      : "log verified now",
 	       verified, total, verified < total ? " (the rest is not sealed yet)" : "");
 }
 
@@ -340,7 +353,7 @@ int cmd_sessions(int argc, char **argv)
 		if (json)
 			session_json(s, v != NULL, cached);
 		else
-			session_line(s, v != NULL);
+			session_line(s, v != NULL, cached);
 	}
 	if (!json)
 		verdict_note(v, cached, total, verified_total, privaudit_reader_damage(r));
@@ -576,6 +589,13 @@ static void replay_header(privaudit_reader *r, const privaudit_session *s,
 	       s->records, s->commands, s->tty_inputs, s->pam_sessions, s->auth_attempts);
 	print_gaps(r, s);
 	fputs("verified: ", stdout);
+	if (v != NULL && cached && v->status == PRIVAUDIT_OK) {
+		/* a hint from an unauthenticated file, not a verification */
+		printf("not checked (the index says %" PRIu64 " of %" PRIu64 " records were sealed "
+		       "when it was built; --verified checks now)\n\n",
+		       s->verified, s->records);
+		return;
+	}
 	if (v == NULL)
 		fputs("NOT VERIFIED: the log could not be verified", stdout);
 	else if (v->status != PRIVAUDIT_OK && s->verified < s->records)

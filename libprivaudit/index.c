@@ -227,7 +227,7 @@ static int add_pos(pa_index *ix, const privaudit_record *rec, uint32_t sess)
 	ix_pos *p;
 
 	if (rec->segment > UINT32_MAX)
-		return 0;   /* found by a scan instead */
+		return -1;   /* 2^32 segments: not a log this index can describe */
 	if (grow((void **)&ix->pos, &ix->cap_pos, ix->npos + 1, sizeof(*ix->pos)) < 0)
 		return -1;
 	p = &ix->pos[ix->npos++];
@@ -294,11 +294,10 @@ static int index_record(pa_index *ix, const privaudit_record *rec)
 	ix_session *x;
 	int64_t s;
 
-	if (d->body_case == PRIVAUDIT__RECORD__BODY_GAP)
-		if (add_pos(ix, rec, IX_NO_SESSION) < 0)
-			return -1;
+	/* A gap is listed as one (each record has one position): with a
+	 * session key it belongs to that session instead. */
 	if (d->session_key.len == 0)
-		return 0;
+		return d->body_case == PRIVAUDIT__RECORD__BODY_GAP ? add_pos(ix, rec, IX_NO_SESSION) : 0;
 	s = session_for(ix, host, strlen(host), d->session_key.data, d->session_key.len);
 	if (s < 0 || add_pos(ix, rec, (uint32_t)s) < 0)
 		return -1;
@@ -615,6 +614,30 @@ static int parse_positions(rbuf *r, pa_index *ix)
 	return r->bad ? -1 : 0;
 }
 
+/* Each session's record count and first/last index agree with its
+ * positions (the file is hostile: nothing is sized from its counts). */
+static int counts_mismatch(const pa_index *ix)
+{
+	uint64_t *seen = calloc(ix->nsess ? ix->nsess : 1, sizeof(*seen));
+	int bad = seen == NULL;
+
+	for (size_t i = 0; !bad && i < ix->npos; i++) {
+		const ix_pos *p = &ix->pos[i];
+		const ix_session *x;
+
+		if (p->sess == IX_NO_SESSION)
+			continue;
+		x = &ix->sess[p->sess];
+		if ((seen[p->sess] == 0 && p->index != x->first_index) || p->index > x->last_index)
+			bad = 1;
+		seen[p->sess]++;
+	}
+	for (size_t s = 0; !bad && s < ix->nsess; s++)
+		bad = seen[s] != ix->sess[s].records || seen[s] == 0;
+	free(seen);
+	return bad;
+}
+
 int pa_index_parse(const unsigned char *buf, size_t len, pa_index **out)
 {
 	rbuf r = {buf, len, 0, 0};
@@ -667,7 +690,8 @@ int pa_index_parse(const unsigned char *buf, size_t len, pa_index **out)
 		goto bad;
 	memcpy(ix->pool, r.p + r.pos - n, n);
 	ix->pool_len = ix->pool_cap = n;
-	if (parse_sessions(&r, ix) < 0 || parse_positions(&r, ix) < 0 || r.pos != r.len)
+	if (parse_sessions(&r, ix) < 0 || parse_positions(&r, ix) < 0 || r.pos != r.len ||
+	    counts_mismatch(ix))
 		goto bad;
 	for (size_t s = 0; s < ix->nsess; s++)
 		for (int k = 0; k < REF_COUNT; k++)
@@ -682,6 +706,27 @@ bad:
 
 /* ------------------------------------------------------------ on disk */
 
+/* An honest index is smaller than twice the segments (a position is 24
+ * bytes, a frame at least 17) plus its sessions: no bigger file is read. */
+static uint64_t index_max(privaudit_reader *r)
+{
+	uint64_t *segs = NULL, total = 0;
+	size_t n = 0;
+
+	if (pa_reader_segments(r, &segs, &n) != PRIVAUDIT_OK)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char name[PA_SEG_NAME_MAX];
+		struct stat sb;
+
+		pa_seg_name(name, segs[i]);
+		if (fstatat(r->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_size > 0)
+			total += (uint64_t)sb.st_size;
+	}
+	free(segs);
+	return total * 2 + ((uint64_t)16 << 20);
+}
+
 static pa_index *load(privaudit_reader *r)
 {
 	pa_index *ix = NULL;
@@ -689,11 +734,13 @@ static pa_index *load(privaudit_reader *r)
 	struct stat sb;
 	int fd;
 
+	uint64_t max = index_max(r);
+
 	fd = openat(r->dirfd, PA_INDEX_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-	    (uint64_t)sb.st_size < ((uint64_t)1 << 40) &&
+	    (uint64_t)sb.st_size <= max &&
 	    (buf = malloc((size_t)sb.st_size)) != NULL &&
 	    pa_pread_full(fd, buf, (size_t)sb.st_size, 0) == 0)
 		pa_index_parse(buf, (size_t)sb.st_size, &ix);
@@ -1005,6 +1052,10 @@ privaudit_status pa_index_update(privaudit_reader *r)
 		pa_index_free(ix);
 		return st;
 	}
+	/* Bytes that changed since they were verified (or damage): keep no
+	 * verdict for files it does not describe. */
+	if (r->ver != NULL && ix->damage[0] != '\0')
+		ix->has_verdict = 0;
 	if (ix->dirty)
 		save(r, ix);
 	pa_index_free(r->ix);
@@ -1224,11 +1275,15 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_session_records(privaudit_reader *r,
 	if (session < ix->pub || session >= ix->pub + ix->nsess)
 		return PRIVAUDIT_E_INVAL;
 	s = (size_t)(session - ix->pub);
+	/* Sized by the positions themselves, never by a count from the file. */
+	for (size_t i = 0; i < ix->npos; i++)
+		n += ix->pos[i].sess == s;
 	free(ix->list);
-	ix->list = malloc((ix->sess[s].records ? ix->sess[s].records : 1) * sizeof(uint64_t));
+	ix->list = malloc((n ? n : 1) * sizeof(uint64_t));
 	if (ix->list == NULL)
 		return pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < ix->npos && n < ix->sess[s].records; i++)
+	n = 0;
+	for (size_t i = 0; i < ix->npos; i++)
 		if (ix->pos[i].sess == s)
 			ix->list[n++] = ix->pos[i].index;
 	*indexes = ix->list;

@@ -115,18 +115,27 @@ static void on_record(void *arg, uint64_t index, const unsigned char *entry, siz
 	}
 }
 
-/* The public key k of the chain: the genesis key, or the one named by the
- * rotation record that ends the checkpoint signed by key k-1. */
-static const unsigned char *chain_key(const collect *c, uint64_t k)
+/* The chain's public keys: key 0 is the genesis key, key k the one named
+ * by the rotation record that ends the checkpoint signed by key k-1.  Both
+ * lists are in log order, so one pass pairs them.  NULL when out of memory;
+ * a missing key is a NULL entry. */
+static const unsigned char **chain_keys(const collect *c)
 {
-	if (k == 0)
-		return c->genesis_pk;
-	if (k - 1 >= c->nck)
+	const unsigned char **keys = calloc(c->nck + 1, sizeof(*keys));
+	size_t i = 0;
+
+	if (keys == NULL)
 		return NULL;
-	for (size_t i = 0; i < c->nrot; i++)
-		if (c->rot_index[i] + 1 == c->ck[k - 1].size && c->rot_key[i] == k)
-			return c->rot_pk[i];
-	return NULL;
+	keys[0] = c->genesis_pk;
+	for (size_t k = 1; k <= c->nck; k++) {
+		uint64_t at = c->ck[k - 1].size - 1;
+
+		while (i < c->nrot && c->rot_index[i] < at)
+			i++;
+		if (i < c->nrot && c->rot_index[i] == at && c->rot_key[i] == k)
+			keys[k] = c->rot_pk[i];
+	}
+	return keys;
 }
 
 typedef struct sbuf {
@@ -208,13 +217,18 @@ static void sb_note(sbuf *b, const char *note, size_t len)
 	sb_put(b, "\n", 1);
 }
 
-/* Which key of the chain signs the note: -1 when none. */
-static int64_t signer(const collect *c, const pa_note *n, const char *origin)
+/* Which key of the chain signs the note: -1 when none.  The key hash on
+ * the signature line picks the candidates; only they are verified. */
+static int64_t signer(const collect *c, const unsigned char **keys, const pa_note *n,
+		      const char *origin)
 {
-	for (uint64_t k = 0; k <= c->nck; k++) {
-		const unsigned char *pk = chain_key(c, k);
+	unsigned char kh[4];
 
-		if (pk != NULL && pa_note_verify(n, origin, pk) == 0)
+	for (uint64_t k = c->nck + 1; k-- > 0;) {
+		if (keys[k] == NULL)
+			continue;
+		pa_keyhash(origin, keys[k], kh);
+		if (pa_note_has_key(n, origin, kh) && pa_note_verify(n, origin, keys[k]) == 0)
 			return (int64_t)k;
 	}
 	return -1;
@@ -282,6 +296,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uin
 	sbuf b = {NULL, 0, 0, 0};
 	privaudit_status st;
 	uint64_t nleaves, target_key, prev_size, *sorted = NULL;
+	const unsigned char **keys = NULL;
 	int64_t k;
 	int n, have_levels = 0, have_note = 0;
 
@@ -322,7 +337,12 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uin
 			goto out;
 	}
 	have_note = 1;
-	k = strcmp(target.origin, rep->origin) == 0 ? signer(&c, &target, rep->origin) : -1;
+	keys = chain_keys(&c);
+	if (keys == NULL) {
+		st = pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	k = strcmp(target.origin, rep->origin) == 0 ? signer(&c, keys, &target, rep->origin) : -1;
 	if (k < 0) {
 		st = pa_fail(&r->err, PRIVAUDIT_E_SIGNATURE,
 			     "the checkpoint is not signed by a key of this log's chain");
@@ -392,6 +412,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uin
 	b.p = NULL;
 	st = PRIVAUDIT_OK;
 out:
+	free(keys);
 	free(sorted);
 	free(b.p);
 	if (have_note)
@@ -482,8 +503,8 @@ static int word(const lines *l, const char *w, const char **rest, size_t *rlen)
 		*rlen = 0;
 		return 1;
 	}
-	if (l->line[wl] != ' ')
-		return 0;
+	if (l->line[wl] != ' ' || l->len == wl + 1)
+		return 0;   /* "word " with nothing after is not canonical */
 	*rest = l->line + wl + 1;
 	*rlen = l->len - wl - 1;
 	return 1;

@@ -425,9 +425,13 @@ privaudit_status pa_reader_read_at(privaudit_reader *r, uint64_t index, uint64_t
 		return pa_fail_errno(&r->err, "stat", "segment");
 	fs = pa_frame_read_at(r->gfd, off, (uint64_t)sb.st_size, &r->gbuf, &r->gcap, &entry, &len);
 	if (fs != PA_FRAME_OK) {
-		r->next_index = index;
-		r->seg = seg;
-		return frame_damage(r, fs, off);
+		if (fs == PA_FRAME_IOERR)
+			return pa_fail(&r->err, PRIVAUDIT_E_IO, "read segment %" PRIu64 ": %s", seg,
+				       strerror(errno));
+		return pa_fail(&r->err, PRIVAUDIT_E_FORMAT,
+			       "record %" PRIu64 ": segment %" PRIu64 ", offset %" PRIu64
+			       ": no intact frame there",
+			       index, seg, off);
 	}
 	st = pa_record_view(&r->cur, &r->arena, entry, len, seg, off);
 	if (st != PRIVAUDIT_OK)
@@ -459,6 +463,11 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_reader_get(privaudit_reader *r, uint
 	if (st != PRIVAUDIT_OK)
 		return st == PRIVAUDIT_E_END ? PRIVAUDIT_E_NOTFOUND : st;
 	st = privaudit_reader_next(r, rec);
+	if (st == PRIVAUDIT_OK && privaudit_record_index(*rec) != index) {
+		*rec = NULL;   /* a hostile segment header made seek land elsewhere */
+		return pa_fail(&r->err, PRIVAUDIT_E_SEQUENCE, "record %" PRIu64 " is not where the "
+			       "segment headers say", index);
+	}
 	return st == PRIVAUDIT_E_END ? PRIVAUDIT_E_NOTFOUND : st;
 }
 

@@ -189,15 +189,17 @@ pa_frame_status pa_frame_read_at(int fd, uint64_t off, uint64_t end, unsigned ch
 	uint32_t l;
 	size_t need;
 
-	if (off + 4 > end)
-		return off >= end ? PA_FRAME_END : PA_FRAME_TORN;
+	if (off >= end)
+		return PA_FRAME_END;
+	if (end - off < 4)
+		return PA_FRAME_TORN;
 	if (pa_pread_full(fd, hdr, 4, (off_t)off) < 0)
 		return PA_FRAME_IOERR;
 	l = pa_load32(hdr);
 	if (l < PA_ENTRY_INDEX + 1 || l > PA_ENTRY_MAX)
 		return PA_FRAME_BADLEN;
 	need = (size_t)l + PA_FRAME_OVERHEAD;
-	if (off + need > end)
+	if (end - off < need)
 		return PA_FRAME_TORN;
 	if (need > *cap) {
 		unsigned char *nb = realloc(*buf, need);
