@@ -9,7 +9,7 @@
 # auditd plugin and the PAM module (pam-auth-update), loads the audit rules
 # (starting auditd if it is not running), creates the user "demo" with a
 # NOPASSWD sudoers drop-in, has demo run commands through sudo in a login
-# session of its own, then prints `privaudit sessions`, that session's
+# session of its own, then prints `privaudit sessions --verified`, that session's
 # `privaudit replay` and `privaudit verify`'s verdict.
 #
 # Everything it changes is written down in /var/lib/privaudit-try-it, and
@@ -203,8 +203,11 @@ sleep 3
 
 # ---------------------------------------------------------------- results
 rc=0
-say "privaudit sessions $logdir"
-"$pa" sessions "$logdir" || { echo "(privaudit sessions failed)"; rc=1; }
+# --verified --key: checked now against the key pinned at init, not the
+# index's cached (unauthenticated) verdict.
+say "privaudit sessions $logdir --verified --key $state/pinned.pub"
+"$pa" sessions "$logdir" --verified --key "$state/pinned.pub" ||
+	{ echo "(privaudit sessions failed)"; rc=1; }
 id=$("$pa" sessions "$logdir" --json 2>/dev/null | python3 -c '
 import json, sys
 demo, found = sys.argv[1], ""
@@ -218,8 +221,9 @@ for line in sys.stdin:
         found = s.get("id", "")
 print(found)' "$demo") || id=""
 if [ -n "$id" ]; then
-	say "privaudit replay $logdir $id"
-	"$pa" replay "$logdir" "$id" || { echo "(privaudit replay failed)"; rc=1; }
+	say "privaudit replay $logdir $id --verified --key $state/pinned.pub"
+	"$pa" replay "$logdir" "$id" --verified --key "$state/pinned.pub" ||
+		{ echo "(privaudit replay failed)"; rc=1; }
 else
 	say "privaudit replay: no sudo session of $demo found by privaudit sessions --json"
 	rc=1

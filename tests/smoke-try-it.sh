@@ -81,7 +81,15 @@ if grep -w "$demo" <<<"$sessions" | grep -qw sudo; then
 else
 	bad "privaudit sessions does not list a sudo session of $demo"
 fi
+if grep -w "$demo" <<<"$sessions" | grep -Eq ' yes$' &&
+	grep -q '^verification: log verified now' <<<"$sessions"; then
+	ok "the session is sealed by a checkpoint verified now against the pinned key"
+else
+	bad "privaudit sessions --verified does not show the session sealed and the log verified"
+fi
 replay=$(section "privaudit replay")
+if grep -q '^verified: yes' <<<"$replay"; then ok "replay: verified: yes"
+else bad "replay does not say verified: yes"; fi
 for cmd in whoami 'ls /root' 'cat /etc/hostname'; do
 	if grep -qF "$cmd" <<<"$replay"; then ok "replay shows: $cmd"
 	else bad "replay does not show: $cmd"; fi
