@@ -9,7 +9,7 @@ build=${BUILD_DIR:-$top/_build/demo}
 
 if [ "$(id -u)" = 0 ]; then
 	pkgs=(build-essential autoconf automake libtool pkg-config libsodium-dev
-	      libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libssl-dev libpam0g-dev python3)
+	      libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libpam0g-dev python3)
 	missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -52,9 +52,10 @@ else
 	BENCH_APPEND=$work/bench-append
 fi
 
-backend=libsodium
-if ldd "$BUILD/.libs/libprivaudit.so" 2>/dev/null | grep -q libcrypto; then
-	backend="OpenSSL libcrypto"
+if grep -q -w sha_ni /proc/cpuinfo 2>/dev/null; then
+	backend="in-house, x86 SHA extensions"
+else
+	backend="in-house, portable C"
 fi
 
 echo "== machine"

@@ -41,7 +41,7 @@ chmod 0700 "$state"
 # ---------------------------------------------------------------- packages
 say "build dependencies (apt-get)"
 pkgs=(build-essential autoconf automake libtool pkg-config libsodium-dev
-      libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libssl-dev libpam0g-dev
+      libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libpam0g-dev
       libpam-runtime python3 auditd sudo passwd util-linux procps)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,5 +1,5 @@
-/* hash.h: SHA-256 behind one interface (OpenSSL libcrypto when built with it,
- * libsodium otherwise), and the RFC 9162 leaf and node hashes. */
+/* hash.h: SHA-256 (the x86 SHA extensions when present, portable C
+ * otherwise) and the RFC 9162 leaf and node hashes. */
 #ifndef PA_HASH_H
 #define PA_HASH_H
 
@@ -16,7 +16,11 @@ void pa_hash_leaf(unsigned char out[PA_HASH_LEN], const void *entry, size_t len)
 /* SHA-256(0x01 || left || right); out may alias left or right */
 void pa_hash_node(unsigned char out[PA_HASH_LEN], const unsigned char left[PA_HASH_LEN],
 		  const unsigned char right[PA_HASH_LEN]);
-/* Name of the implementation in use, for benchmarks and --version. */
+/* Name of the implementation in use ("sha-ni" or "portable"), for
+ * benchmarks and --version. */
 const char *pa_hash_backend(void);
+/* Tests: hash with the portable code from now on when on (the SHA-NI code
+ * again when off and the CPU has it). */
+void pa_hash_force_portable(int on);
 
 #endif

@@ -1,0 +1,127 @@
+/* test_hash.c: the in-house SHA-256, both implementations (the SHA-NI code
+ * runs only where the CPU has it), against the FIPS 180-4 examples and
+ * against libsodium's independent SHA-256 on every length up to three
+ * blocks past a 1 KiB record, through each entry point. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "hash.h"
+
+static void hex(const char *s, unsigned char out[PA_HASH_LEN])
+{
+	for (int i = 0; i < PA_HASH_LEN; i++) {
+		unsigned v;
+
+		assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
+		out[i] = (unsigned char)v;
+	}
+}
+
+static void check_vector(const char *msg, size_t len, const char *want_hex)
+{
+	unsigned char want[PA_HASH_LEN], got[PA_HASH_LEN];
+
+	hex(want_hex, want);
+	pa_sha256(got, msg, len);
+	assert_memory_equal(got, want, PA_HASH_LEN);
+}
+
+/* FIPS 180-4 examples (one block, two blocks, the million a's) and the
+ * empty string. */
+static void vectors(void)
+{
+	char *million = malloc(1000000);
+
+	assert_non_null(million);
+	memset(million, 'a', 1000000);
+	check_vector("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	check_vector("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	check_vector("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+		     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	check_vector(million, 1000000,
+		     "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(million);
+}
+
+/* Every length 0..1200 (each padding case, 1 KiB records), as plain,
+ * leaf (0x00 ||) and through a file; nodes of random children. */
+static void against_libsodium(void)
+{
+	enum { MAX = 1200 };
+	unsigned char data[MAX + 1], want[PA_HASH_LEN], got[PA_HASH_LEN];
+	char path[] = "/tmp/test_hash.XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	randombytes_buf(data, sizeof(data));
+	assert_int_equal(write(fd, data + 1, MAX), MAX);
+	for (size_t len = 0; len <= MAX; len++) {
+		crypto_hash_sha256(want, data + 1, len);
+		pa_sha256(got, data + 1, len);
+		assert_memory_equal(got, want, PA_HASH_LEN);
+		memset(got, 0, sizeof(got));
+		assert_int_equal(pa_sha256_file(got, fd, len), 0);
+		assert_memory_equal(got, want, PA_HASH_LEN);
+
+		data[0] = 0x00;
+		crypto_hash_sha256(want, data, len + 1);
+		pa_hash_leaf(got, data + 1, len);
+		assert_memory_equal(got, want, PA_HASH_LEN);
+	}
+	assert_int_equal(pa_sha256_file(got, fd, MAX + 1), -1);   /* past the end */
+	close(fd);
+	for (int i = 0; i < 100; i++) {
+		unsigned char node[1 + 2 * PA_HASH_LEN];
+
+		randombytes_buf(node, sizeof(node));
+		node[0] = 0x01;
+		crypto_hash_sha256(want, node, sizeof(node));
+		pa_hash_node(got, node + 1, node + 1 + PA_HASH_LEN);
+		assert_memory_equal(got, want, PA_HASH_LEN);
+		pa_hash_node(node + 1, node + 1, node + 1 + PA_HASH_LEN);   /* out aliases left */
+		assert_memory_equal(node + 1, want, PA_HASH_LEN);
+	}
+}
+
+static void test_default(void **state)
+{
+	(void)state;
+	pa_hash_force_portable(0);
+	vectors();
+	against_libsodium();
+}
+
+static void test_portable(void **state)
+{
+	(void)state;
+	pa_hash_force_portable(1);
+	assert_string_equal(pa_hash_backend(), "portable");
+	vectors();
+	against_libsodium();
+	pa_hash_force_portable(0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_portable),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	printf("# SHA-256 implementation on this CPU: %s\n", pa_hash_backend());
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
