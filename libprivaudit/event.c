@@ -54,81 +54,78 @@ static size_t round_up(size_t n)
 
 /* ------------------------------------------------------------ field names */
 
-/* (descriptor, name) -> field, for Record and every message it holds. */
-#define FIELD_TABLE_SIZE 1024u
+/* (message type, name) -> field.  One small open-addressing table per
+ * message type (Record itself, and each record kind's body), built the
+ * first time that type is looked up: a login process looks up two types,
+ * and must not pay for hashing every field of every kind or for faulting in
+ * a table sized for all of them.  Slots hold 1 + the field's index. */
+#define NAME_SLOTS 256u           /* at least twice the fields of a type */
+#define NAME_TABLES 64u           /* Record, then one per field of Record */
 
-struct field_slot {
-	const ProtobufCMessageDescriptor *d;
-	const ProtobufCFieldDescriptor *f;
-	uint64_t hash;
-	size_t len;
+struct name_table {
+	const ProtobufCMessageDescriptor *ready;   /* set (release) once built */
+	unsigned mask;
+	uint8_t slot[NAME_SLOTS];
 };
 
-static struct field_slot field_table[FIELD_TABLE_SIZE];
-static pthread_once_t field_table_once = PTHREAD_ONCE_INIT;
+static struct name_table name_tables[NAME_TABLES];
+static pthread_mutex_t name_tables_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static uint64_t field_hash(const ProtobufCMessageDescriptor *d, const char *name, size_t *len)
+static unsigned name_hash(const char *name)
 {
-	uint64_t h = 1469598103934665603ull ^ ((uint64_t)(uintptr_t)d >> 4);
-	const unsigned char *p = (const unsigned char *)name;
+	uint32_t h = 2166136261u;
 
-	for (; *p != '\0'; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	*len = (size_t)(p - (const unsigned char *)name);
-	return h ^ (h >> 29);
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return (unsigned)(h ^ (h >> 15));
 }
 
-static void field_table_add(const ProtobufCMessageDescriptor *d)
+/* The table of type d (table t), built now when it is not yet; NULL when
+ * d has too many fields for one (then the caller searches the descriptor). */
+static const struct name_table *name_table(unsigned t, const ProtobufCMessageDescriptor *d)
 {
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		size_t len;
-		uint64_t hash = field_hash(d, f->name, &len);
-		size_t h = (size_t)(hash & (FIELD_TABLE_SIZE - 1));
+	struct name_table *nt = &name_tables[t];
+	unsigned size = 16;
 
-		for (size_t n = 0; n < FIELD_TABLE_SIZE; n++, h = (h + 1) & (FIELD_TABLE_SIZE - 1)) {
-			if (field_table[h].f == NULL) {
-				field_table[h].d = d;
-				field_table[h].f = f;
-				field_table[h].hash = hash;
-				field_table[h].len = len;
-				break;
-			}
+	if (__atomic_load_n(&nt->ready, __ATOMIC_ACQUIRE) == d)
+		return nt;
+	while (size < 2 * d->n_fields)
+		size *= 2;
+	if (size > NAME_SLOTS)
+		return NULL;
+	(void)pthread_mutex_lock(&name_tables_lock);
+	if (nt->ready != d) {
+		memset(nt->slot, 0, sizeof(nt->slot));
+		nt->mask = size - 1;
+		for (unsigned i = 0; i < d->n_fields; i++) {
+			unsigned h = name_hash(d->fields[i].name) & nt->mask;
+
+			while (nt->slot[h] != 0)
+				h = (h + 1) & nt->mask;
+			nt->slot[h] = (uint8_t)(i + 1);
 		}
-		/* a full table only means the slow lookup below is used */
+		__atomic_store_n(&nt->ready, d, __ATOMIC_RELEASE);
 	}
+	(void)pthread_mutex_unlock(&name_tables_lock);
+	return nt;
 }
 
-static void field_table_build(void)
-{
-	const ProtobufCMessageDescriptor *rd = &privaudit__record__descriptor;
-
-	field_table_add(rd);
-	for (unsigned i = 0; i < rd->n_fields; i++)
-		if (rd->fields[i].type == PROTOBUF_C_TYPE_MESSAGE && rd->fields[i].descriptor != NULL)
-			field_table_add(rd->fields[i].descriptor);
-}
-
-/* Same answer as protobuf_c_message_descriptor_get_field_by_name. */
-static const ProtobufCFieldDescriptor *field_by_name(const ProtobufCMessageDescriptor *d,
+/* Same answer as protobuf_c_message_descriptor_get_field_by_name; t names
+ * d's table: 0 for Record, 1 + i for the message in Record's field i. */
+static const ProtobufCFieldDescriptor *field_by_name(unsigned t, const ProtobufCMessageDescriptor *d,
 						     const char *name)
 {
-	size_t len, h;
-	uint64_t hash;
+	const struct name_table *nt = t < NAME_TABLES ? name_table(t, d) : NULL;
 
-	(void)pthread_once(&field_table_once, field_table_build);
-	hash = field_hash(d, name, &len);
-	h = (size_t)(hash & (FIELD_TABLE_SIZE - 1));
-	for (size_t n = 0; n < FIELD_TABLE_SIZE; n++, h = (h + 1) & (FIELD_TABLE_SIZE - 1)) {
-		const struct field_slot *s = &field_table[h];
+	if (nt == NULL)
+		return protobuf_c_message_descriptor_get_field_by_name(d, name);
+	for (unsigned h = name_hash(name) & nt->mask; nt->slot[h] != 0; h = (h + 1) & nt->mask) {
+		const ProtobufCFieldDescriptor *f = &d->fields[nt->slot[h] - 1];
 
-		if (s->f == NULL)
-			break;
-		if (s->hash == hash && s->d == d && s->len == len && memcmp(s->f->name, name, len) == 0)
-			return s->f;
+		if (strcmp(f->name, name) == 0)
+			return f;
 	}
-	/* not in the table: unknown name, or a descriptor not indexed */
-	return protobuf_c_message_descriptor_get_field_by_name(d, name);
+	return NULL;
 }
 
 /* A field of the event's body by name.  The same field is often set many
@@ -140,7 +137,8 @@ static const ProtobufCFieldDescriptor *event_field(privaudit_event *ev, const ch
 
 	if (f != NULL && f->name[0] == name[0] && strcmp(f->name, name) == 0)
 		return f;
-	f = field_by_name(ev->kind->descriptor, name);
+	f = field_by_name(1 + (unsigned)(ev->kind - privaudit__record__descriptor.fields),
+			  ev->kind->descriptor, name);
 	if (f != NULL)
 		ev->last = f;
 	return f;
@@ -303,7 +301,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_new(privaudit_event **out, con
 	if (out == NULL || kind == NULL)
 		return PRIVAUDIT_E_INVAL;
 	*out = NULL;
-	f = field_by_name(&privaudit__record__descriptor, kind);
+	f = field_by_name(0, &privaudit__record__descriptor, kind);
 	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
 	    reserved_kind(f))
 		return PRIVAUDIT_E_INVAL;
