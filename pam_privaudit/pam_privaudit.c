@@ -168,37 +168,78 @@ static int in_list(const char *list, const char *word)
 	return 0;
 }
 
+/* getpwnam_r (name) or getpwuid_r into a heap buffer grown while it is too
+ * small; *buf is the caller's to free.  Not a large stack buffer: the
+ * compiler probes every page of one, which costs a page fault per 4 KiB in
+ * each login process even when the lookup is never made. */
+static struct passwd *lookup_pw(const char *name, uid_t uid, struct passwd *pw, char **buf)
+{
+	for (size_t len = 1024; len <= (1u << 20); len *= 4) {
+		struct passwd *r = NULL;
+		char *nb = realloc(*buf, len);
+		int e;
+
+		if (nb == NULL)
+			return NULL;
+		*buf = nb;
+		e = name != NULL ? getpwnam_r(name, pw, nb, len, &r) : getpwuid_r(uid, pw, nb, len, &r);
+		if (e != ERANGE)
+			return e == 0 ? r : NULL;
+	}
+	return NULL;
+}
+
+/* The same for getgrgid_r. */
+static struct group *lookup_gr(gid_t gid, struct group *gr, char **buf)
+{
+	for (size_t len = 1024; len <= (1u << 22); len *= 4) {
+		struct group *r = NULL;
+		char *nb = realloc(*buf, len);
+		int e;
+
+		if (nb == NULL)
+			return NULL;
+		*buf = nb;
+		e = getgrgid_r(gid, gr, nb, len, &r);
+		if (e != ERANGE)
+			return e == 0 ? r : NULL;
+	}
+	return NULL;
+}
+
 /* Target user is privileged: uid 0, named in users=, member (primary or
  * supplementary) of a group in groups=, or uid >= uid_min when given. */
 static int privileged_target(const struct options *o, const char *user)
 {
-	struct passwd pw, *pwp = NULL;
-	char buf[16384];
+	struct passwd pw;
+	char *buf = NULL, *gbuf = NULL;
 	int privileged = 0;
 
 	if (user == NULL || user[0] == '\0')
 		return 0;
 	if (in_list(o->users, user))
 		return 1;
-	if (getpwnam_r(user, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL)
+	if (lookup_pw(user, 0, &pw, &buf) == NULL) {
+		free(buf);
 		return 0;
+	}
 	if (pw.pw_uid == 0 || (o->uid_min >= 0 && (long)pw.pw_uid >= o->uid_min))
-		return 1;
-	if (o->groups != NULL && o->groups[0] != '\0') {
+		privileged = 1;
+	if (!privileged && o->groups != NULL && o->groups[0] != '\0') {
 		gid_t groups[256];
 		int n = 256;
 
 		if (getgrouplist(user, pw.pw_gid, groups, &n) < 0)
 			n = 256;   /* more groups than we look at: check the first 256 */
 		for (int i = 0; i < n && !privileged; i++) {
-			struct group gr, *grp = NULL;
-			char gbuf[16384];
+			struct group gr;
 
-			if (getgrgid_r(groups[i], &gr, gbuf, sizeof(gbuf), &grp) == 0 && grp != NULL &&
-			    in_list(o->groups, gr.gr_name))
+			if (lookup_gr(groups[i], &gr, &gbuf) != NULL && in_list(o->groups, gr.gr_name))
 				privileged = 1;
 		}
 	}
+	free(gbuf);
+	free(buf);
 	return privileged;
 }
 
@@ -498,11 +539,12 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return failure(&o);
 	}
 	if (auid != UNSET_ID) {
-		struct passwd pw, *pwp = NULL;
-		char buf[16384];
+		struct passwd pw;
+		char *buf = NULL;
 
-		if (getpwuid_r(auid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp != NULL)
+		if (lookup_pw(NULL, auid, &pw, &buf) != NULL)
 			snprintf(login_name, sizeof(login_name), "%s", pw.pw_name);
+		free(buf);
 	}
 	sd->start_ns = mono_ns();
 
