@@ -149,8 +149,14 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_shani(uint32_t h[
 	_mm_storeu_si128((__m128i *)(void *)&h[4], _mm_alignr_epi8(cdgh, t, 8));
 }
 
+/* GCC answers from what libgcc read at load time (a CPUID instruction is
+ * a VM exit, microseconds on a guest); clang 14 does not know "sha". */
 static int cpu_has_shani(void)
 {
+#if defined(__GNUC__) && !defined(__clang__)
+	return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
+	       __builtin_cpu_supports("ssse3");
+#else
 	unsigned a, b, c, d;
 
 	if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0 || !(b & (1u << 29)))
@@ -158,6 +164,7 @@ static int cpu_has_shani(void)
 	if (__get_cpuid(1, &a, &b, &c, &d) == 0)
 		return 0;
 	return (c & (1u << 19)) && (c & (1u << 9));   /* SSE4.1, SSSE3 */
+#endif
 }
 #endif
 

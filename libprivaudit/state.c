@@ -2,6 +2,7 @@
  * the older slot readable. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "crc32c.h"
@@ -45,20 +46,23 @@ static void encode(unsigned char *b, const pa_state *st)
 	pa_store32(b + PA_STATE_SLOT - 4, pa_crc32c(0, b, PA_STATE_SLOT - 4));
 }
 
+/* Slot b into *st, which is left untouched when b is not valid. */
 static int decode(const unsigned char *b, const unsigned char log_id[PA_HASH_LEN], pa_state *st)
 {
+	const size_t id_at = 24, size_at = id_at + PA_HASH_LEN, n_at = size_at + 40;
 	size_t p;
 
 	if (memcmp(b, STATE_MAGIC, 8) != 0 || pa_load32(b + 8) != STATE_VERSION ||
 	    pa_crc32c(0, b, PA_STATE_SLOT - 4) != pa_load32(b + PA_STATE_SLOT - 4))
 		return -1;
+	if ((log_id != NULL && memcmp(b + id_at, log_id, PA_HASH_LEN) != 0) ||
+	    (unsigned)__builtin_popcountll(pa_load64(b + size_at)) != pa_load32(b + n_at))
+		return -1;   /* another log's, or a frontier that does not fit its size */
 	memset(st, 0, sizeof(*st));
 	p = 16;
 	st->gen = pa_load64(b + p);
 	p += 8;
 	memcpy(st->log_id, b + p, PA_HASH_LEN);
-	if (memcmp(st->log_id, log_id, PA_HASH_LEN) != 0)
-		return -1;
 	p += PA_HASH_LEN;
 	st->tree.size = pa_load64(b + p);
 	st->segment = pa_load64(b + p + 8);
@@ -68,8 +72,6 @@ static int decode(const unsigned char *b, const unsigned char log_id[PA_HASH_LEN
 	p += 40;
 	st->tree.n = pa_load32(b + p);
 	p += 8;
-	if (st->tree.n > PA_TREE_MAXDEPTH || pa_tree_check(&st->tree) < 0)
-		return -1;
 	memcpy(st->tree.node, b + p, (size_t)st->tree.n * PA_HASH_LEN);
 	p = STATE_KEYS_AT;
 	st->key_known = pa_load32(b + p);
@@ -82,23 +84,27 @@ static int decode(const unsigned char *b, const unsigned char log_id[PA_HASH_LEN
 	return 0;
 }
 
+/* The slots are read into the heap and decoded straight into *st, newer
+ * slot first: 8 KiB of stack (and two more states) would be probed page by
+ * page in every fresh process, such as each login through the PAM module. */
 int pa_state_read(int fd, const unsigned char log_id[PA_HASH_LEN], pa_state *st)
 {
-	unsigned char buf[2 * PA_STATE_SLOT];
-	pa_state a, b;
-	int ha, hb;
+	unsigned char *buf = malloc(2 * PA_STATE_SLOT), *first, *second;
+	int rc = -1;
 
-	if (pa_pread_full(fd, buf, sizeof(buf), 0) < 0)
+	if (buf == NULL)
 		return -1;
-	ha = decode(buf, log_id, &a) == 0;
-	hb = decode(buf + PA_STATE_SLOT, log_id, &b) == 0;
-	if (ha && (!hb || a.gen >= b.gen))
-		*st = a;
-	else if (hb)
-		*st = b;
-	else
-		return -1;
-	return 0;
+	if (pa_pread_full(fd, buf, 2 * PA_STATE_SLOT, 0) == 0) {
+		/* gen is at offset 16 in both; a slot that does not decode is
+		 * skipped whatever its gen says */
+		first = pa_load64(buf + 16) >= pa_load64(buf + PA_STATE_SLOT + 16) ? buf
+										 : buf + PA_STATE_SLOT;
+		second = first == buf ? buf + PA_STATE_SLOT : buf;
+		if (decode(first, log_id, st) == 0 || decode(second, log_id, st) == 0)
+			rc = 0;
+	}
+	free(buf);
+	return rc;
 }
 
 int pa_state_write(int fd, const pa_state *st)

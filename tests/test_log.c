@@ -1281,6 +1281,56 @@ static void test_api_edges(void **state)
 	close_ok(log);
 }
 
+/* A writer takes the log id from the state file only when the segment the
+ * state names agrees; another log's state, or one naming a segment that is
+ * not there, sends it to the first segment, and nothing is lost. */
+static void test_foreign_state(void **state)
+{
+	char dir[TU_PATH_MAX], other[TU_PATH_MAX], path[TU_PATH_MAX], opath[TU_PATH_MAX];
+	unsigned char *bytes;
+	privaudit_log *log;
+	size_t len;
+
+	log_dir(dir, state);
+	make_log(dir);
+	tu_path(other, *state, "other");
+	make_log(other);
+	log = open_log(other, 0);
+	assert_int_equal(privaudit_set_segment_size(log, 200), PRIVAUDIT_OK);
+	memset(path, 'x', 300);
+	path[300] = '\0';
+	for (int i = 0; i < 5; i++) {   /* each commit starts a segment: 1 to 5 */
+		append(log, path);
+		assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	}
+	close_ok(log);
+	assert_true(tu_size(tu_path(path, other, "seg-0000000000000005")) > 0);
+	assert_true(access(tu_path(path, dir, "seg-0000000000000001"), F_OK) < 0);
+
+	/* the other log's state (its segment 1 is not in this log) */
+	bytes = tu_read(tu_path(opath, other, "state"), &len);
+	tu_write(tu_path(path, dir, "state"), bytes, len);
+	free(bytes);
+	log = open_log(dir, PRIVAUDIT_OPEN_DEFER);
+	append(log, "after a foreign state");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	close_ok(log);
+	expect_text(dir, 3, "after a foreign state", 21);
+	verify_ok(dir, 4);
+
+	/* the other log's state again: it names segment 5, which this log
+	 * (one segment) does not have */
+	bytes = tu_read(tu_path(opath, other, "state"), &len);
+	tu_write(tu_path(path, dir, "state"), bytes, len);
+	free(bytes);
+	log = open_log(dir, PRIVAUDIT_OPEN_DEFER);
+	append(log, "again");
+	close_ok(log);
+	expect_text(dir, 4, "again", 5);
+	verify_ok(dir, 5);
+	verify_ok(other, 8);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_dir, tu_teardown_dir)
@@ -1298,6 +1348,7 @@ int main(void)
 		T(test_announce),
 		T(test_write_sync),
 		T(test_api_edges),
+		T(test_foreign_state),
 	};
 #undef T
 
