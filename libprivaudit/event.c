@@ -59,7 +59,7 @@ static size_t round_up(size_t n)
  * first time that type is looked up: a login process looks up two types,
  * and must not pay for hashing every field of every kind or for faulting in
  * a table sized for all of them.  Slots hold 1 + the field's index. */
-#define NAME_SLOTS 256u           /* at least twice the fields of a type */
+#define NAME_SLOTS 64u            /* at least twice the fields of a type (20 at most now) */
 #define NAME_TABLES 64u           /* Record, then one per field of Record */
 
 struct name_table {
