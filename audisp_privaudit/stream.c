@@ -108,23 +108,25 @@ static int is_hex(char c)
 	return is_digit(c) || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
 }
 
-/* Decimal digits at *p, at most max value; advances *p. */
+/* Decimal digits at *p that fit in 64 bits; advances *p. */
 static int digits(const char **p, const char *end, uint64_t *out)
 {
-	uint64_t v = 0;
 	const char *s = *p;
-
-	if (s >= end || !is_digit(*s))
-		return -1;
 	/* up to 19 digits cannot overflow: no check per digit for those */
-	while (s < end && is_digit(*s) && s - *p < 19) {
-		v = v * 10 + (uint64_t)(*s - '0');
+	const char *fast = end - s > 19 ? s + 19 : end;
+	uint64_t v = 0;
+	unsigned d;
+
+	while (s < fast && (d = (unsigned)(unsigned char)*s - '0') <= 9) {
+		v = v * 10 + d;
 		s++;
 	}
-	while (s < end && is_digit(*s)) {
+	if (s == *p)
+		return -1;
+	while (s < end && (d = (unsigned)(unsigned char)*s - '0') <= 9) {
 		if (v > (UINT64_MAX - 9) / 10)
 			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 		s++;
 	}
 	*p = s;
@@ -142,9 +144,12 @@ static int prefix(const char **p, const char *end, const char *lit)
 	return 0;
 }
 
-int pa_record_parse(struct pa_record *r, const char *line, size_t len)
+/* same: an event whose first record's stamp, when this line has the very
+ * same bytes, need not be parsed again (every line of an event has it). */
+static int record_parse(struct pa_record *r, const char *line, size_t len,
+			const struct pa_event *same)
 {
-	const char *p = line, *end = line + len, *sep;
+	const char *p = line, *end = line + len, *stamp, *sep;
 	uint64_t v;
 
 	memset(r, 0, sizeof(*r));
@@ -164,13 +169,24 @@ int pa_record_parse(struct pa_record *r, const char *line, size_t len)
 	r->type_len = (size_t)(p - r->type);
 	if (r->type_len == 0 || r->type_len > 64)
 		return -1;
-	if (prefix(&p, end, " msg=audit(") < 0 || digits(&p, end, &r->sec) < 0)
-		return -1;
-	if (prefix(&p, end, ".") < 0 || digits(&p, end, &v) < 0 || v > 999)
-		return -1;
-	r->msec = (unsigned)v;
-	if (prefix(&p, end, ":") < 0 || digits(&p, end, &r->serial) < 0 || prefix(&p, end, "):") < 0)
-		return -1;
+	stamp = p;
+	if (same != NULL && same->stamp_len > 0 && (size_t)(end - p) >= same->stamp_len &&
+	    memcmp(p, same->stamp, same->stamp_len) == 0) {
+		r->sec = same->sec;
+		r->msec = same->msec;
+		r->serial = same->serial;
+		p += same->stamp_len;
+	} else {
+		if (prefix(&p, end, " msg=audit(") < 0 || digits(&p, end, &r->sec) < 0)
+			return -1;
+		if (prefix(&p, end, ".") < 0 || digits(&p, end, &v) < 0 || v > 999)
+			return -1;
+		r->msec = (unsigned)v;
+		if (prefix(&p, end, ":") < 0 || digits(&p, end, &r->serial) < 0 ||
+		    prefix(&p, end, "):") < 0)
+			return -1;
+	}
+	r->stamp_len = (size_t)(p - stamp);
 	if (p < end && *p == ' ')
 		p++;
 	sep = memchr(p, 0x1d, (size_t)(end - p));
@@ -179,85 +195,16 @@ int pa_record_parse(struct pa_record *r, const char *line, size_t len)
 	return 0;
 }
 
+int pa_record_parse(struct pa_record *r, const char *line, size_t len)
+{
+	return record_parse(r, line, len, NULL);
+}
+
 int pa_record_is(const struct pa_record *r, const char *type)
 {
 	size_t n = strlen(type);
 
 	return r->type_len == n && memcmp(r->type, type, n) == 0;
-}
-
-void pa_fields_begin(struct pa_field_iter *it, const char *body, size_t len)
-{
-	it->p = body;
-	it->end = body + len;
-	it->outer_end = NULL;
-}
-
-int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
-		   const char **val, size_t *vlen)
-{
-	/* locals, not it->p: stores through char pointers could alias it */
-	const char *p = it->p, *end = it->end;
-
-	for (;;) {
-		const char *k, *v;
-
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p >= end) {
-			if (it->outer_end == NULL) {
-				it->p = p;
-				return 0;
-			}
-			/* leave msg='...': skip its closing quote */
-			p = end + 1;
-			end = it->outer_end;
-			it->end = end;
-			it->outer_end = NULL;
-			if (p > end)
-				p = end;
-			continue;
-		}
-		k = p;
-		while (p < end && *p != '=' && *p != ' ')
-			p++;
-		if (p >= end || *p == ' ' || p == k) {
-			/* a bare word ("tty" in TTY records) or "=x" */
-			while (p < end && *p != ' ')
-				p++;
-			continue;
-		}
-		*key = k;
-		*klen = (size_t)(p - k);
-		v = ++p;
-		if (v < end && *v == '\'' && *klen == 3 && memcmp(k, "msg", 3) == 0 &&
-		    it->outer_end == NULL) {
-			/* user-space message: its fields are iterated one by one */
-			const char *q = memchr(v + 1, '\'', (size_t)(end - v - 1));
-
-			if (q != NULL) {
-				it->outer_end = end;
-				end = q;
-				it->end = end;
-			}
-			p = v + 1;
-			continue;
-		}
-		if (v < end && (*v == '"' || *v == '\'')) {
-			const char *q = memchr(v + 1, *v, (size_t)(end - v - 1));
-
-			p = q ? q + 1 : end;
-		} else {
-			/* hex-encoded arguments are long: memchr, not a byte loop */
-			const char *sp = memchr(p, ' ', (size_t)(end - p));
-
-			p = sp ? sp : end;
-		}
-		it->p = p;
-		*val = v;
-		*vlen = (size_t)(p - v);
-		return 1;
-	}
 }
 
 int pa_field_get(const struct pa_record *r, const char *key, const char **val, size_t *vlen)
@@ -345,30 +292,46 @@ int pa_value_i64(const char *val, size_t vlen, int64_t *out)
 
 /* ------------------------------------------------------------ events */
 
+/* type starts with the literal lit */
+#define STARTS(lit) (len >= sizeof(lit) - 1 && memcmp(type, lit, sizeof(lit) - 1) == 0)
+
 int pa_type_standalone(const char *type, size_t len)
 {
 	/* asked for the first record of every event: types no prefix starts
 	 * with (EXECVE, PATH, PROCTITLE...) end at once, the others are
 	 * compared only with the prefixes of their first letter */
-	static const char firsts[] = "ACDGLRSTUV";
-	static const char *const prefixes[] = {
-		"USER_", "CRED_", "DAEMON_", "ANOM_LOGIN", "ANOM_ADD_ACCT", "ANOM_DEL_ACCT",
-		"ANOM_MOD_ACCT", "ANOM_ROOT_TRANS", "ANOM_AMTU", "ANOM_RBAC", "ADD_", "DEL_",
-		"GRP_", "CHUSER_ID", "CHGRP_ID", "SYSTEM_", "SERVICE_", "ROLE_", "RESP_",
-		"CRYPTO_", "VIRT_", "TRUSTED_APP", "SOFTWARE_UPDATE", "ACCT_", "DAC_CHECK",
-		"TEST", "LABEL_", "USYS_CONFIG", "SELINUX_ERR",
-	};
-
-	if (len == 0 || memchr(firsts, type[0], sizeof(firsts) - 1) == NULL)
+	if (len == 0)
 		return 0;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		size_t n = strlen(prefixes[i]);
-
-		if (prefixes[i][0] == type[0] && len >= n && memcmp(type, prefixes[i], n) == 0)
-			return 1;
+	switch (type[0]) {
+	case 'A':
+		return STARTS("ANOM_LOGIN") || STARTS("ANOM_ADD_ACCT") || STARTS("ANOM_DEL_ACCT") ||
+		       STARTS("ANOM_MOD_ACCT") || STARTS("ANOM_ROOT_TRANS") || STARTS("ANOM_AMTU") ||
+		       STARTS("ANOM_RBAC") || STARTS("ADD_") || STARTS("ACCT_");
+	case 'C':
+		return STARTS("CRED_") || STARTS("CHUSER_ID") || STARTS("CHGRP_ID") || STARTS("CRYPTO_");
+	case 'D':
+		return STARTS("DAEMON_") || STARTS("DEL_") || STARTS("DAC_CHECK");
+	case 'G':
+		return STARTS("GRP_");
+	case 'L':
+		return STARTS("LABEL_");
+	case 'R':
+		return STARTS("ROLE_") || STARTS("RESP_");
+	case 'S':
+		return STARTS("SYSTEM_") || STARTS("SERVICE_") || STARTS("SOFTWARE_UPDATE") ||
+		       STARTS("SELINUX_ERR");
+	case 'T':
+		return STARTS("TRUSTED_APP") || STARTS("TEST");
+	case 'U':
+		return STARTS("USER_") || STARTS("USYS_CONFIG");
+	case 'V':
+		return STARTS("VIRT_");
+	default:
+		return 0;
 	}
-	return 0;
 }
+
+#undef STARTS
 
 void pa_grouper_init(struct pa_grouper *g, const struct pa_grouper_limits *lim,
 		     pa_event_fn fn, void *arg)
@@ -514,6 +477,10 @@ static struct pa_event *event_new(struct pa_grouper *g, const struct pa_record *
 	ev->serial = r->serial;
 	ev->sec = r->sec;
 	ev->msec = r->msec;
+	if (r->stamp_len > 0 && r->stamp_len <= sizeof(ev->stamp)) {
+		memcpy(ev->stamp, r->type + r->type_len, r->stamp_len);
+		ev->stamp_len = r->stamp_len;
+	}
 	return ev;
 }
 
@@ -527,7 +494,7 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 	g->lines++;
 	if (len == 0)
 		return;
-	if (pa_record_parse(&r, line, len) < 0) {
+	if (record_parse(&r, line, len, g->nopen > 0 ? g->open[g->nopen - 1] : NULL) < 0) {
 		struct pa_record none;
 
 		g->unparsed++;
