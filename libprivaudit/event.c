@@ -136,11 +136,23 @@ static const ProtobufCFieldDescriptor *field_by_name(const ProtobufCMessageDescr
  * (the caller's string may be a reused buffer: never by pointer). */
 static const ProtobufCFieldDescriptor *event_field(privaudit_event *ev, const char *name)
 {
+	const ProtobufCMessageDescriptor *d = ev->kind->descriptor;
 	const ProtobufCFieldDescriptor *f = ev->last;
 
 	if (f != NULL && f->name[0] == name[0] && strcmp(f->name, name) == 0)
 		return f;
-	f = field_by_name(ev->kind->descriptor, name);
+	/* Writers that set fields in the schema's order (the auditd plugin)
+	 * find each one among the next two. */
+	for (size_t i = f != NULL ? (size_t)(f - d->fields) + 1 : 0, stop = i + 2; i < d->n_fields && i < stop;
+	     i++) {
+		const ProtobufCFieldDescriptor *n = &d->fields[i];
+
+		if (n->name[0] == name[0] && strcmp(n->name, name) == 0) {
+			ev->last = n;
+			return n;
+		}
+	}
+	f = field_by_name(d, name);
 	if (f != NULL)
 		ev->last = f;
 	return f;
@@ -236,6 +248,10 @@ static void body_free(privaudit_event *ev)
 	ProtobufCMessage *msg = ev->body;
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 	char *base = (char *)msg;
+
+	/* the usual event: every value in the arena, nothing to walk for */
+	if (ev->owned == 0 && d->n_fields <= 64)
+		return;
 
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
