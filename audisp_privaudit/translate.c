@@ -184,22 +184,31 @@ static void copy_u32(privaudit_event *e, const char *f, const struct pa_record *
 		set_int(e, f, (int64_t)v, st);
 }
 
-/* A field decoded (quotes removed, hex decoded) into the event. */
-static void copy_decoded(privaudit_event *e, const char *f, const struct pa_record *r,
-			 const char *key, struct buf *scratch, privaudit_status *st)
+/* A value (as written: quoted, hex or plain) decoded into the event;
+ * nothing when val is NULL. */
+static void copy_value(privaudit_event *e, const char *f, const char *val, size_t vlen,
+		       struct buf *scratch, privaudit_status *st)
 {
-	const char *val;
-	size_t vlen, n;
-
-	if (*st != PRIVAUDIT_OK || r == NULL || !pa_field_get(r, key, &val, &vlen))
+	if (val == NULL || *st != PRIVAUDIT_OK)
 		return;
 	scratch->len = 0;
 	if (buf_reserve(scratch, vlen + 1) < 0) {
 		*st = PRIVAUDIT_E_NOMEM;
 		return;
 	}
-	n = pa_value_decode(val, vlen, scratch->p);
-	set_bytes(e, f, scratch->p, n, st);
+	set_bytes(e, f, scratch->p, pa_value_decode(val, vlen, scratch->p), st);
+}
+
+/* A field decoded (quotes removed, hex decoded) into the event. */
+static void copy_decoded(privaudit_event *e, const char *f, const struct pa_record *r,
+			 const char *key, struct buf *scratch, privaudit_status *st)
+{
+	const char *val;
+	size_t vlen;
+
+	if (*st != PRIVAUDIT_OK || r == NULL || !pa_field_get(r, key, &val, &vlen))
+		return;
+	copy_value(e, f, val, vlen, scratch, st);
 }
 
 /* A string field: only printable ASCII is kept, the rest becomes '?'. */
@@ -500,6 +509,9 @@ static int syscall_slot(const char *k, size_t kl)
 	}
 }
 
+/* Fields are set in the schema's order (proto/privaudit.proto), in which the
+ * library finds each name without a table lookup; the record's bytes do
+ * not depend on that order. */
 static privaudit_status kernel_command(struct pa_translate *t, const struct pa_event *ev,
 				       int shrink, struct buf *scratch)
 {
@@ -509,6 +521,11 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	privaudit_status st;
 	struct argv a = { 0 };
 	char pool[4096];
+	/* one pass over SYSCALL's thirty-odd fields */
+	static const char *const names[] = { "auid", "ses", "uid", "euid", "pid", "ppid",
+					     "exe", "tty", "success", "exit" };
+	const char *vals[10] = { 0 };
+	size_t lens[10] = { 0 };
 	int64_t ex;
 	const char *v;
 	size_t vl;
@@ -516,24 +533,7 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	st = privaudit_event_new(&e, "command");
 	if (st != PRIVAUDIT_OK)
 		return st;
-	buf_on(&a.pool, pool, sizeof(pool));
-	/* argv comes from EXECVE only (dispatch calls this when there is one).
-	 * PROCTITLE is the title of the process making the system call: in an
-	 * event without EXECVE (a watched file written, a failed execve) that
-	 * is the editor or the shell, not a command run, so it stays raw. */
-	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0)
-		st = PRIVAUDIT_E_NOMEM;
-	for (size_t i = 0; i < a.n; i++)
-		set_bytes(e, "argv", arg_data(&a, i), a.args[i].len, &st);
-	argv_free(&a);
-	set_bytes(e, "source", "execve", 6, &st);
-	set_int(e, "serial", (int64_t)ev->serial, &st);
 	if (sys != NULL) {
-		/* one pass over SYSCALL's thirty-odd fields */
-		static const char *const names[] = { "auid", "ses", "uid", "euid", "pid", "ppid",
-						     "exe", "tty", "success", "exit" };
-		const char *vals[10] = { 0 };
-		size_t lens[10] = { 0 };
 		struct pa_field_iter it;
 		const char *k;
 		size_t kl;
@@ -561,21 +561,27 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 				}
 			}
 		}
-		for (size_t i = 6; i < 8; i++) {
-			if (vals[i] == NULL || st != PRIVAUDIT_OK)
-				continue;
-			scratch->len = 0;
-			if (buf_reserve(scratch, lens[i] + 1) < 0) {
-				st = PRIVAUDIT_E_NOMEM;
-				break;
-			}
-			set_bytes(e, names[i], scratch->p, pa_value_decode(vals[i], lens[i], scratch->p), &st);
-		}
+		copy_value(e, names[6], vals[6], lens[6], scratch, &st);
+	}
+	/* argv comes from EXECVE only (dispatch calls this when there is one).
+	 * PROCTITLE is the title of the process making the system call: in an
+	 * event without EXECVE (a watched file written, a failed execve) that
+	 * is the editor or the shell, not a command run, so it stays raw. */
+	buf_on(&a.pool, pool, sizeof(pool));
+	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0 && st == PRIVAUDIT_OK)
+		st = PRIVAUDIT_E_NOMEM;
+	for (size_t i = 0; i < a.n; i++)
+		set_bytes(e, "argv", arg_data(&a, i), a.args[i].len, &st);
+	argv_free(&a);
+	copy_decoded(e, "cwd", cwd, "cwd", scratch, &st);
+	if (sys != NULL) {
 		set_int(e, "success", vals[8] != NULL && lens[8] == 3 && memcmp(vals[8], "yes", 3) == 0, &st);
 		if (vals[9] != NULL && pa_value_i64(vals[9], lens[9], &ex))
 			set_int(e, "exit", ex, &st);
+		copy_value(e, names[7], vals[7], lens[7], scratch, &st);
 	}
-	copy_decoded(e, "cwd", cwd, "cwd", scratch, &st);
+	set_bytes(e, "source", "execve", 6, &st);
+	set_int(e, "serial", (int64_t)ev->serial, &st);
 	set_raw(e, ev, shrink, scratch, &st);
 	return finish(t, e, st);
 }
@@ -594,11 +600,11 @@ static privaudit_status user_command(struct pa_translate *t, const struct pa_eve
 	copy_u32(e, "ses", r, "ses", &st);
 	copy_u32(e, "uid", r, "uid", &st);
 	copy_u32(e, "pid", r, "pid", &st);
-	copy_decoded(e, "argv", r, "cmd", scratch, &st);
 	copy_decoded(e, "exe", r, "exe", scratch, &st);
+	copy_decoded(e, "argv", r, "cmd", scratch, &st);
 	copy_decoded(e, "cwd", r, "cwd", scratch, &st);
-	copy_decoded(e, "tty", r, "terminal", scratch, &st);
 	set_int(e, "success", is_success(r), &st);
+	copy_decoded(e, "tty", r, "terminal", scratch, &st);
 	set_bytes(e, "source", "user_cmd", 8, &st);
 	set_int(e, "serial", (int64_t)ev->serial, &st);
 	set_raw(e, ev, shrink, scratch, &st);
