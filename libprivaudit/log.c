@@ -94,7 +94,8 @@ static unsigned char *varint_put(unsigned char *p, uint64_t v)
  * four plain fields then its body (field numbers 1-4, then the oneof): those
  * four are written here the way protobuf-c writes proto3 fields (in number
  * order, left out when zero or empty), then the body's key and length, then
- * the body packed by protobuf-c, sized once.  The bytes are the ones
+ * the body, sized once and packed by pa_body_pack (record.c; protobuf-c for
+ * a body that loop does not handle).  The bytes are the ones
  * privaudit__record__pack writes.  Anything else (no body, unknown fields)
  * goes through protobuf-c whole. */
 /* Record is what queue_record's own encoding assumes (checked once, so a
@@ -134,6 +135,7 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 	size_t len, need, hostlen = 0, blen = 0;
 	uint64_t key = 0;
 	unsigned char *f;
+	int own = 0;   /* body packed by pa_body_pack, not protobuf-c */
 
 	rec->time_ns = pa_now_ns();
 	rec->host = log->host;
@@ -152,8 +154,11 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 		}
 	}
 	if (body != NULL) {
+		int64_t n = pa_body_size(body);
+
+		own = n >= 0;
+		blen = own ? (size_t)n : protobuf_c_message_get_packed_size(body);
 		hostlen = rec->host != NULL ? strlen(rec->host) : 0;
-		blen = protobuf_c_message_get_packed_size(body);
 		key = (uint64_t)bf->id << 3 | 2u;   /* length-delimited */
 		len = (rec->time_ns ? 1 + varint_len(rec->time_ns) : 0) +
 		      (hostlen ? 1 + varint_len(hostlen) + hostlen : 0) +
@@ -207,7 +212,7 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 		}
 		p = varint_put(p, key);
 		p = varint_put(p, blen);
-		if (protobuf_c_message_pack(body, p) != blen ||
+		if ((own ? pa_body_pack(body, p) : protobuf_c_message_pack(body, p)) != blen ||
 		    (size_t)(p + blen - (f + 4 + PA_ENTRY_INDEX)) != len)
 			return pa_fail(&log->err, PRIVAUDIT_E_FORMAT, "record packing mismatch");
 	} else {
