@@ -207,20 +207,170 @@ int pa_record_is(const struct pa_record *r, const char *type)
 	return r->type_len == n && memcmp(r->type, type, n) == 0;
 }
 
+/* Scans a word (8 bytes) at a time: a SYSCALL record has thirty-odd short
+ * fields, where a byte loop pays a compare per byte and memchr a call per
+ * value.  On a big-endian host the byte loops do it all. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Nonzero when a byte of w is zero; the lowest flagged byte is the first
+ * zero byte (a borrow can only flag bytes above it). */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+	return (w - ONES) & ~w & HIGHS;
+}
+
+static inline uint64_t load_word(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* First byte in [p, end) equal to a or b, or end. */
+static inline const char *scan_to2(const char *p, const char *end, unsigned char a, unsigned char b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ma = ONES * a, mb = ONES * b;
+
+	while (end - p >= 8) {
+		uint64_t w = load_word(p), hit = zero_bytes(w ^ ma) | zero_bytes(w ^ mb);
+
+		if (hit != 0)
+			return p + (__builtin_ctzll(hit) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && *p != (char)a && *p != (char)b)
+		p++;
+	return p;
+}
+
+/* First byte in [p, end) equal to c, or end; long runs (hex-encoded
+ * arguments) are left to memchr. */
+static inline const char *scan_to(const char *p, const char *end, unsigned char c)
+{
+	const char *q;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t m = ONES * c;
+
+	for (int i = 0; i < 4 && end - p >= 8; i++) {
+		uint64_t hit = zero_bytes(load_word(p) ^ m);
+
+		if (hit != 0)
+			return p + (__builtin_ctzll(hit) >> 3);
+		p += 8;
+	}
+#endif
+	if (p >= end)
+		return end;
+	q = memchr(p, c, (size_t)(end - p));
+	return q ? q : end;
+}
+
+void pa_fields_begin(struct pa_field_iter *it, const char *body, size_t len)
+{
+	it->p = body;
+	it->end = body + len;
+	it->outer_end = NULL;
+}
+
+size_t pa_fields_batch(struct pa_field_iter *it, struct pa_field *out, size_t max)
+{
+	/* locals, not it->p: stores through char pointers could alias it */
+	const char *p = it->p, *end = it->end, *outer_end = it->outer_end;
+	size_t n = 0;
+
+	while (n < max) {
+		const char *k, *v;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p >= end) {
+			if (outer_end == NULL)
+				break;
+			/* leave msg='...': skip its closing quote */
+			p = end + 1;
+			end = outer_end;
+			outer_end = NULL;
+			if (p > end)
+				p = end;
+			continue;
+		}
+		k = p;
+		p = scan_to2(p, end, '=', ' ');
+		if (p >= end || *p == ' ' || p == k) {
+			/* a bare word ("tty" in TTY records) or "=x" */
+			p = scan_to(p, end, ' ');
+			continue;
+		}
+		v = ++p;
+		if (v < end && *v == '\'' && p - k == 4 && memcmp(k, "msg", 3) == 0 && outer_end == NULL) {
+			/* user-space message: its fields are iterated one by one */
+			const char *q = memchr(v + 1, '\'', (size_t)(end - v - 1));
+
+			if (q != NULL) {
+				outer_end = end;
+				end = q;
+			}
+			p = v + 1;
+			continue;
+		}
+		if (v < end && (*v == '"' || *v == '\'')) {
+			const char *q = scan_to(v + 1, end, (unsigned char)*v);
+
+			p = q < end ? q + 1 : end;
+		} else {
+			p = scan_to(p, end, ' ');
+		}
+		out[n].key = k;
+		out[n].klen = (size_t)(v - 1 - k);
+		out[n].val = v;
+		out[n].vlen = (size_t)(p - v);
+		n++;
+	}
+	it->p = p;
+	it->end = end;
+	it->outer_end = outer_end;
+	return n;
+}
+
+int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
+		   const char **val, size_t *vlen)
+{
+	struct pa_field f;
+
+	if (pa_fields_batch(it, &f, 1) == 0)
+		return 0;
+	*key = f.key;
+	*klen = f.klen;
+	*val = f.val;
+	*vlen = f.vlen;
+	return 1;
+}
+
 int pa_field_get(const struct pa_record *r, const char *key, const char **val, size_t *vlen)
 {
 	struct pa_field_iter it;
-	const char *k;
-	size_t kl, n = strlen(key);
+	struct pa_field f[32];
+	size_t n, len = strlen(key);
 
 	pa_fields_begin(&it, r->body, r->body_len);
-	while (pa_fields_next(&it, &k, &kl, val, vlen))
-		if (kl == n && memcmp(k, key, n) == 0)
-			return 1;
+	while ((n = pa_fields_batch(&it, f, sizeof(f) / sizeof(f[0]))) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (f[i].klen == len && memcmp(f[i].key, key, len) == 0) {
+				*val = f[i].val;
+				*vlen = f[i].vlen;
+				return 1;
+			}
+		}
+	}
 	return 0;
 }
 
-void pa_value_unquote(const char **val, size_t *vlen)
+static inline void unquote(const char **val, size_t *vlen)
 {
 	const char *v = *val;
 	size_t n = *vlen;
@@ -233,6 +383,11 @@ void pa_value_unquote(const char **val, size_t *vlen)
 	}
 	*val = v;
 	*vlen = n;
+}
+
+void pa_value_unquote(const char **val, size_t *vlen)
+{
+	unquote(val, vlen);
 }
 
 static int hexval(char c)
@@ -249,7 +404,7 @@ size_t pa_value_decode(const char *val, size_t vlen, char *out)
 	size_t i;
 
 	if (vlen >= 1 && (val[0] == '"' || val[0] == '\'')) {
-		pa_value_unquote(&val, &vlen);
+		unquote(&val, &vlen);
 		memcpy(out, val, vlen);
 		return vlen;
 	}
@@ -268,7 +423,7 @@ int pa_value_u64(const char *val, size_t vlen, uint64_t *out)
 {
 	const char *p = val;
 
-	pa_value_unquote(&p, &vlen);
+	unquote(&p, &vlen);
 	val = p;
 	return digits(&p, val + vlen, out) == 0 && p == val + vlen;
 }
@@ -278,7 +433,7 @@ int pa_value_i64(const char *val, size_t vlen, int64_t *out)
 	uint64_t u;
 	int neg = 0;
 
-	pa_value_unquote(&val, &vlen);
+	unquote(&val, &vlen);
 	if (vlen > 0 && val[0] == '-') {
 		neg = 1;
 		val++;

@@ -6,7 +6,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 /* ------------------------------------------------------------ lines */
 
@@ -60,140 +59,17 @@ struct pa_field_iter {
 	const char *outer_end;   /* end of the body while inside msg='...' */
 };
 
-/* Scans a word (8 bytes) at a time: a SYSCALL record has thirty-odd short
- * fields, where a byte loop pays a compare per byte and memchr a call per
- * value.  On a big-endian host the byte loops do it all. */
-#define PA_ONES 0x0101010101010101ull
-#define PA_HIGHS 0x8080808080808080ull
-
-/* Nonzero when a byte of w is zero; the lowest flagged byte is the first
- * zero byte (a borrow can only flag bytes above it). */
-static inline uint64_t pa_zero_bytes(uint64_t w)
-{
-	return (w - PA_ONES) & ~w & PA_HIGHS;
-}
-
-static inline uint64_t pa_load_word(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
-
-/* First byte in [p, end) equal to a or b, or end. */
-static inline const char *pa_scan_to2(const char *p, const char *end, unsigned char a, unsigned char b)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t ma = PA_ONES * a, mb = PA_ONES * b;
-
-	while (end - p >= 8) {
-		uint64_t w = pa_load_word(p), hit = pa_zero_bytes(w ^ ma) | pa_zero_bytes(w ^ mb);
-
-		if (hit != 0)
-			return p + (__builtin_ctzll(hit) >> 3);
-		p += 8;
-	}
-#endif
-	while (p < end && *p != (char)a && *p != (char)b)
-		p++;
-	return p;
-}
-
-/* First byte in [p, end) equal to c, or end; long runs (hex-encoded
- * arguments) are left to memchr. */
-static inline const char *pa_scan_to(const char *p, const char *end, unsigned char c)
-{
-	const char *q;
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t m = PA_ONES * c;
-
-	for (int i = 0; i < 4 && end - p >= 8; i++) {
-		uint64_t hit = pa_zero_bytes(pa_load_word(p) ^ m);
-
-		if (hit != 0)
-			return p + (__builtin_ctzll(hit) >> 3);
-		p += 8;
-	}
-#endif
-	if (p >= end)
-		return end;
-	q = memchr(p, c, (size_t)(end - p));
-	return q ? q : end;
-}
-
-static inline void pa_fields_begin(struct pa_field_iter *it, const char *body, size_t len)
-{
-	it->p = body;
-	it->end = body + len;
-	it->outer_end = NULL;
-}
-
-/* 1 with key/val set (val as written: quoted, hex or plain), 0 at the end.
- * Inline: the callers' loops over thirty-odd fields keep it in registers. */
-static inline int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
-				 const char **val, size_t *vlen)
-{
-	/* locals, not it->p: stores through char pointers could alias it */
-	const char *p = it->p, *end = it->end;
-
-	for (;;) {
-		const char *k, *v;
-
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p >= end) {
-			if (it->outer_end == NULL) {
-				it->p = p;
-				return 0;
-			}
-			/* leave msg='...': skip its closing quote */
-			p = end + 1;
-			end = it->outer_end;
-			it->end = end;
-			it->outer_end = NULL;
-			if (p > end)
-				p = end;
-			continue;
-		}
-		k = p;
-		p = pa_scan_to2(p, end, '=', ' ');
-		if (p >= end || *p == ' ' || p == k) {
-			/* a bare word ("tty" in TTY records) or "=x" */
-			p = pa_scan_to(p, end, ' ');
-			continue;
-		}
-		*key = k;
-		*klen = (size_t)(p - k);
-		v = ++p;
-		if (v < end && *v == '\'' && *klen == 3 && memcmp(k, "msg", 3) == 0 &&
-		    it->outer_end == NULL) {
-			/* user-space message: its fields are iterated one by one */
-			const char *q = memchr(v + 1, '\'', (size_t)(end - v - 1));
-
-			if (q != NULL) {
-				it->outer_end = end;
-				end = q;
-				it->end = end;
-			}
-			p = v + 1;
-			continue;
-		}
-		if (v < end && (*v == '"' || *v == '\'')) {
-			const char *q = pa_scan_to(v + 1, end, (unsigned char)*v);
-
-			p = q < end ? q + 1 : end;
-		} else {
-			p = pa_scan_to(p, end, ' ');
-		}
-		it->p = p;
-		*val = v;
-		*vlen = (size_t)(p - v);
-		return 1;
-	}
-}
-
+void pa_fields_begin(struct pa_field_iter *it, const char *body, size_t len);
+/* 1 with key/val set (val as written: quoted, hex or plain), 0 at the end. */
+int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
+		   const char **val, size_t *vlen);
+/* Up to max fields at once, the same ones pa_fields_next gives; 0 at the
+ * end.  For loops over many fields: one call, not one per field. */
+struct pa_field {
+	const char *key, *val;
+	size_t klen, vlen;
+};
+size_t pa_fields_batch(struct pa_field_iter *it, struct pa_field *out, size_t max);
 /* First field named key; 1 when found. */
 int pa_field_get(const struct pa_record *r, const char *key, const char **val, size_t *vlen);
 

@@ -29,27 +29,30 @@ static void buf_on(struct buf *b, char *storage, size_t size)
 	b->cap = size;
 }
 
-static int buf_reserve(struct buf *b, size_t n)
+static int buf_grow(struct buf *b, size_t n)
 {
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
+	size_t cap = b->cap ? b->cap : 256;
+	char *np;
 
-		while (cap < b->len + n)
-			cap *= 2;
-		if (b->fixed != NULL && b->p == b->fixed) {
-			np = malloc(cap);
-			if (np != NULL && b->len > 0)
-				memcpy(np, b->p, b->len);
-		} else {
-			np = realloc(b->p, cap);
-		}
-		if (np == NULL)
-			return -1;
-		b->p = np;
-		b->cap = cap;
+	while (cap < b->len + n)
+		cap *= 2;
+	if (b->fixed != NULL && b->p == b->fixed) {
+		np = malloc(cap);
+		if (np != NULL && b->len > 0)
+			memcpy(np, b->p, b->len);
+	} else {
+		np = realloc(b->p, cap);
 	}
+	if (np == NULL)
+		return -1;
+	b->p = np;
+	b->cap = cap;
 	return 0;
+}
+
+static inline int buf_reserve(struct buf *b, size_t n)
+{
+	return b->len + n > b->cap ? buf_grow(b, n) : 0;
 }
 
 static void buf_free(struct buf *b)
@@ -325,28 +328,33 @@ static const char *arg_data(const struct argv *a, size_t i)
 	return g->len > 0 ? a->pool.p + g->off : "";
 }
 
-static int argv_grow(struct argv *a, size_t n)
+static int argv_realloc(struct argv *a, size_t n)
 {
-	if (n > a->cap) {
-		size_t cap = a->cap ? a->cap : 32;
-		struct arg *nb;
+	size_t cap = a->cap ? a->cap : 32;
+	struct arg *nb;
 
-		while (cap < n)
-			cap *= 2;
-		nb = realloc(a->args, cap * sizeof(*nb));
-		if (nb == NULL)
-			return -1;
-		memset(nb + a->cap, 0, (cap - a->cap) * sizeof(*nb));
-		a->args = nb;
-		a->cap = cap;
-	}
+	while (cap < n)
+		cap *= 2;
+	nb = realloc(a->args, cap * sizeof(*nb));
+	if (nb == NULL)
+		return -1;
+	memset(nb + a->cap, 0, (cap - a->cap) * sizeof(*nb));
+	a->args = nb;
+	a->cap = cap;
+	return 0;
+}
+
+static inline int argv_grow(struct argv *a, size_t n)
+{
+	if (n > a->cap && argv_realloc(a, n) < 0)
+		return -1;
 	if (n > a->n)
 		a->n = n;
 	return 0;
 }
 
 /* Room for n more bytes of argument idx; returns where they go. */
-static char *arg_room(struct argv *a, size_t idx, size_t n)
+static inline char *arg_room(struct argv *a, size_t idx, size_t n)
 {
 	struct arg *g = &a->args[idx];
 
@@ -440,18 +448,20 @@ static int collect_execve(const struct pa_event *ev, struct argv *a, size_t limi
 	for (size_t i = 0; i < ev->nrec; i++) {
 		const struct pa_record *r = &ev->recs[i].rec;
 		struct pa_field_iter it;
-		const char *k, *v;
-		size_t kl, vl, idx;
+		struct pa_field f[32];
+		size_t n, idx;
 
 		if (!rec_is(r, "EXECVE"))
 			continue;
 		pa_fields_begin(&it, r->body, r->body_len);
-		while (pa_fields_next(&it, &k, &kl, &v, &vl)) {
-			if (kl == 4 && memcmp(k, "argc", 4) == 0) {
-				have_argc = pa_value_u64(v, vl, &argc) && argc < ARGS_MAX;
-			} else if (arg_index(k, kl, &idx)) {
-				if (argv_add(a, idx, v, vl, limit) < 0)
-					return -1;
+		while ((n = pa_fields_batch(&it, f, sizeof(f) / sizeof(f[0]))) > 0) {
+			for (size_t j = 0; j < n; j++) {
+				if (f[j].klen == 4 && memcmp(f[j].key, "argc", 4) == 0) {
+					have_argc = pa_value_u64(f[j].val, f[j].vlen, &argc) && argc < ARGS_MAX;
+				} else if (arg_index(f[j].key, f[j].klen, &idx)) {
+					if (argv_add(a, idx, f[j].val, f[j].vlen, limit) < 0)
+						return -1;
+				}
 			}
 		}
 	}
@@ -527,26 +537,26 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	const char *vals[10] = { 0 };
 	size_t lens[10] = { 0 };
 	int64_t ex;
-	const char *v;
-	size_t vl;
 
 	st = privaudit_event_new(&e, "command");
 	if (st != PRIVAUDIT_OK)
 		return st;
 	if (sys != NULL) {
 		struct pa_field_iter it;
-		const char *k;
-		size_t kl;
+		struct pa_field f[32];
+		size_t n;
 		uint64_t u;
 
 		pa_fields_begin(&it, sys->body, sys->body_len);
-		while (pa_fields_next(&it, &k, &kl, &v, &vl)) {
-			int i = syscall_slot(k, kl);
+		while ((n = pa_fields_batch(&it, f, sizeof(f) / sizeof(f[0]))) > 0) {
+			for (size_t j = 0; j < n; j++) {
+				int i = syscall_slot(f[j].key, f[j].klen);
 
-			/* the first of a repeated name counts */
-			if (i >= 0 && vals[i] == NULL) {
-				vals[i] = v;
-				lens[i] = vl;
+				/* the first of a repeated name counts */
+				if (i >= 0 && vals[i] == NULL) {
+					vals[i] = f[j].val;
+					lens[i] = f[j].vlen;
+				}
 			}
 		}
 		for (size_t i = 0; i < 6; i++) {
@@ -554,10 +564,10 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 				set_int(e, names[i], (int64_t)u, &st);
 				if (i == 1 && u < PA_UNSET_ID && t->boot_id[0] != '\0') {
 					char key[96];
-					size_t n = session_key(key, sizeof(key), t->boot_id, u);
+					size_t kn = session_key(key, sizeof(key), t->boot_id, u);
 
-					if (n > 0)
-						set_bytes(e, "session_key", key, n, &st);
+					if (kn > 0)
+						set_bytes(e, "session_key", key, kn, &st);
 				}
 			}
 		}

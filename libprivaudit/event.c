@@ -42,6 +42,7 @@ struct privaudit_event {
 	uint64_t owned;        /* the value now is malloc'd (set again) */
 	int key_touched, key_owned;             /* the same for session_key */
 	const ProtobufCFieldDescriptor *last;   /* the last field set by name */
+	unsigned last_next;                     /* the index after it */
 	unsigned char *inl;                     /* first arena block */
 	size_t inl_used;
 	struct ev_block *blocks;                /* current block first */
@@ -131,37 +132,75 @@ static const ProtobufCFieldDescriptor *field_by_name(const ProtobufCMessageDescr
 	return protobuf_c_message_descriptor_get_field_by_name(d, name);
 }
 
+/* strcmp(a, b) == 0 for field names, which are short: no call. */
+static inline int same_name(const char *a, const char *b)
+{
+	while (*a == *b) {
+		if (*a == '\0')
+			return 1;
+		a++;
+		b++;
+	}
+	return 0;
+}
+
 /* A field of the event's body by name.  The same field is often set many
  * times in a row (argv), so the last one found is tried first, by its name
- * (the caller's string may be a reused buffer: never by pointer). */
+ * (the caller's string may be a reused buffer: never by pointer).  Writers
+ * that set fields in the schema's order (the auditd plugin) then find each
+ * one among the next two. */
 static const ProtobufCFieldDescriptor *event_field(privaudit_event *ev, const char *name)
 {
 	const ProtobufCMessageDescriptor *d = ev->kind->descriptor;
 	const ProtobufCFieldDescriptor *f = ev->last;
+	unsigned i = ev->last_next, stop = i + 2 < d->n_fields ? i + 2 : d->n_fields;
 
-	if (f != NULL && f->name[0] == name[0] && strcmp(f->name, name) == 0)
+	if (f != NULL && same_name(f->name, name))
 		return f;
-	/* Writers that set fields in the schema's order (the auditd plugin)
-	 * find each one among the next two. */
-	for (size_t i = f != NULL ? (size_t)(f - d->fields) + 1 : 0, stop = i + 2; i < d->n_fields && i < stop;
-	     i++) {
-		const ProtobufCFieldDescriptor *n = &d->fields[i];
-
-		if (n->name[0] == name[0] && strcmp(n->name, name) == 0) {
-			ev->last = n;
-			return n;
-		}
+	for (; i < stop; i++) {
+		f = &d->fields[i];
+		if (same_name(f->name, name))
+			goto found;
 	}
 	f = field_by_name(d, name);
-	if (f != NULL)
-		ev->last = f;
+	if (f == NULL)
+		return NULL;
+	i = (unsigned)(f - d->fields);
+found:
+	ev->last = f;
+	ev->last_next = i + 1;
 	return f;
 }
 
 /* ------------------------------------------------------------ memory */
 
+/* A new arena block for need bytes, or NULL. */
+static void *arena_grow(privaudit_event *ev, size_t need)
+{
+	struct ev_block *b = ev->blocks, *nb;
+	size_t cap = need > EV_BLOCK_SIZE / 2 ? need : EV_BLOCK_SIZE;
+
+	if (cap > SIZE_MAX - sizeof(*nb))
+		return NULL;
+	nb = malloc(sizeof(*nb) + cap);
+	if (nb == NULL)
+		return NULL;
+	nb->cap = cap;
+	nb->used = need;
+	if (b != NULL && need > EV_BLOCK_SIZE / 2) {
+		/* keep the current block current for small values */
+		nb->next = b->next;
+		b->next = nb;
+	} else {
+		/* the inline block, or b, is left with its unused tail */
+		nb->next = b;
+		ev->blocks = nb;
+	}
+	return nb->data;
+}
+
 /* need bytes in the event's arena (aligned when align), or NULL. */
-static void *arena_alloc(privaudit_event *ev, size_t need, int align)
+static inline void *arena_alloc(privaudit_event *ev, size_t need, int align)
 {
 	struct ev_block *b = ev->blocks;
 	size_t at;
@@ -179,32 +218,11 @@ static void *arena_alloc(privaudit_event *ev, size_t need, int align)
 			return b->data + at;
 		}
 	}
-	{
-		size_t cap = need > EV_BLOCK_SIZE / 2 ? need : EV_BLOCK_SIZE;
-		struct ev_block *nb;
-
-		if (cap > SIZE_MAX - sizeof(*nb))
-			return NULL;
-		nb = malloc(sizeof(*nb) + cap);
-		if (nb == NULL)
-			return NULL;
-		nb->cap = cap;
-		nb->used = need;
-		if (b != NULL && need > EV_BLOCK_SIZE / 2) {
-			/* keep the current block current for small values */
-			nb->next = b->next;
-			b->next = nb;
-		} else {
-			/* the inline block, or b, is left with its unused tail */
-			nb->next = b;
-			ev->blocks = nb;
-		}
-		return nb->data;
-	}
+	return arena_grow(ev, need);
 }
 
 /* A copy of data (NUL-terminated when nul): in the arena, or malloc'd. */
-static void *copy_value(privaudit_event *ev, const void *data, size_t len, int nul, int heap)
+static inline void *copy_value(privaudit_event *ev, const void *data, size_t len, int nul, int heap)
 {
 	size_t need = len + (nul ? 1 : 0) + (len == 0);
 	unsigned char *p = heap ? malloc(need) : arena_alloc(ev, need, 0);
@@ -219,7 +237,8 @@ static void *copy_value(privaudit_event *ev, const void *data, size_t len, int n
 }
 
 /* Capacity of a repeated field's array holding n elements: arrays grow by
- * doubling (the count alone says how big the array is). */
+ * doubling from 16 (the count alone says how big the array is).  One more
+ * element needs a bigger array when n is 0 or a power of two from 16 on. */
 static size_t rep_cap(size_t n)
 {
 	size_t c = 16;
@@ -229,6 +248,11 @@ static size_t rep_cap(size_t n)
 	while (c < n)
 		c *= 2;
 	return c;
+}
+
+static int rep_full(size_t n)
+{
+	return n == 0 || (n >= 16 && (n & (n - 1)) == 0);
 }
 
 static uint64_t field_bit(const privaudit_event *ev, const ProtobufCFieldDescriptor *f)
@@ -366,7 +390,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev,
 		return PRIVAUDIT_E_INVAL;
 	if (len > PRIVAUDIT_RECORD_MAX)
 		return PRIVAUDIT_E_TOOBIG;
-	if (field[0] == 's' && strcmp(field, "session_key") == 0) {
+	if (field[0] == 's' && field[1] == 'e' && field[2] == 's' && strcmp(field, "session_key") == 0) {
 		void *p = copy_value(ev, data, len, 0, ev->key_touched);
 
 		if (p == NULL)
@@ -390,11 +414,12 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev,
 		size_t *count = (size_t *)(void *)(base + f->quantifier_offset);
 		void **arr = *(void ***)(void *)(base + f->offset);
 		size_t elem = f->type == PROTOBUF_C_TYPE_BYTES ? sizeof(ProtobufCBinaryData) : sizeof(char *);
-		size_t cap = rep_cap(*count), ncap = rep_cap(*count + 1);
 		void *na = arr;
 		void *p;
 
-		if (ncap != cap) {
+		if (rep_full(*count)) {
+			size_t ncap = rep_cap(*count + 1);
+
 			/* the array moves to a bigger place in the arena; the
 			 * old ones add up to less than the last */
 			if (ncap > SIZE_MAX / elem)
