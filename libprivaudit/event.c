@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,33 +379,30 @@ PRIVAUDIT_EXPORT void privaudit_event_free(privaudit_event *ev)
 	free(ev);
 }
 
-PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev, const char *field,
-							    const void *data, size_t len)
+static privaudit_status set_session_key(privaudit_event *ev, const void *data, size_t len)
 {
-	const ProtobufCFieldDescriptor *f;
+	void *p = copy_value(ev, data, len, 0, ev->key_touched);
+
+	if (p == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	if (ev->key_owned)
+		free(ev->session_key.data);
+	ev->key_owned = ev->key_touched;
+	ev->key_touched = 1;
+	ev->session_key.data = p;
+	ev->session_key.len = len;
+	return PRIVAUDIT_OK;
+}
+
+/* f: a field of ev's body; data and len checked. */
+static privaudit_status set_bytes(privaudit_event *ev, const ProtobufCFieldDescriptor *f,
+				  const void *data, size_t len)
+{
 	char *base;
 	uint64_t bit;
 	int again;
 
-	if (ev == NULL || field == NULL || (data == NULL && len > 0))
-		return PRIVAUDIT_E_INVAL;
-	if (len > PRIVAUDIT_RECORD_MAX)
-		return PRIVAUDIT_E_TOOBIG;
-	if (field[0] == 's' && field[1] == 'e' && field[2] == 's' && strcmp(field, "session_key") == 0) {
-		void *p = copy_value(ev, data, len, 0, ev->key_touched);
-
-		if (p == NULL)
-			return PRIVAUDIT_E_NOMEM;
-		if (ev->key_owned)
-			free(ev->session_key.data);
-		ev->key_owned = ev->key_touched;
-		ev->key_touched = 1;
-		ev->session_key.data = p;
-		ev->session_key.len = len;
-		return PRIVAUDIT_OK;
-	}
-	f = event_field(ev, field);
-	if (f == NULL || (f->type != PROTOBUF_C_TYPE_BYTES && f->type != PROTOBUF_C_TYPE_STRING))
+	if (f->type != PROTOBUF_C_TYPE_BYTES && f->type != PROTOBUF_C_TYPE_STRING)
 		return PRIVAUDIT_E_INVAL;
 	/* A string field holds text the writer controls; it cannot hold NUL. */
 	if (f->type == PROTOBUF_C_TYPE_STRING && data != NULL && memchr(data, '\0', len) != NULL)
@@ -477,16 +475,29 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev,
 	return PRIVAUDIT_OK;
 }
 
-PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, const char *field,
-							  int64_t value)
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev, const char *field,
+							    const void *data, size_t len)
 {
 	const ProtobufCFieldDescriptor *f;
+
+	if (ev == NULL || field == NULL || (data == NULL && len > 0))
+		return PRIVAUDIT_E_INVAL;
+	if (len > PRIVAUDIT_RECORD_MAX)
+		return PRIVAUDIT_E_TOOBIG;
+	if (field[0] == 's' && field[1] == 'e' && field[2] == 's' && strcmp(field, "session_key") == 0)
+		return set_session_key(ev, data, len);
+	f = event_field(ev, field);
+	if (f == NULL)
+		return PRIVAUDIT_E_INVAL;
+	return set_bytes(ev, f, data, len);
+}
+
+/* f: a field of ev's body. */
+static privaudit_status set_int(privaudit_event *ev, const ProtobufCFieldDescriptor *f, int64_t value)
+{
 	char *p;
 
-	if (ev == NULL || field == NULL)
-		return PRIVAUDIT_E_INVAL;
-	f = event_field(ev, field);
-	if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED)
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
 		return PRIVAUDIT_E_INVAL;
 	p = (char *)ev->body + f->offset;
 	switch (f->type) {
@@ -526,6 +537,95 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, c
 		break;
 	}
 	return PRIVAUDIT_E_INVAL;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, const char *field,
+							  int64_t value)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	if (ev == NULL || field == NULL)
+		return PRIVAUDIT_E_INVAL;
+	f = event_field(ev, field);
+	if (f == NULL)
+		return PRIVAUDIT_E_INVAL;
+	return set_int(ev, f, value);
+}
+
+/* ------------------------------------------------------------ fields found once */
+
+/* A privaudit_field_id is the kind's field number in Record (16 and up) times
+ * 65536 plus the field's index in the kind's descriptor plus 1, or
+ * FIELD_SESSION_KEY for the record's session key: checked against the
+ * event's kind, then used without any name. */
+#define FIELD_SESSION_KEY 0xffffu
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_field_id(privaudit_field_id *out,
+							   const char *kind, const char *field)
+{
+	const ProtobufCFieldDescriptor *k, *f;
+	const ProtobufCMessageDescriptor *d;
+
+	if (out == NULL || kind == NULL || field == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*out = 0;
+	k = field_by_name(&privaudit__record__descriptor, kind);
+	if (k == NULL || k->type != PROTOBUF_C_TYPE_MESSAGE || !(k->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
+	    reserved_kind(k) || k->id > 0xffffu)
+		return PRIVAUDIT_E_INVAL;
+	if (strcmp(field, "session_key") == 0) {
+		*out = (privaudit_field_id)k->id << 16 | FIELD_SESSION_KEY;
+		return PRIVAUDIT_OK;
+	}
+	d = k->descriptor;
+	f = field_by_name(d, field);
+	if (f == NULL || f - d->fields >= (ptrdiff_t)FIELD_SESSION_KEY - 1)
+		return PRIVAUDIT_E_INVAL;
+	*out = (privaudit_field_id)k->id << 16 | (privaudit_field_id)(f - d->fields + 1);
+	return PRIVAUDIT_OK;
+}
+
+/* The body field a handle names for ev: NULL for another kind's field or
+ * the session key. */
+static const ProtobufCFieldDescriptor *handle_field(const privaudit_event *ev, privaudit_field_id h)
+{
+	const ProtobufCMessageDescriptor *d = ev->kind->descriptor;
+	unsigned i = h & 0xffffu;
+
+	if (h >> 16 != ev->kind->id || i == 0 || i == FIELD_SESSION_KEY || i > d->n_fields)
+		return NULL;
+	return &d->fields[i - 1];
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes_id(privaudit_event *ev,
+							       privaudit_field_id field,
+							       const void *data, size_t len)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	if (ev == NULL || (data == NULL && len > 0))
+		return PRIVAUDIT_E_INVAL;
+	if (len > PRIVAUDIT_RECORD_MAX)
+		return PRIVAUDIT_E_TOOBIG;
+	if (field >> 16 == ev->kind->id && (field & 0xffffu) == FIELD_SESSION_KEY)
+		return set_session_key(ev, data, len);
+	f = handle_field(ev, field);
+	if (f == NULL)
+		return PRIVAUDIT_E_INVAL;
+	return set_bytes(ev, f, data, len);
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int_id(privaudit_event *ev,
+							     privaudit_field_id field, int64_t value)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	if (ev == NULL)
+		return PRIVAUDIT_E_INVAL;
+	f = handle_field(ev, field);
+	if (f == NULL)
+		return PRIVAUDIT_E_INVAL;
+	return set_int(ev, f, value);
 }
 
 /* Fill rec with the event's body; rec points into ev afterwards. */

@@ -72,14 +72,17 @@ static int scalar_value(const ProtobufCFieldDescriptor *f, const char *member, u
 	return -1;
 }
 
-/* One pass over m's fields: with out NULL, only the size.  -1 when m holds
- * something the loop does not encode (the caller uses protobuf-c then). */
-static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out)
+/* One pass over m's fields: with out NULL, only the size; else the bytes,
+ * within max.  -1 when m holds something the loop does not encode (the
+ * caller uses protobuf-c then), -2 when the bytes do not fit in max. */
+static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out, size_t max)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	const char *base = (const char *)m;
 	uint8_t *p = out;
 	size_t size = 0;
+	/* a key and a length (or a value) take at most 10 bytes each */
+#define ROOM(n) (max - (size_t)(p - out) >= 20 && max - (size_t)(p - out) - 20 >= (size_t)(n))
 
 	if (m->n_unknown_fields != 0)
 		return -1;
@@ -112,6 +115,8 @@ static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out)
 					len = strlen((const char *)data);
 				}
 				if (out != NULL) {
+					if (!ROOM(len))
+						return -2;
 					p = varint_out(p, tag | 2u);
 					p = varint_out(p, len);
 					if (len > 0)
@@ -141,6 +146,8 @@ static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out)
 			if (len == 0)
 				continue;
 			if (out != NULL) {
+				if (!ROOM(len))
+					return -2;
 				p = varint_out(p, tag | 2u);
 				p = varint_out(p, len);
 				memcpy(p, data, len);
@@ -156,6 +163,8 @@ static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out)
 			if (v == 0)
 				continue;
 			if (out != NULL) {
+				if (max - (size_t)(p - out) < 20)
+					return -2;
 				p = varint_out(p, tag);
 				p = varint_out(p, v);
 			} else {
@@ -163,19 +172,18 @@ static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out)
 			}
 		}
 	}
+#undef ROOM
 	return out != NULL ? (int64_t)(p - out) : (int64_t)size;
 }
 
 int64_t pa_body_size(const ProtobufCMessage *m)
 {
-	return body_walk(m, NULL);
+	return body_walk(m, NULL, 0);
 }
 
-size_t pa_body_pack(const ProtobufCMessage *m, uint8_t *out)
+int64_t pa_body_pack(const ProtobufCMessage *m, uint8_t *out, size_t max)
 {
-	int64_t n = body_walk(m, out);
-
-	return n < 0 ? 0 : (size_t)n;
+	return body_walk(m, out, max);
 }
 
 pa_record *pa_record_decode(const unsigned char *buf, size_t len)
