@@ -62,11 +62,20 @@ static void buf_free(struct buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* The names of the command fields, in the order of PA_CMD_*. */
+static const char *const cmd_names[PA_CMD_FIELDS] = {
+	"auid", "ses", "uid", "euid", "pid", "ppid", "exe", "tty", "success", "exit",
+	"argv", "cwd", "source", "serial", "raw", "session_key",
+};
+
 void pa_translate_init(struct pa_translate *t, pa_append_fn append, void *arg)
 {
 	memset(t, 0, sizeof(*t));
 	t->append = append;
 	t->arg = arg;
+	for (size_t i = 0; i < PA_CMD_FIELDS; i++)
+		if (privaudit_event_field_id(&t->cmd[i], "command", cmd_names[i]) != PRIVAUDIT_OK)
+			t->cmd[i] = 0;
 }
 
 void pa_translate_free(struct pa_translate *t)
@@ -177,6 +186,37 @@ static void set_int(privaudit_event *e, const char *f, int64_t v, privaudit_stat
 		*st = privaudit_event_set_int(e, f, v);
 }
 
+/* A command field by its handle (by name if it was not found). */
+static void cmd_bytes(const struct pa_translate *t, privaudit_event *e, unsigned i, const void *d,
+		      size_t n, privaudit_status *st)
+{
+	if (*st == PRIVAUDIT_OK)
+		*st = t->cmd[i] ? privaudit_event_set_bytes_id(e, t->cmd[i], d, n)
+				: privaudit_event_set_bytes(e, cmd_names[i], d, n);
+}
+
+static void cmd_int(const struct pa_translate *t, privaudit_event *e, unsigned i, int64_t v,
+		    privaudit_status *st)
+{
+	if (*st == PRIVAUDIT_OK)
+		*st = t->cmd[i] ? privaudit_event_set_int_id(e, t->cmd[i], v)
+				: privaudit_event_set_int(e, cmd_names[i], v);
+}
+
+/* A command field decoded from a value as written (nothing when NULL). */
+static void cmd_decoded(const struct pa_translate *t, privaudit_event *e, unsigned i, const char *val,
+			size_t vlen, struct buf *scratch, privaudit_status *st)
+{
+	if (val == NULL || *st != PRIVAUDIT_OK)
+		return;
+	scratch->len = 0;
+	if (buf_reserve(scratch, vlen + 1) < 0) {
+		*st = PRIVAUDIT_E_NOMEM;
+		return;
+	}
+	cmd_bytes(t, e, i, scratch->p, pa_value_decode(val, vlen, scratch->p), st);
+}
+
 /* A uint32 field copied when present and in range. */
 static void copy_u32(privaudit_event *e, const char *f, const struct pa_record *r, const char *key,
 		     privaudit_status *st)
@@ -241,14 +281,16 @@ static void common(struct pa_translate *t, privaudit_event *e, const struct pa_r
 	}
 }
 
-/* The event's text as raw, cut when shrinking. */
-static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, struct buf *scratch,
-		    privaudit_status *st)
+/* The event's text as raw, cut when shrinking: its length, *out set (into
+ * the event or scratch); 0 with *st set when out of memory. */
+static size_t raw_text(const struct pa_event *ev, int shrink, struct buf *scratch, const char **out,
+		       privaudit_status *st)
 {
 	size_t n = ev->text_len;
 	char note[128];
 	int nl;
 
+	*out = ev->text;
 	if (n > 0 && ev->text[n - 1] == '\n')
 		n--;
 	if (shrink && n > SHRINK_RAW) {
@@ -261,18 +303,28 @@ static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, s
 		nl = snprintf(note, sizeof(note), "\n[audisp-privaudit: %zu more bytes not kept]",
 			      ev->raw_dropped);
 	} else {
-		set_bytes(e, "raw", ev->text, n, st);
-		return;
+		return n;
 	}
 	scratch->len = 0;
 	if (buf_reserve(scratch, n + (size_t)nl) < 0) {
 		*st = PRIVAUDIT_E_NOMEM;
-		return;
+		*out = NULL;
+		return 0;
 	}
 	if (n > 0)   /* ev->text is NULL when every line was over the limit */
 		memcpy(scratch->p, ev->text, n);
 	memcpy(scratch->p + n, note, (size_t)nl);
-	set_bytes(e, "raw", scratch->p, n + (size_t)nl, st);
+	*out = scratch->p;
+	return n + (size_t)nl;
+}
+
+static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, struct buf *scratch,
+		    privaudit_status *st)
+{
+	const char *raw;
+	size_t n = raw_text(ev, shrink, scratch, &raw, st);
+
+	set_bytes(e, "raw", raw, n, st);
 }
 
 static int is_success(const struct pa_record *r)
@@ -531,12 +583,12 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	privaudit_status st;
 	struct argv a = { 0 };
 	char pool[4096];
-	/* one pass over SYSCALL's thirty-odd fields */
-	static const char *const names[] = { "auid", "ses", "uid", "euid", "pid", "ppid",
-					     "exe", "tty", "success", "exit" };
+	/* one pass over SYSCALL's thirty-odd fields; slots in PA_CMD_* order */
 	const char *vals[10] = { 0 };
 	size_t lens[10] = { 0 };
 	int64_t ex;
+	const char *v;
+	size_t vl;
 
 	st = privaudit_event_new(&e, "command");
 	if (st != PRIVAUDIT_OK)
@@ -561,17 +613,17 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 		}
 		for (size_t i = 0; i < 6; i++) {
 			if (vals[i] != NULL && pa_value_u64(vals[i], lens[i], &u) && u <= UINT32_MAX) {
-				set_int(e, names[i], (int64_t)u, &st);
-				if (i == 1 && u < PA_UNSET_ID && t->boot_id[0] != '\0') {
+				cmd_int(t, e, (unsigned)i, (int64_t)u, &st);
+				if (i == PA_CMD_SES && u < PA_UNSET_ID && t->boot_id[0] != '\0') {
 					char key[96];
 					size_t kn = session_key(key, sizeof(key), t->boot_id, u);
 
 					if (kn > 0)
-						set_bytes(e, "session_key", key, kn, &st);
+						cmd_bytes(t, e, PA_CMD_SESSION_KEY, key, kn, &st);
 				}
 			}
 		}
-		copy_value(e, names[6], vals[6], lens[6], scratch, &st);
+		cmd_decoded(t, e, PA_CMD_EXE, vals[PA_CMD_EXE], lens[PA_CMD_EXE], scratch, &st);
 	}
 	/* argv comes from EXECVE only (dispatch calls this when there is one).
 	 * PROCTITLE is the title of the process making the system call: in an
@@ -581,18 +633,24 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0 && st == PRIVAUDIT_OK)
 		st = PRIVAUDIT_E_NOMEM;
 	for (size_t i = 0; i < a.n; i++)
-		set_bytes(e, "argv", arg_data(&a, i), a.args[i].len, &st);
+		cmd_bytes(t, e, PA_CMD_ARGV, arg_data(&a, i), a.args[i].len, &st);
 	argv_free(&a);
-	copy_decoded(e, "cwd", cwd, "cwd", scratch, &st);
+	if (cwd != NULL && pa_field_get(cwd, "cwd", &v, &vl))
+		cmd_decoded(t, e, PA_CMD_CWD, v, vl, scratch, &st);
 	if (sys != NULL) {
-		set_int(e, "success", vals[8] != NULL && lens[8] == 3 && memcmp(vals[8], "yes", 3) == 0, &st);
-		if (vals[9] != NULL && pa_value_i64(vals[9], lens[9], &ex))
-			set_int(e, "exit", ex, &st);
-		copy_value(e, names[7], vals[7], lens[7], scratch, &st);
+		cmd_int(t, e, PA_CMD_SUCCESS,
+			vals[PA_CMD_SUCCESS] != NULL && lens[PA_CMD_SUCCESS] == 3 &&
+				memcmp(vals[PA_CMD_SUCCESS], "yes", 3) == 0,
+			&st);
+		if (vals[PA_CMD_EXIT] != NULL && pa_value_i64(vals[PA_CMD_EXIT], lens[PA_CMD_EXIT], &ex))
+			cmd_int(t, e, PA_CMD_EXIT, ex, &st);
+		cmd_decoded(t, e, PA_CMD_TTY, vals[PA_CMD_TTY], lens[PA_CMD_TTY], scratch, &st);
 	}
-	set_bytes(e, "source", "execve", 6, &st);
-	set_int(e, "serial", (int64_t)ev->serial, &st);
-	set_raw(e, ev, shrink, scratch, &st);
+	cmd_bytes(t, e, PA_CMD_SOURCE, "execve", 6, &st);
+	cmd_int(t, e, PA_CMD_SERIAL, (int64_t)ev->serial, &st);
+	v = NULL;
+	vl = raw_text(ev, shrink, scratch, &v, &st);
+	cmd_bytes(t, e, PA_CMD_RAW, v, vl, &st);
 	return finish(t, e, st);
 }
 
