@@ -5,6 +5,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "stream.h"
 
@@ -108,23 +111,25 @@ static int is_hex(char c)
 	return is_digit(c) || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
 }
 
-/* Decimal digits at *p, at most max value; advances *p. */
+/* Decimal digits at *p that fit in 64 bits; advances *p. */
 static int digits(const char **p, const char *end, uint64_t *out)
 {
-	uint64_t v = 0;
 	const char *s = *p;
-
-	if (s >= end || !is_digit(*s))
-		return -1;
 	/* up to 19 digits cannot overflow: no check per digit for those */
-	while (s < end && is_digit(*s) && s - *p < 19) {
-		v = v * 10 + (uint64_t)(*s - '0');
+	const char *fast = end - s > 19 ? s + 19 : end;
+	uint64_t v = 0;
+	unsigned d;
+
+	while (s < fast && (d = (unsigned)(unsigned char)*s - '0') <= 9) {
+		v = v * 10 + d;
 		s++;
 	}
-	while (s < end && is_digit(*s)) {
+	if (s == *p)
+		return -1;
+	while (s < end && (d = (unsigned)(unsigned char)*s - '0') <= 9) {
 		if (v > (UINT64_MAX - 9) / 10)
 			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 		s++;
 	}
 	*p = s;
@@ -142,9 +147,12 @@ static int prefix(const char **p, const char *end, const char *lit)
 	return 0;
 }
 
-int pa_record_parse(struct pa_record *r, const char *line, size_t len)
+/* same: an event whose first record's stamp, when this line has the very
+ * same bytes, need not be parsed again (every line of an event has it). */
+static int record_parse(struct pa_record *r, const char *line, size_t len,
+			const struct pa_event *same)
 {
-	const char *p = line, *end = line + len, *sep;
+	const char *p = line, *end = line + len, *stamp, *sep;
 	uint64_t v;
 
 	memset(r, 0, sizeof(*r));
@@ -164,19 +172,35 @@ int pa_record_parse(struct pa_record *r, const char *line, size_t len)
 	r->type_len = (size_t)(p - r->type);
 	if (r->type_len == 0 || r->type_len > 64)
 		return -1;
-	if (prefix(&p, end, " msg=audit(") < 0 || digits(&p, end, &r->sec) < 0)
-		return -1;
-	if (prefix(&p, end, ".") < 0 || digits(&p, end, &v) < 0 || v > 999)
-		return -1;
-	r->msec = (unsigned)v;
-	if (prefix(&p, end, ":") < 0 || digits(&p, end, &r->serial) < 0 || prefix(&p, end, "):") < 0)
-		return -1;
+	stamp = p;
+	if (same != NULL && same->stamp_len > 0 && (size_t)(end - p) >= same->stamp_len &&
+	    memcmp(p, same->stamp, same->stamp_len) == 0) {
+		r->sec = same->sec;
+		r->msec = same->msec;
+		r->serial = same->serial;
+		p += same->stamp_len;
+	} else {
+		if (prefix(&p, end, " msg=audit(") < 0 || digits(&p, end, &r->sec) < 0)
+			return -1;
+		if (prefix(&p, end, ".") < 0 || digits(&p, end, &v) < 0 || v > 999)
+			return -1;
+		r->msec = (unsigned)v;
+		if (prefix(&p, end, ":") < 0 || digits(&p, end, &r->serial) < 0 ||
+		    prefix(&p, end, "):") < 0)
+			return -1;
+	}
+	r->stamp_len = (size_t)(p - stamp);
 	if (p < end && *p == ' ')
 		p++;
 	sep = memchr(p, 0x1d, (size_t)(end - p));
 	r->body = p;
 	r->body_len = (size_t)((sep ? sep : end) - p);
 	return 0;
+}
+
+int pa_record_parse(struct pa_record *r, const char *line, size_t len)
+{
+	return record_parse(r, line, len, NULL);
 }
 
 int pa_record_is(const struct pa_record *r, const char *type)
@@ -186,6 +210,69 @@ int pa_record_is(const struct pa_record *r, const char *type)
 	return r->type_len == n && memcmp(r->type, type, n) == 0;
 }
 
+/* Scans a word (8 bytes) at a time: a SYSCALL record has thirty-odd short
+ * fields, where a byte loop pays a compare per byte and memchr a call per
+ * value.  On a big-endian host the byte loops do it all. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Nonzero when a byte of w is zero; the lowest flagged byte is the first
+ * zero byte (a borrow can only flag bytes above it). */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+	return (w - ONES) & ~w & HIGHS;
+}
+
+static inline uint64_t load_word(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* First byte in [p, end) equal to a or b, or end. */
+static inline const char *scan_to2(const char *p, const char *end, unsigned char a, unsigned char b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ma = ONES * a, mb = ONES * b;
+
+	while (end - p >= 8) {
+		uint64_t w = load_word(p), hit = zero_bytes(w ^ ma) | zero_bytes(w ^ mb);
+
+		if (hit != 0)
+			return p + (__builtin_ctzll(hit) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && *p != (char)a && *p != (char)b)
+		p++;
+	return p;
+}
+
+/* First byte in [p, end) equal to c, or end; long runs (hex-encoded
+ * arguments) are left to memchr. */
+static inline const char *scan_to(const char *p, const char *end, unsigned char c)
+{
+	const char *q;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t m = ONES * c;
+
+	for (int i = 0; i < 4 && end - p >= 8; i++) {
+		uint64_t hit = zero_bytes(load_word(p) ^ m);
+
+		if (hit != 0)
+			return p + (__builtin_ctzll(hit) >> 3);
+		p += 8;
+	}
+#endif
+	if (p >= end)
+		return end;
+	q = memchr(p, c, (size_t)(end - p));
+	return q ? q : end;
+}
+
 void pa_fields_begin(struct pa_field_iter *it, const char *body, size_t len)
 {
 	it->p = body;
@@ -193,87 +280,125 @@ void pa_fields_begin(struct pa_field_iter *it, const char *body, size_t len)
 	it->outer_end = NULL;
 }
 
-int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
-		   const char **val, size_t *vlen)
+size_t pa_fields_batch(struct pa_field_iter *it, struct pa_field *out, size_t max)
 {
 	/* locals, not it->p: stores through char pointers could alias it */
-	const char *p = it->p, *end = it->end;
+	const char *p = it->p, *end = it->end, *outer_end = it->outer_end;
+	size_t n = 0;
 
-	for (;;) {
+	while (n < max) {
 		const char *k, *v;
 
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
 		if (p >= end) {
-			if (it->outer_end == NULL) {
-				it->p = p;
-				return 0;
-			}
+			if (outer_end == NULL)
+				break;
 			/* leave msg='...': skip its closing quote */
 			p = end + 1;
-			end = it->outer_end;
-			it->end = end;
-			it->outer_end = NULL;
+			end = outer_end;
+			outer_end = NULL;
 			if (p > end)
 				p = end;
 			continue;
 		}
 		k = p;
-		while (p < end && *p != '=' && *p != ' ')
-			p++;
+#ifdef __SSE2__
+		/* The common field, "key=value " within 16 bytes with an
+		 * unquoted value: both ends from one compare of the 16 bytes.
+		 * Anything else goes the byte-wise way below, from k. */
+		if (end - p >= 16) {
+			__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+			unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('=')));
+			unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8(' ')));
+			unsigned stop = eq | sp, ke, rest;
+
+			if (stop != 0 && (ke = (unsigned)__builtin_ctz(stop)) > 0 && ((eq >> ke) & 1) != 0 &&
+			    ke < 15 && p[ke + 1] != '"' && p[ke + 1] != '\'' &&
+			    (rest = sp & (~0u << (ke + 1))) != 0) {
+				unsigned ve = (unsigned)__builtin_ctz(rest);
+
+				out[n].key = k;
+				out[n].klen = ke;
+				out[n].val = p + ke + 1;
+				out[n].vlen = ve - ke - 1;
+				n++;
+				p += ve + 1;   /* past the space */
+				continue;
+			}
+		}
+#endif
+		p = scan_to2(p, end, '=', ' ');
 		if (p >= end || *p == ' ' || p == k) {
 			/* a bare word ("tty" in TTY records) or "=x" */
-			while (p < end && *p != ' ')
-				p++;
+			p = scan_to(p, end, ' ');
 			continue;
 		}
-		*key = k;
-		*klen = (size_t)(p - k);
 		v = ++p;
-		if (v < end && *v == '\'' && *klen == 3 && memcmp(k, "msg", 3) == 0 &&
-		    it->outer_end == NULL) {
+		if (v < end && *v == '\'' && p - k == 4 && memcmp(k, "msg", 3) == 0 && outer_end == NULL) {
 			/* user-space message: its fields are iterated one by one */
 			const char *q = memchr(v + 1, '\'', (size_t)(end - v - 1));
 
 			if (q != NULL) {
-				it->outer_end = end;
+				outer_end = end;
 				end = q;
-				it->end = end;
 			}
 			p = v + 1;
 			continue;
 		}
 		if (v < end && (*v == '"' || *v == '\'')) {
-			const char *q = memchr(v + 1, *v, (size_t)(end - v - 1));
+			const char *q = scan_to(v + 1, end, (unsigned char)*v);
 
-			p = q ? q + 1 : end;
+			p = q < end ? q + 1 : end;
 		} else {
-			/* hex-encoded arguments are long: memchr, not a byte loop */
-			const char *sp = memchr(p, ' ', (size_t)(end - p));
-
-			p = sp ? sp : end;
+			p = scan_to(p, end, ' ');
 		}
-		it->p = p;
-		*val = v;
-		*vlen = (size_t)(p - v);
-		return 1;
+		out[n].key = k;
+		out[n].klen = (size_t)(v - 1 - k);
+		out[n].val = v;
+		out[n].vlen = (size_t)(p - v);
+		n++;
 	}
+	it->p = p;
+	it->end = end;
+	it->outer_end = outer_end;
+	return n;
+}
+
+int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
+		   const char **val, size_t *vlen)
+{
+	struct pa_field f;
+
+	if (pa_fields_batch(it, &f, 1) == 0)
+		return 0;
+	*key = f.key;
+	*klen = f.klen;
+	*val = f.val;
+	*vlen = f.vlen;
+	return 1;
 }
 
 int pa_field_get(const struct pa_record *r, const char *key, const char **val, size_t *vlen)
 {
 	struct pa_field_iter it;
-	const char *k;
-	size_t kl, n = strlen(key);
+	struct pa_field f[32];
+	size_t n, len = strlen(key);
 
 	pa_fields_begin(&it, r->body, r->body_len);
-	while (pa_fields_next(&it, &k, &kl, val, vlen))
-		if (kl == n && memcmp(k, key, n) == 0)
-			return 1;
+	while ((n = pa_fields_batch(&it, f, sizeof(f) / sizeof(f[0]))) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (f[i].klen == len && memcmp(f[i].key, key, len) == 0) {
+				*val = f[i].val;
+				*vlen = f[i].vlen;
+				return 1;
+			}
+		}
+	}
 	return 0;
 }
 
-void pa_value_unquote(const char **val, size_t *vlen)
+static inline void unquote(const char **val, size_t *vlen)
 {
 	const char *v = *val;
 	size_t n = *vlen;
@@ -286,6 +411,11 @@ void pa_value_unquote(const char **val, size_t *vlen)
 	}
 	*val = v;
 	*vlen = n;
+}
+
+void pa_value_unquote(const char **val, size_t *vlen)
+{
+	unquote(val, vlen);
 }
 
 static int hexval(char c)
@@ -302,7 +432,7 @@ size_t pa_value_decode(const char *val, size_t vlen, char *out)
 	size_t i;
 
 	if (vlen >= 1 && (val[0] == '"' || val[0] == '\'')) {
-		pa_value_unquote(&val, &vlen);
+		unquote(&val, &vlen);
 		memcpy(out, val, vlen);
 		return vlen;
 	}
@@ -321,7 +451,7 @@ int pa_value_u64(const char *val, size_t vlen, uint64_t *out)
 {
 	const char *p = val;
 
-	pa_value_unquote(&p, &vlen);
+	unquote(&p, &vlen);
 	val = p;
 	return digits(&p, val + vlen, out) == 0 && p == val + vlen;
 }
@@ -331,7 +461,7 @@ int pa_value_i64(const char *val, size_t vlen, int64_t *out)
 	uint64_t u;
 	int neg = 0;
 
-	pa_value_unquote(&val, &vlen);
+	unquote(&val, &vlen);
 	if (vlen > 0 && val[0] == '-') {
 		neg = 1;
 		val++;
@@ -345,30 +475,46 @@ int pa_value_i64(const char *val, size_t vlen, int64_t *out)
 
 /* ------------------------------------------------------------ events */
 
+/* type starts with the literal lit */
+#define STARTS(lit) (len >= sizeof(lit) - 1 && memcmp(type, lit, sizeof(lit) - 1) == 0)
+
 int pa_type_standalone(const char *type, size_t len)
 {
 	/* asked for the first record of every event: types no prefix starts
 	 * with (EXECVE, PATH, PROCTITLE...) end at once, the others are
 	 * compared only with the prefixes of their first letter */
-	static const char firsts[] = "ACDGLRSTUV";
-	static const char *const prefixes[] = {
-		"USER_", "CRED_", "DAEMON_", "ANOM_LOGIN", "ANOM_ADD_ACCT", "ANOM_DEL_ACCT",
-		"ANOM_MOD_ACCT", "ANOM_ROOT_TRANS", "ANOM_AMTU", "ANOM_RBAC", "ADD_", "DEL_",
-		"GRP_", "CHUSER_ID", "CHGRP_ID", "SYSTEM_", "SERVICE_", "ROLE_", "RESP_",
-		"CRYPTO_", "VIRT_", "TRUSTED_APP", "SOFTWARE_UPDATE", "ACCT_", "DAC_CHECK",
-		"TEST", "LABEL_", "USYS_CONFIG", "SELINUX_ERR",
-	};
-
-	if (len == 0 || memchr(firsts, type[0], sizeof(firsts) - 1) == NULL)
+	if (len == 0)
 		return 0;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		size_t n = strlen(prefixes[i]);
-
-		if (prefixes[i][0] == type[0] && len >= n && memcmp(type, prefixes[i], n) == 0)
-			return 1;
+	switch (type[0]) {
+	case 'A':
+		return STARTS("ANOM_LOGIN") || STARTS("ANOM_ADD_ACCT") || STARTS("ANOM_DEL_ACCT") ||
+		       STARTS("ANOM_MOD_ACCT") || STARTS("ANOM_ROOT_TRANS") || STARTS("ANOM_AMTU") ||
+		       STARTS("ANOM_RBAC") || STARTS("ADD_") || STARTS("ACCT_");
+	case 'C':
+		return STARTS("CRED_") || STARTS("CHUSER_ID") || STARTS("CHGRP_ID") || STARTS("CRYPTO_");
+	case 'D':
+		return STARTS("DAEMON_") || STARTS("DEL_") || STARTS("DAC_CHECK");
+	case 'G':
+		return STARTS("GRP_");
+	case 'L':
+		return STARTS("LABEL_");
+	case 'R':
+		return STARTS("ROLE_") || STARTS("RESP_");
+	case 'S':
+		return STARTS("SYSTEM_") || STARTS("SERVICE_") || STARTS("SOFTWARE_UPDATE") ||
+		       STARTS("SELINUX_ERR");
+	case 'T':
+		return STARTS("TRUSTED_APP") || STARTS("TEST");
+	case 'U':
+		return STARTS("USER_") || STARTS("USYS_CONFIG");
+	case 'V':
+		return STARTS("VIRT_");
+	default:
+		return 0;
 	}
-	return 0;
 }
+
+#undef STARTS
 
 void pa_grouper_init(struct pa_grouper *g, const struct pa_grouper_limits *lim,
 		     pa_event_fn fn, void *arg)
@@ -514,6 +660,10 @@ static struct pa_event *event_new(struct pa_grouper *g, const struct pa_record *
 	ev->serial = r->serial;
 	ev->sec = r->sec;
 	ev->msec = r->msec;
+	if (r->stamp_len > 0 && r->stamp_len <= sizeof(ev->stamp)) {
+		memcpy(ev->stamp, r->type + r->type_len, r->stamp_len);
+		ev->stamp_len = r->stamp_len;
+	}
 	return ev;
 }
 
@@ -527,7 +677,7 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 	g->lines++;
 	if (len == 0)
 		return;
-	if (pa_record_parse(&r, line, len) < 0) {
+	if (record_parse(&r, line, len, g->nopen > 0 ? g->open[g->nopen - 1] : NULL) < 0) {
 		struct pa_record none;
 
 		g->unparsed++;

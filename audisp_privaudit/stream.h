@@ -43,6 +43,7 @@ struct pa_record {
 	uint64_t sec;
 	unsigned msec;
 	uint64_t serial;
+	size_t stamp_len;   /* " msg=audit(SEC.MSEC:SERIAL):", right after type */
 	const char *body;   /* raw fields, up to the 0x1d separator or the end */
 	size_t body_len;
 };
@@ -57,10 +58,18 @@ struct pa_field_iter {
 	const char *p, *end;
 	const char *outer_end;   /* end of the body while inside msg='...' */
 };
+
 void pa_fields_begin(struct pa_field_iter *it, const char *body, size_t len);
 /* 1 with key/val set (val as written: quoted, hex or plain), 0 at the end. */
 int pa_fields_next(struct pa_field_iter *it, const char **key, size_t *klen,
 		   const char **val, size_t *vlen);
+/* Up to max fields at once, the same ones pa_fields_next gives; 0 at the
+ * end.  For loops over many fields: one call, not one per field. */
+struct pa_field {
+	const char *key, *val;
+	size_t klen, vlen;
+};
+size_t pa_fields_batch(struct pa_field_iter *it, struct pa_field *out, size_t max);
 /* First field named key; 1 when found. */
 int pa_field_get(const struct pa_record *r, const char *key, const char **val, size_t *vlen);
 
@@ -87,6 +96,8 @@ struct pa_event {
 	uint64_t serial;
 	uint64_t sec;
 	unsigned msec;
+	char stamp[64];              /* the first record's stamp (pa_record) */
+	size_t stamp_len;            /* 0: none kept */
 	char *text;                  /* lines, each ended by '\n' */
 	size_t text_len, text_cap;
 	struct pa_event_rec *recs;

@@ -29,27 +29,30 @@ static void buf_on(struct buf *b, char *storage, size_t size)
 	b->cap = size;
 }
 
-static int buf_reserve(struct buf *b, size_t n)
+static int buf_grow(struct buf *b, size_t n)
 {
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
+	size_t cap = b->cap ? b->cap : 256;
+	char *np;
 
-		while (cap < b->len + n)
-			cap *= 2;
-		if (b->fixed != NULL && b->p == b->fixed) {
-			np = malloc(cap);
-			if (np != NULL && b->len > 0)
-				memcpy(np, b->p, b->len);
-		} else {
-			np = realloc(b->p, cap);
-		}
-		if (np == NULL)
-			return -1;
-		b->p = np;
-		b->cap = cap;
+	while (cap < b->len + n)
+		cap *= 2;
+	if (b->fixed != NULL && b->p == b->fixed) {
+		np = malloc(cap);
+		if (np != NULL && b->len > 0)
+			memcpy(np, b->p, b->len);
+	} else {
+		np = realloc(b->p, cap);
 	}
+	if (np == NULL)
+		return -1;
+	b->p = np;
+	b->cap = cap;
 	return 0;
+}
+
+static inline int buf_reserve(struct buf *b, size_t n)
+{
+	return b->len + n > b->cap ? buf_grow(b, n) : 0;
 }
 
 static void buf_free(struct buf *b)
@@ -59,11 +62,20 @@ static void buf_free(struct buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* The names of the command fields, in the order of PA_CMD_*. */
+static const char *const cmd_names[PA_CMD_FIELDS] = {
+	"auid", "ses", "uid", "euid", "pid", "ppid", "exe", "tty", "success", "exit",
+	"argv", "cwd", "source", "serial", "raw", "session_key",
+};
+
 void pa_translate_init(struct pa_translate *t, pa_append_fn append, void *arg)
 {
 	memset(t, 0, sizeof(*t));
 	t->append = append;
 	t->arg = arg;
+	for (size_t i = 0; i < PA_CMD_FIELDS; i++)
+		if (privaudit_event_field_id(&t->cmd[i], "command", cmd_names[i]) != PRIVAUDIT_OK)
+			t->cmd[i] = 0;
 }
 
 void pa_translate_free(struct pa_translate *t)
@@ -174,6 +186,37 @@ static void set_int(privaudit_event *e, const char *f, int64_t v, privaudit_stat
 		*st = privaudit_event_set_int(e, f, v);
 }
 
+/* A command field by its handle (by name if it was not found). */
+static void cmd_bytes(const struct pa_translate *t, privaudit_event *e, unsigned i, const void *d,
+		      size_t n, privaudit_status *st)
+{
+	if (*st == PRIVAUDIT_OK)
+		*st = t->cmd[i] ? privaudit_event_set_bytes_id(e, t->cmd[i], d, n)
+				: privaudit_event_set_bytes(e, cmd_names[i], d, n);
+}
+
+static void cmd_int(const struct pa_translate *t, privaudit_event *e, unsigned i, int64_t v,
+		    privaudit_status *st)
+{
+	if (*st == PRIVAUDIT_OK)
+		*st = t->cmd[i] ? privaudit_event_set_int_id(e, t->cmd[i], v)
+				: privaudit_event_set_int(e, cmd_names[i], v);
+}
+
+/* A command field decoded from a value as written (nothing when NULL). */
+static void cmd_decoded(const struct pa_translate *t, privaudit_event *e, unsigned i, const char *val,
+			size_t vlen, struct buf *scratch, privaudit_status *st)
+{
+	if (val == NULL || *st != PRIVAUDIT_OK)
+		return;
+	scratch->len = 0;
+	if (buf_reserve(scratch, vlen + 1) < 0) {
+		*st = PRIVAUDIT_E_NOMEM;
+		return;
+	}
+	cmd_bytes(t, e, i, scratch->p, pa_value_decode(val, vlen, scratch->p), st);
+}
+
 /* A uint32 field copied when present and in range. */
 static void copy_u32(privaudit_event *e, const char *f, const struct pa_record *r, const char *key,
 		     privaudit_status *st)
@@ -184,22 +227,31 @@ static void copy_u32(privaudit_event *e, const char *f, const struct pa_record *
 		set_int(e, f, (int64_t)v, st);
 }
 
-/* A field decoded (quotes removed, hex decoded) into the event. */
-static void copy_decoded(privaudit_event *e, const char *f, const struct pa_record *r,
-			 const char *key, struct buf *scratch, privaudit_status *st)
+/* A value (as written: quoted, hex or plain) decoded into the event;
+ * nothing when val is NULL. */
+static void copy_value(privaudit_event *e, const char *f, const char *val, size_t vlen,
+		       struct buf *scratch, privaudit_status *st)
 {
-	const char *val;
-	size_t vlen, n;
-
-	if (*st != PRIVAUDIT_OK || r == NULL || !pa_field_get(r, key, &val, &vlen))
+	if (val == NULL || *st != PRIVAUDIT_OK)
 		return;
 	scratch->len = 0;
 	if (buf_reserve(scratch, vlen + 1) < 0) {
 		*st = PRIVAUDIT_E_NOMEM;
 		return;
 	}
-	n = pa_value_decode(val, vlen, scratch->p);
-	set_bytes(e, f, scratch->p, n, st);
+	set_bytes(e, f, scratch->p, pa_value_decode(val, vlen, scratch->p), st);
+}
+
+/* A field decoded (quotes removed, hex decoded) into the event. */
+static void copy_decoded(privaudit_event *e, const char *f, const struct pa_record *r,
+			 const char *key, struct buf *scratch, privaudit_status *st)
+{
+	const char *val;
+	size_t vlen;
+
+	if (*st != PRIVAUDIT_OK || r == NULL || !pa_field_get(r, key, &val, &vlen))
+		return;
+	copy_value(e, f, val, vlen, scratch, st);
 }
 
 /* A string field: only printable ASCII is kept, the rest becomes '?'. */
@@ -229,14 +281,16 @@ static void common(struct pa_translate *t, privaudit_event *e, const struct pa_r
 	}
 }
 
-/* The event's text as raw, cut when shrinking. */
-static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, struct buf *scratch,
-		    privaudit_status *st)
+/* The event's text as raw, cut when shrinking: its length, *out set (into
+ * the event or scratch); 0 with *st set when out of memory. */
+static size_t raw_text(const struct pa_event *ev, int shrink, struct buf *scratch, const char **out,
+		       privaudit_status *st)
 {
 	size_t n = ev->text_len;
 	char note[128];
 	int nl;
 
+	*out = ev->text;
 	if (n > 0 && ev->text[n - 1] == '\n')
 		n--;
 	if (shrink && n > SHRINK_RAW) {
@@ -249,18 +303,28 @@ static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, s
 		nl = snprintf(note, sizeof(note), "\n[audisp-privaudit: %zu more bytes not kept]",
 			      ev->raw_dropped);
 	} else {
-		set_bytes(e, "raw", ev->text, n, st);
-		return;
+		return n;
 	}
 	scratch->len = 0;
 	if (buf_reserve(scratch, n + (size_t)nl) < 0) {
 		*st = PRIVAUDIT_E_NOMEM;
-		return;
+		*out = NULL;
+		return 0;
 	}
 	if (n > 0)   /* ev->text is NULL when every line was over the limit */
 		memcpy(scratch->p, ev->text, n);
 	memcpy(scratch->p + n, note, (size_t)nl);
-	set_bytes(e, "raw", scratch->p, n + (size_t)nl, st);
+	*out = scratch->p;
+	return n + (size_t)nl;
+}
+
+static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, struct buf *scratch,
+		    privaudit_status *st)
+{
+	const char *raw;
+	size_t n = raw_text(ev, shrink, scratch, &raw, st);
+
+	set_bytes(e, "raw", raw, n, st);
 }
 
 static int is_success(const struct pa_record *r)
@@ -316,28 +380,33 @@ static const char *arg_data(const struct argv *a, size_t i)
 	return g->len > 0 ? a->pool.p + g->off : "";
 }
 
-static int argv_grow(struct argv *a, size_t n)
+static int argv_realloc(struct argv *a, size_t n)
 {
-	if (n > a->cap) {
-		size_t cap = a->cap ? a->cap : 32;
-		struct arg *nb;
+	size_t cap = a->cap ? a->cap : 32;
+	struct arg *nb;
 
-		while (cap < n)
-			cap *= 2;
-		nb = realloc(a->args, cap * sizeof(*nb));
-		if (nb == NULL)
-			return -1;
-		memset(nb + a->cap, 0, (cap - a->cap) * sizeof(*nb));
-		a->args = nb;
-		a->cap = cap;
-	}
+	while (cap < n)
+		cap *= 2;
+	nb = realloc(a->args, cap * sizeof(*nb));
+	if (nb == NULL)
+		return -1;
+	memset(nb + a->cap, 0, (cap - a->cap) * sizeof(*nb));
+	a->args = nb;
+	a->cap = cap;
+	return 0;
+}
+
+static inline int argv_grow(struct argv *a, size_t n)
+{
+	if (n > a->cap && argv_realloc(a, n) < 0)
+		return -1;
 	if (n > a->n)
 		a->n = n;
 	return 0;
 }
 
 /* Room for n more bytes of argument idx; returns where they go. */
-static char *arg_room(struct argv *a, size_t idx, size_t n)
+static inline char *arg_room(struct argv *a, size_t idx, size_t n)
 {
 	struct arg *g = &a->args[idx];
 
@@ -431,18 +500,20 @@ static int collect_execve(const struct pa_event *ev, struct argv *a, size_t limi
 	for (size_t i = 0; i < ev->nrec; i++) {
 		const struct pa_record *r = &ev->recs[i].rec;
 		struct pa_field_iter it;
-		const char *k, *v;
-		size_t kl, vl, idx;
+		struct pa_field f[32];
+		size_t n, idx;
 
 		if (!rec_is(r, "EXECVE"))
 			continue;
 		pa_fields_begin(&it, r->body, r->body_len);
-		while (pa_fields_next(&it, &k, &kl, &v, &vl)) {
-			if (kl == 4 && memcmp(k, "argc", 4) == 0) {
-				have_argc = pa_value_u64(v, vl, &argc) && argc < ARGS_MAX;
-			} else if (arg_index(k, kl, &idx)) {
-				if (argv_add(a, idx, v, vl, limit) < 0)
-					return -1;
+		while ((n = pa_fields_batch(&it, f, sizeof(f) / sizeof(f[0]))) > 0) {
+			for (size_t j = 0; j < n; j++) {
+				if (f[j].klen == 4 && memcmp(f[j].key, "argc", 4) == 0) {
+					have_argc = pa_value_u64(f[j].val, f[j].vlen, &argc) && argc < ARGS_MAX;
+				} else if (arg_index(f[j].key, f[j].klen, &idx)) {
+					if (argv_add(a, idx, f[j].val, f[j].vlen, limit) < 0)
+						return -1;
+				}
 			}
 		}
 	}
@@ -500,6 +571,9 @@ static int syscall_slot(const char *k, size_t kl)
 	}
 }
 
+/* Fields are set in the schema's order (proto/privaudit.proto), in which the
+ * library finds each name without a table lookup; the record's bytes do
+ * not depend on that order. */
 static privaudit_status kernel_command(struct pa_translate *t, const struct pa_event *ev,
 				       int shrink, struct buf *scratch)
 {
@@ -509,6 +583,9 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	privaudit_status st;
 	struct argv a = { 0 };
 	char pool[4096];
+	/* one pass over SYSCALL's thirty-odd fields; slots in PA_CMD_* order */
+	const char *vals[10] = { 0 };
+	size_t lens[10] = { 0 };
 	int64_t ex;
 	const char *v;
 	size_t vl;
@@ -516,67 +593,64 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	st = privaudit_event_new(&e, "command");
 	if (st != PRIVAUDIT_OK)
 		return st;
-	buf_on(&a.pool, pool, sizeof(pool));
-	/* argv comes from EXECVE only (dispatch calls this when there is one).
-	 * PROCTITLE is the title of the process making the system call: in an
-	 * event without EXECVE (a watched file written, a failed execve) that
-	 * is the editor or the shell, not a command run, so it stays raw. */
-	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0)
-		st = PRIVAUDIT_E_NOMEM;
-	for (size_t i = 0; i < a.n; i++)
-		set_bytes(e, "argv", arg_data(&a, i), a.args[i].len, &st);
-	argv_free(&a);
-	set_bytes(e, "source", "execve", 6, &st);
-	set_int(e, "serial", (int64_t)ev->serial, &st);
 	if (sys != NULL) {
-		/* one pass over SYSCALL's thirty-odd fields */
-		static const char *const names[] = { "auid", "ses", "uid", "euid", "pid", "ppid",
-						     "exe", "tty", "success", "exit" };
-		const char *vals[10] = { 0 };
-		size_t lens[10] = { 0 };
 		struct pa_field_iter it;
-		const char *k;
-		size_t kl;
+		struct pa_field f[32];
+		size_t n;
 		uint64_t u;
 
 		pa_fields_begin(&it, sys->body, sys->body_len);
-		while (pa_fields_next(&it, &k, &kl, &v, &vl)) {
-			int i = syscall_slot(k, kl);
+		while ((n = pa_fields_batch(&it, f, sizeof(f) / sizeof(f[0]))) > 0) {
+			for (size_t j = 0; j < n; j++) {
+				int i = syscall_slot(f[j].key, f[j].klen);
 
-			/* the first of a repeated name counts */
-			if (i >= 0 && vals[i] == NULL) {
-				vals[i] = v;
-				lens[i] = vl;
+				/* the first of a repeated name counts */
+				if (i >= 0 && vals[i] == NULL) {
+					vals[i] = f[j].val;
+					lens[i] = f[j].vlen;
+				}
 			}
 		}
 		for (size_t i = 0; i < 6; i++) {
 			if (vals[i] != NULL && pa_value_u64(vals[i], lens[i], &u) && u <= UINT32_MAX) {
-				set_int(e, names[i], (int64_t)u, &st);
-				if (i == 1 && u < PA_UNSET_ID && t->boot_id[0] != '\0') {
+				cmd_int(t, e, (unsigned)i, (int64_t)u, &st);
+				if (i == PA_CMD_SES && u < PA_UNSET_ID && t->boot_id[0] != '\0') {
 					char key[96];
-					size_t n = session_key(key, sizeof(key), t->boot_id, u);
+					size_t kn = session_key(key, sizeof(key), t->boot_id, u);
 
-					if (n > 0)
-						set_bytes(e, "session_key", key, n, &st);
+					if (kn > 0)
+						cmd_bytes(t, e, PA_CMD_SESSION_KEY, key, kn, &st);
 				}
 			}
 		}
-		for (size_t i = 6; i < 8; i++) {
-			if (vals[i] == NULL || st != PRIVAUDIT_OK)
-				continue;
-			scratch->len = 0;
-			if (buf_reserve(scratch, lens[i] + 1) < 0) {
-				st = PRIVAUDIT_E_NOMEM;
-				break;
-			}
-			set_bytes(e, names[i], scratch->p, pa_value_decode(vals[i], lens[i], scratch->p), &st);
-		}
-		set_int(e, "success", vals[8] != NULL && lens[8] == 3 && memcmp(vals[8], "yes", 3) == 0, &st);
-		if (vals[9] != NULL && pa_value_i64(vals[9], lens[9], &ex))
-			set_int(e, "exit", ex, &st);
+		cmd_decoded(t, e, PA_CMD_EXE, vals[PA_CMD_EXE], lens[PA_CMD_EXE], scratch, &st);
 	}
-	copy_decoded(e, "cwd", cwd, "cwd", scratch, &st);
-	set_raw(e, ev, shrink, scratch, &st);
+	/* argv comes from EXECVE only (dispatch calls this when there is one).
+	 * PROCTITLE is the title of the process making the system call: in an
+	 * event without EXECVE (a watched file written, a failed execve) that
+	 * is the editor or the shell, not a command run, so it stays raw. */
+	buf_on(&a.pool, pool, sizeof(pool));
+	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0 && st == PRIVAUDIT_OK)
+		st = PRIVAUDIT_E_NOMEM;
+	for (size_t i = 0; i < a.n; i++)
+		cmd_bytes(t, e, PA_CMD_ARGV, arg_data(&a, i), a.args[i].len, &st);
+	argv_free(&a);
+	if (cwd != NULL && pa_field_get(cwd, "cwd", &v, &vl))
+		cmd_decoded(t, e, PA_CMD_CWD, v, vl, scratch, &st);
+	if (sys != NULL) {
+		cmd_int(t, e, PA_CMD_SUCCESS,
+			vals[PA_CMD_SUCCESS] != NULL && lens[PA_CMD_SUCCESS] == 3 &&
+				memcmp(vals[PA_CMD_SUCCESS], "yes", 3) == 0,
+			&st);
+		if (vals[PA_CMD_EXIT] != NULL && pa_value_i64(vals[PA_CMD_EXIT], lens[PA_CMD_EXIT], &ex))
+			cmd_int(t, e, PA_CMD_EXIT, ex, &st);
+		cmd_decoded(t, e, PA_CMD_TTY, vals[PA_CMD_TTY], lens[PA_CMD_TTY], scratch, &st);
+	}
+	cmd_bytes(t, e, PA_CMD_SOURCE, "execve", 6, &st);
+	cmd_int(t, e, PA_CMD_SERIAL, (int64_t)ev->serial, &st);
+	v = NULL;
+	vl = raw_text(ev, shrink, scratch, &v, &st);
+	cmd_bytes(t, e, PA_CMD_RAW, v, vl, &st);
 	return finish(t, e, st);
 }
 
@@ -594,11 +668,11 @@ static privaudit_status user_command(struct pa_translate *t, const struct pa_eve
 	copy_u32(e, "ses", r, "ses", &st);
 	copy_u32(e, "uid", r, "uid", &st);
 	copy_u32(e, "pid", r, "pid", &st);
-	copy_decoded(e, "argv", r, "cmd", scratch, &st);
 	copy_decoded(e, "exe", r, "exe", scratch, &st);
+	copy_decoded(e, "argv", r, "cmd", scratch, &st);
 	copy_decoded(e, "cwd", r, "cwd", scratch, &st);
-	copy_decoded(e, "tty", r, "terminal", scratch, &st);
 	set_int(e, "success", is_success(r), &st);
+	copy_decoded(e, "tty", r, "terminal", scratch, &st);
 	set_bytes(e, "source", "user_cmd", 8, &st);
 	set_int(e, "serial", (int64_t)ev->serial, &st);
 	set_raw(e, ev, shrink, scratch, &st);

@@ -29,8 +29,17 @@ struct pa_serials {
 	unsigned char seen[PA_SERIAL_WINDOW / 8];
 };
 
+/* The command record's fields, found once (privaudit_event_field): the
+ * plugin fills one per execve. */
+enum {
+	PA_CMD_AUID, PA_CMD_SES, PA_CMD_UID, PA_CMD_EUID, PA_CMD_PID, PA_CMD_PPID, PA_CMD_EXE,
+	PA_CMD_TTY, PA_CMD_SUCCESS, PA_CMD_EXIT, PA_CMD_ARGV, PA_CMD_CWD, PA_CMD_SOURCE,
+	PA_CMD_SERIAL, PA_CMD_RAW, PA_CMD_SESSION_KEY, PA_CMD_FIELDS
+};
+
 struct pa_translate {
 	char boot_id[64];      /* "" when unknown: no session keys then */
+	privaudit_field_id cmd[PA_CMD_FIELDS];   /* 0: not found, set by name */
 	struct pa_select sel;
 	pa_append_fn append;
 	void *arg;

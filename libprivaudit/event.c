@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ struct privaudit_event {
 	uint64_t owned;        /* the value now is malloc'd (set again) */
 	int key_touched, key_owned;             /* the same for session_key */
 	const ProtobufCFieldDescriptor *last;   /* the last field set by name */
+	unsigned last_next;                     /* the index after it */
 	unsigned char *inl;                     /* first arena block */
 	size_t inl_used;
 	struct ev_block *blocks;                /* current block first */
@@ -128,26 +130,75 @@ static const ProtobufCFieldDescriptor *field_by_name(unsigned t, const ProtobufC
 	return NULL;
 }
 
+/* strcmp(a, b) == 0 for field names, which are short: no call. */
+static inline int same_name(const char *a, const char *b)
+{
+	while (*a == *b) {
+		if (*a == '\0')
+			return 1;
+		a++;
+		b++;
+	}
+	return 0;
+}
+
 /* A field of the event's body by name.  The same field is often set many
  * times in a row (argv), so the last one found is tried first, by its name
- * (the caller's string may be a reused buffer: never by pointer). */
+ * (the caller's string may be a reused buffer: never by pointer).  Writers
+ * that set fields in the schema's order (the auditd plugin) then find each
+ * one among the next two. */
 static const ProtobufCFieldDescriptor *event_field(privaudit_event *ev, const char *name)
 {
+	const ProtobufCMessageDescriptor *d = ev->kind->descriptor;
 	const ProtobufCFieldDescriptor *f = ev->last;
+	unsigned i = ev->last_next, stop = i + 2 < d->n_fields ? i + 2 : d->n_fields;
 
-	if (f != NULL && f->name[0] == name[0] && strcmp(f->name, name) == 0)
+	if (f != NULL && same_name(f->name, name))
 		return f;
-	f = field_by_name(1 + (unsigned)(ev->kind - privaudit__record__descriptor.fields),
-			  ev->kind->descriptor, name);
-	if (f != NULL)
-		ev->last = f;
+	for (; i < stop; i++) {
+		f = &d->fields[i];
+		if (same_name(f->name, name))
+			goto found;
+	}
+	f = field_by_name(1 + (unsigned)(ev->kind - privaudit__record__descriptor.fields), d, name);
+	if (f == NULL)
+		return NULL;
+	i = (unsigned)(f - d->fields);
+found:
+	ev->last = f;
+	ev->last_next = i + 1;
 	return f;
 }
 
 /* ------------------------------------------------------------ memory */
 
+/* A new arena block for need bytes, or NULL. */
+static void *arena_grow(privaudit_event *ev, size_t need)
+{
+	struct ev_block *b = ev->blocks, *nb;
+	size_t cap = need > EV_BLOCK_SIZE / 2 ? need : EV_BLOCK_SIZE;
+
+	if (cap > SIZE_MAX - sizeof(*nb))
+		return NULL;
+	nb = malloc(sizeof(*nb) + cap);
+	if (nb == NULL)
+		return NULL;
+	nb->cap = cap;
+	nb->used = need;
+	if (b != NULL && need > EV_BLOCK_SIZE / 2) {
+		/* keep the current block current for small values */
+		nb->next = b->next;
+		b->next = nb;
+	} else {
+		/* the inline block, or b, is left with its unused tail */
+		nb->next = b;
+		ev->blocks = nb;
+	}
+	return nb->data;
+}
+
 /* need bytes in the event's arena (aligned when align), or NULL. */
-static void *arena_alloc(privaudit_event *ev, size_t need, int align)
+static inline void *arena_alloc(privaudit_event *ev, size_t need, int align)
 {
 	struct ev_block *b = ev->blocks;
 	size_t at;
@@ -165,32 +216,11 @@ static void *arena_alloc(privaudit_event *ev, size_t need, int align)
 			return b->data + at;
 		}
 	}
-	{
-		size_t cap = need > EV_BLOCK_SIZE / 2 ? need : EV_BLOCK_SIZE;
-		struct ev_block *nb;
-
-		if (cap > SIZE_MAX - sizeof(*nb))
-			return NULL;
-		nb = malloc(sizeof(*nb) + cap);
-		if (nb == NULL)
-			return NULL;
-		nb->cap = cap;
-		nb->used = need;
-		if (b != NULL && need > EV_BLOCK_SIZE / 2) {
-			/* keep the current block current for small values */
-			nb->next = b->next;
-			b->next = nb;
-		} else {
-			/* the inline block, or b, is left with its unused tail */
-			nb->next = b;
-			ev->blocks = nb;
-		}
-		return nb->data;
-	}
+	return arena_grow(ev, need);
 }
 
 /* A copy of data (NUL-terminated when nul): in the arena, or malloc'd. */
-static void *copy_value(privaudit_event *ev, const void *data, size_t len, int nul, int heap)
+static inline void *copy_value(privaudit_event *ev, const void *data, size_t len, int nul, int heap)
 {
 	size_t need = len + (nul ? 1 : 0) + (len == 0);
 	unsigned char *p = heap ? malloc(need) : arena_alloc(ev, need, 0);
@@ -205,7 +235,8 @@ static void *copy_value(privaudit_event *ev, const void *data, size_t len, int n
 }
 
 /* Capacity of a repeated field's array holding n elements: arrays grow by
- * doubling (the count alone says how big the array is). */
+ * doubling from 16 (the count alone says how big the array is).  One more
+ * element needs a bigger array when n is 0 or a power of two from 16 on. */
 static size_t rep_cap(size_t n)
 {
 	size_t c = 16;
@@ -215,6 +246,11 @@ static size_t rep_cap(size_t n)
 	while (c < n)
 		c *= 2;
 	return c;
+}
+
+static int rep_full(size_t n)
+{
+	return n == 0 || (n >= 16 && (n & (n - 1)) == 0);
 }
 
 static uint64_t field_bit(const privaudit_event *ev, const ProtobufCFieldDescriptor *f)
@@ -234,6 +270,10 @@ static void body_free(privaudit_event *ev)
 	ProtobufCMessage *msg = ev->body;
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 	char *base = (char *)msg;
+
+	/* the usual event: every value in the arena, nothing to walk for */
+	if (ev->owned == 0 && d->n_fields <= 64)
+		return;
 
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
@@ -336,33 +376,30 @@ PRIVAUDIT_EXPORT void privaudit_event_free(privaudit_event *ev)
 	free(ev);
 }
 
-PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev, const char *field,
-							    const void *data, size_t len)
+static privaudit_status set_session_key(privaudit_event *ev, const void *data, size_t len)
 {
-	const ProtobufCFieldDescriptor *f;
+	void *p = copy_value(ev, data, len, 0, ev->key_touched);
+
+	if (p == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	if (ev->key_owned)
+		free(ev->session_key.data);
+	ev->key_owned = ev->key_touched;
+	ev->key_touched = 1;
+	ev->session_key.data = p;
+	ev->session_key.len = len;
+	return PRIVAUDIT_OK;
+}
+
+/* f: a field of ev's body; data and len checked. */
+static privaudit_status set_bytes(privaudit_event *ev, const ProtobufCFieldDescriptor *f,
+				  const void *data, size_t len)
+{
 	char *base;
 	uint64_t bit;
 	int again;
 
-	if (ev == NULL || field == NULL || (data == NULL && len > 0))
-		return PRIVAUDIT_E_INVAL;
-	if (len > PRIVAUDIT_RECORD_MAX)
-		return PRIVAUDIT_E_TOOBIG;
-	if (field[0] == 's' && strcmp(field, "session_key") == 0) {
-		void *p = copy_value(ev, data, len, 0, ev->key_touched);
-
-		if (p == NULL)
-			return PRIVAUDIT_E_NOMEM;
-		if (ev->key_owned)
-			free(ev->session_key.data);
-		ev->key_owned = ev->key_touched;
-		ev->key_touched = 1;
-		ev->session_key.data = p;
-		ev->session_key.len = len;
-		return PRIVAUDIT_OK;
-	}
-	f = event_field(ev, field);
-	if (f == NULL || (f->type != PROTOBUF_C_TYPE_BYTES && f->type != PROTOBUF_C_TYPE_STRING))
+	if (f->type != PROTOBUF_C_TYPE_BYTES && f->type != PROTOBUF_C_TYPE_STRING)
 		return PRIVAUDIT_E_INVAL;
 	/* A string field holds text the writer controls; it cannot hold NUL. */
 	if (f->type == PROTOBUF_C_TYPE_STRING && data != NULL && memchr(data, '\0', len) != NULL)
@@ -372,11 +409,12 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev,
 		size_t *count = (size_t *)(void *)(base + f->quantifier_offset);
 		void **arr = *(void ***)(void *)(base + f->offset);
 		size_t elem = f->type == PROTOBUF_C_TYPE_BYTES ? sizeof(ProtobufCBinaryData) : sizeof(char *);
-		size_t cap = rep_cap(*count), ncap = rep_cap(*count + 1);
 		void *na = arr;
 		void *p;
 
-		if (ncap != cap) {
+		if (rep_full(*count)) {
+			size_t ncap = rep_cap(*count + 1);
+
 			/* the array moves to a bigger place in the arena; the
 			 * old ones add up to less than the last */
 			if (ncap > SIZE_MAX / elem)
@@ -434,16 +472,29 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev,
 	return PRIVAUDIT_OK;
 }
 
-PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, const char *field,
-							  int64_t value)
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev, const char *field,
+							    const void *data, size_t len)
 {
 	const ProtobufCFieldDescriptor *f;
+
+	if (ev == NULL || field == NULL || (data == NULL && len > 0))
+		return PRIVAUDIT_E_INVAL;
+	if (len > PRIVAUDIT_RECORD_MAX)
+		return PRIVAUDIT_E_TOOBIG;
+	if (field[0] == 's' && field[1] == 'e' && field[2] == 's' && strcmp(field, "session_key") == 0)
+		return set_session_key(ev, data, len);
+	f = event_field(ev, field);
+	if (f == NULL)
+		return PRIVAUDIT_E_INVAL;
+	return set_bytes(ev, f, data, len);
+}
+
+/* f: a field of ev's body. */
+static privaudit_status set_int(privaudit_event *ev, const ProtobufCFieldDescriptor *f, int64_t value)
+{
 	char *p;
 
-	if (ev == NULL || field == NULL)
-		return PRIVAUDIT_E_INVAL;
-	f = event_field(ev, field);
-	if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED)
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
 		return PRIVAUDIT_E_INVAL;
 	p = (char *)ev->body + f->offset;
 	switch (f->type) {
@@ -483,6 +534,95 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, c
 		break;
 	}
 	return PRIVAUDIT_E_INVAL;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, const char *field,
+							  int64_t value)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	if (ev == NULL || field == NULL)
+		return PRIVAUDIT_E_INVAL;
+	f = event_field(ev, field);
+	if (f == NULL)
+		return PRIVAUDIT_E_INVAL;
+	return set_int(ev, f, value);
+}
+
+/* ------------------------------------------------------------ fields found once */
+
+/* A privaudit_field_id is the kind's field number in Record (16 and up) times
+ * 65536 plus the field's index in the kind's descriptor plus 1, or
+ * FIELD_SESSION_KEY for the record's session key: checked against the
+ * event's kind, then used without any name. */
+#define FIELD_SESSION_KEY 0xffffu
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_field_id(privaudit_field_id *out,
+							   const char *kind, const char *field)
+{
+	const ProtobufCFieldDescriptor *k, *f;
+	const ProtobufCMessageDescriptor *d;
+
+	if (out == NULL || kind == NULL || field == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*out = 0;
+	k = field_by_name(0, &privaudit__record__descriptor, kind);
+	if (k == NULL || k->type != PROTOBUF_C_TYPE_MESSAGE || !(k->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
+	    reserved_kind(k) || k->id > 0xffffu)
+		return PRIVAUDIT_E_INVAL;
+	if (strcmp(field, "session_key") == 0) {
+		*out = (privaudit_field_id)k->id << 16 | FIELD_SESSION_KEY;
+		return PRIVAUDIT_OK;
+	}
+	d = k->descriptor;
+	f = field_by_name(1 + (unsigned)(k - privaudit__record__descriptor.fields), d, field);
+	if (f == NULL || f - d->fields >= (ptrdiff_t)FIELD_SESSION_KEY - 1)
+		return PRIVAUDIT_E_INVAL;
+	*out = (privaudit_field_id)k->id << 16 | (privaudit_field_id)(f - d->fields + 1);
+	return PRIVAUDIT_OK;
+}
+
+/* The body field a handle names for ev: NULL for another kind's field or
+ * the session key. */
+static const ProtobufCFieldDescriptor *handle_field(const privaudit_event *ev, privaudit_field_id h)
+{
+	const ProtobufCMessageDescriptor *d = ev->kind->descriptor;
+	unsigned i = h & 0xffffu;
+
+	if (h >> 16 != ev->kind->id || i == 0 || i == FIELD_SESSION_KEY || i > d->n_fields)
+		return NULL;
+	return &d->fields[i - 1];
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes_id(privaudit_event *ev,
+							       privaudit_field_id field,
+							       const void *data, size_t len)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	if (ev == NULL || (data == NULL && len > 0))
+		return PRIVAUDIT_E_INVAL;
+	if (len > PRIVAUDIT_RECORD_MAX)
+		return PRIVAUDIT_E_TOOBIG;
+	if (field >> 16 == ev->kind->id && (field & 0xffffu) == FIELD_SESSION_KEY)
+		return set_session_key(ev, data, len);
+	f = handle_field(ev, field);
+	if (f == NULL)
+		return PRIVAUDIT_E_INVAL;
+	return set_bytes(ev, f, data, len);
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int_id(privaudit_event *ev,
+							     privaudit_field_id field, int64_t value)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	if (ev == NULL)
+		return PRIVAUDIT_E_INVAL;
+	f = handle_field(ev, field);
+	if (f == NULL)
+		return PRIVAUDIT_E_INVAL;
+	return set_int(ev, f, value);
 }
 
 /* Fill rec with the event's body; rec points into ev afterwards. */

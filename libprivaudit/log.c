@@ -95,7 +95,8 @@ static unsigned char *varint_put(unsigned char *p, uint64_t v)
  * four plain fields then its body (field numbers 1-4, then the oneof): those
  * four are written here the way protobuf-c writes proto3 fields (in number
  * order, left out when zero or empty), then the body's key and length, then
- * the body packed by protobuf-c, sized once.  The bytes are the ones
+ * the body, sized once and packed by pa_body_pack (record.c; protobuf-c for
+ * a body that loop does not handle).  The bytes are the ones
  * privaudit__record__pack writes.  Anything else (no body, unknown fields)
  * goes through protobuf-c whole. */
 /* Record is what queue_record's own encoding assumes (checked once, so a
@@ -128,13 +129,64 @@ static void record_layout_check(void)
 			   offsetof(Privaudit__Record, session_key) == d->fields[3].offset;
 }
 
+/* Room for need more bytes in the queue. */
+static privaudit_status pend_reserve(privaudit_log *log, size_t need)
+{
+	size_t cap = log->pend_cap ? log->pend_cap : 65536;
+	unsigned char *nb;
+
+	if (log->pend_len + need <= log->pend_cap)
+		return PRIVAUDIT_OK;
+	while (cap < log->pend_len + need)
+		cap *= 2;
+	nb = realloc(log->pend, cap);
+	if (nb == NULL)
+		return pa_fail(&log->err, PRIVAUDIT_E_NOMEM, "out of memory queueing a record");
+	log->pend = nb;
+	log->pend_cap = cap;
+	return PRIVAUDIT_OK;
+}
+
+#define BODY_ROOM_MAX (PRIVAUDIT_RECORD_MAX + 64u)
+
+/* Pack body (a Record body pa_body_pack encodes) into the queue at off, a
+ * maximal length's room (4 bytes) behind the record's header: its packed
+ * size, or -1 when pa_body_pack does not encode it (nothing written). */
+static int64_t queue_body(privaudit_log *log, const ProtobufCMessage *body, size_t off,
+			  privaudit_status *st)
+{
+	for (;;) {
+		size_t room = log->pend_cap > off + 4 ? log->pend_cap - off - 4 : 0;
+		int64_t n;
+
+		/* pa_body_pack wants some slack: any body up to the record
+		 * limit fits in BODY_ROOM_MAX; one that does not is too big */
+		if (room > BODY_ROOM_MAX)
+			room = BODY_ROOM_MAX;
+		n = room > 0 ? pa_body_pack(body, log->pend + off, room) : -2;
+		if (n != -2)
+			return n;
+		if (room == BODY_ROOM_MAX) {
+			*st = pa_fail(&log->err, PRIVAUDIT_E_TOOBIG, "record exceeds %u bytes",
+				      PRIVAUDIT_RECORD_MAX);
+			return -2;
+		}
+		/* at least double, so that a big body is tried a few times only */
+		*st = pend_reserve(log, off + 4 + (room > 4096 ? 2 * room : 8192) - log->pend_len);
+		if (*st != PRIVAUDIT_OK)
+			return -2;
+	}
+}
+
 static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 {
 	const ProtobufCFieldDescriptor *bf = NULL;
 	const ProtobufCMessage *body = NULL;
-	size_t len, need, hostlen = 0, blen = 0;
+	size_t len, need, hostlen = 0, blen = 0, hdr = 0;
 	uint64_t key = 0;
 	unsigned char *f;
+	int own = 0;   /* body packed by pa_body_pack, not protobuf-c */
+	privaudit_status st = PRIVAUDIT_OK;
 
 	rec->time_ns = pa_now_ns();
 	rec->host = log->host;
@@ -153,33 +205,37 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 		}
 	}
 	if (body != NULL) {
+		size_t at;
+		int64_t n;
+
 		hostlen = rec->host != NULL ? strlen(rec->host) : 0;
-		blen = protobuf_c_message_get_packed_size(body);
 		key = (uint64_t)bf->id << 3 | 2u;   /* length-delimited */
-		len = (rec->time_ns ? 1 + varint_len(rec->time_ns) : 0) +
+		hdr = (rec->time_ns ? 1 + varint_len(rec->time_ns) : 0) +
 		      (hostlen ? 1 + varint_len(hostlen) + hostlen : 0) +
 		      (rec->writer_pid ? 1 + varint_len(rec->writer_pid) : 0) +
 		      (rec->session_key.len ? 1 + varint_len(rec->session_key.len) + rec->session_key.len : 0) +
-		      varint_len(key) + varint_len(blen) + blen;
+		      varint_len(key);
+		/* The body is packed first, in one pass, 4 bytes (its longest
+		 * length) behind the header; then moved up to its length. */
+		at = log->pend_len + 4 + PA_ENTRY_INDEX + hdr + 4;
+		n = queue_body(log, body, at, &st);
+		if (n == -2)
+			return st;
+		own = n >= 0;
+		blen = own ? (size_t)n : protobuf_c_message_get_packed_size(body);
+		len = hdr + varint_len(blen) + blen;
+		if (own && len <= PRIVAUDIT_RECORD_MAX && varint_len(blen) < 4)
+			memmove(log->pend + at - (4 - varint_len(blen)), log->pend + at, blen);
 	} else {
 		len = privaudit__record__get_packed_size(rec);
 	}
 	if (len > PRIVAUDIT_RECORD_MAX)
 		return pa_fail(&log->err, PRIVAUDIT_E_TOOBIG, "record of %zu bytes exceeds %u", len,
 			       PRIVAUDIT_RECORD_MAX);
-	need = log->pend_len + 4 + PA_ENTRY_INDEX + len + 4;
-	if (need > log->pend_cap) {
-		size_t cap = log->pend_cap ? log->pend_cap : 65536;
-		unsigned char *nb;
-
-		while (cap < need)
-			cap *= 2;
-		nb = realloc(log->pend, cap);
-		if (nb == NULL)
-			return pa_fail(&log->err, PRIVAUDIT_E_NOMEM, "out of memory queueing a record");
-		log->pend = nb;
-		log->pend_cap = cap;
-	}
+	need = 4 + PA_ENTRY_INDEX + len + 4;
+	st = pend_reserve(log, need);
+	if (st != PRIVAUDIT_OK)
+		return st;
 	f = log->pend + log->pend_len;
 	pa_store32(f, (uint32_t)(PA_ENTRY_INDEX + len));
 	memset(f + 4, 0, PA_ENTRY_INDEX);
@@ -208,13 +264,13 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 		}
 		p = varint_put(p, key);
 		p = varint_put(p, blen);
-		if (protobuf_c_message_pack(body, p) != blen ||
+		if ((!own && protobuf_c_message_pack(body, p) != blen) ||
 		    (size_t)(p + blen - (f + 4 + PA_ENTRY_INDEX)) != len)
 			return pa_fail(&log->err, PRIVAUDIT_E_FORMAT, "record packing mismatch");
 	} else {
 		privaudit__record__pack(rec, f + 4 + PA_ENTRY_INDEX);
 	}
-	log->pend_len = need;
+	log->pend_len += need;
 	log->pend_count++;
 	return PRIVAUDIT_OK;
 }

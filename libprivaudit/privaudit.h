@@ -128,6 +128,19 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes(privaudit_event *ev,
 							    const void *data, size_t len);
 PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int(privaudit_event *ev, const char *field,
 							  int64_t value);
+/* A field of a record kind found by name once, for writers that fill many
+ * records: the _id setters do what set_bytes and set_int do without looking
+ * the name up again.  An id is valid for events of its kind only (others
+ * give PRIVAUDIT_E_INVAL); "session_key" has one per kind.  Ids do not
+ * change while the library is loaded; they are not stored anywhere. */
+typedef uint32_t privaudit_field_id;
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_field_id(privaudit_field_id *out,
+							   const char *kind, const char *field);
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_bytes_id(privaudit_event *ev,
+							       privaudit_field_id field,
+							       const void *data, size_t len);
+PRIVAUDIT_EXPORT privaudit_status privaudit_event_set_int_id(privaudit_event *ev,
+							     privaudit_field_id field, int64_t value);
 /* Queue the event as a record (time, host and writer pid added). */
 PRIVAUDIT_EXPORT privaudit_status privaudit_append_event(privaudit_log *log,
 							 const privaudit_event *ev);

@@ -3,9 +3,188 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "privaudit.h"
 #include "record.h"
+
+/* ------------------------------------------------------------ encoding */
+
+/* Every Record body is a proto3 message of scalars, bytes, strings and
+ * repeated bytes or strings.  protobuf-c packs one by walking its
+ * descriptor twice (size, then bytes) with calls per field; the loop below
+ * writes the bytes protobuf_c_message_pack writes (fields in descriptor
+ * order, zero and empty ones left out) with a few instructions per field. */
+
+static size_t varint_size(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *varint_out(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* The field's value as a varint (0: left out), or -1 when it is not one. */
+static int scalar_value(const ProtobufCFieldDescriptor *f, const char *member, uint64_t *v)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT32:
+		*v = *(const uint32_t *)(const void *)member;
+		return 0;
+	case PROTOBUF_C_TYPE_INT32:
+		/* negative: ten bytes, sign-extended, as protobuf-c writes it */
+		*v = (uint64_t)(int64_t) * (const int32_t *)(const void *)member;
+		return 0;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_INT64:
+		*v = *(const uint64_t *)(const void *)member;
+		return 0;
+	case PROTOBUF_C_TYPE_BOOL:
+		*v = *(const protobuf_c_boolean *)(const void *)member != 0;
+		return 0;
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_FLOAT:
+	case PROTOBUF_C_TYPE_DOUBLE:
+	case PROTOBUF_C_TYPE_ENUM:
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_BYTES:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		break;
+	}
+	return -1;
+}
+
+/* One pass over m's fields: with out NULL, only the size; else the bytes,
+ * within max.  -1 when m holds something the loop does not encode (the
+ * caller uses protobuf-c then), -2 when the bytes do not fit in max. */
+static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out, size_t max)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+	uint8_t *p = out;
+	size_t size = 0;
+	/* a key and a length (or a value) take at most 10 bytes each */
+#define ROOM(n) (max - (size_t)(p - out) >= 20 && max - (size_t)(p - out) - 20 >= (size_t)(n))
+
+	if (m->n_unknown_fields != 0)
+		return -1;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *member = base + f->offset;
+		uint64_t tag = (uint64_t)f->id << 3;
+
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+			return -1;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
+			const void *arr = *(const void *const *)(const void *)member;
+
+			if (f->type != PROTOBUF_C_TYPE_BYTES && f->type != PROTOBUF_C_TYPE_STRING)
+				return -1;
+			for (size_t j = 0; j < n; j++) {
+				const uint8_t *data;
+				size_t len;
+
+				if (f->type == PROTOBUF_C_TYPE_BYTES) {
+					const ProtobufCBinaryData *b = (const ProtobufCBinaryData *)arr + j;
+
+					data = b->data;
+					len = b->len;
+				} else {
+					data = (const uint8_t *)((const char *const *)arr)[j];
+					if (data == NULL)
+						return -1;
+					len = strlen((const char *)data);
+				}
+				if (out != NULL) {
+					if (!ROOM(len))
+						return -2;
+					p = varint_out(p, tag | 2u);
+					p = varint_out(p, len);
+					if (len > 0)
+						memcpy(p, data, len);
+					p += len;
+				} else {
+					size += varint_size(tag | 2u) + varint_size(len) + len;
+				}
+			}
+			continue;
+		}
+		if (f->label != PROTOBUF_C_LABEL_NONE)
+			return -1;
+		if (f->type == PROTOBUF_C_TYPE_BYTES || f->type == PROTOBUF_C_TYPE_STRING) {
+			const uint8_t *data;
+			size_t len;
+
+			if (f->type == PROTOBUF_C_TYPE_BYTES) {
+				const ProtobufCBinaryData *b = (const ProtobufCBinaryData *)(const void *)member;
+
+				data = b->data;
+				len = b->len;
+			} else {
+				data = *(const uint8_t *const *)(const void *)member;
+				len = data != NULL ? strlen((const char *)data) : 0;
+			}
+			if (len == 0)
+				continue;
+			if (out != NULL) {
+				if (!ROOM(len))
+					return -2;
+				p = varint_out(p, tag | 2u);
+				p = varint_out(p, len);
+				memcpy(p, data, len);
+				p += len;
+			} else {
+				size += varint_size(tag | 2u) + varint_size(len) + len;
+			}
+		} else {
+			uint64_t v;
+
+			if (scalar_value(f, member, &v) < 0)
+				return -1;
+			if (v == 0)
+				continue;
+			if (out != NULL) {
+				if (max - (size_t)(p - out) < 20)
+					return -2;
+				p = varint_out(p, tag);
+				p = varint_out(p, v);
+			} else {
+				size += varint_size(tag) + varint_size(v);
+			}
+		}
+	}
+#undef ROOM
+	return out != NULL ? (int64_t)(p - out) : (int64_t)size;
+}
+
+int64_t pa_body_size(const ProtobufCMessage *m)
+{
+	return body_walk(m, NULL, 0);
+}
+
+int64_t pa_body_pack(const ProtobufCMessage *m, uint8_t *out, size_t max)
+{
+	return body_walk(m, out, max);
+}
 
 pa_record *pa_record_decode(const unsigned char *buf, size_t len)
 {

@@ -30,6 +30,13 @@ void pa_arena_free(pa_arena *a);
 /* Like pa_record_decode, in the arena: valid until its next reset. */
 pa_record *pa_record_decode_arena(pa_arena *a, const unsigned char *buf, size_t len);
 
+/* A Record body packed into out (at most max bytes) as
+ * protobuf_c_message_pack would: its size, -1 when it holds a kind of field
+ * only protobuf-c encodes, -2 when it needs more than max bytes.
+ * pa_body_size: the size alone (or -1). */
+int64_t pa_body_size(const ProtobufCMessage *m);
+int64_t pa_body_pack(const ProtobufCMessage *m, uint8_t *out, size_t max);
+
 /* Point rec's body (and session key) at an event's (event.c). */
 struct privaudit_event;
 void pa_event_to_record(const struct privaudit_event *ev, Privaudit__Record *rec);

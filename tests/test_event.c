@@ -172,12 +172,130 @@ static void test_refusals(void **state)
 	privaudit_event_free(NULL);
 }
 
+/* The same command built by field name and by field id packs to the same
+ * bytes; ids belong to one kind. */
+static void test_field_ids(void **state)
+{
+	static const char *const names[] = {"auid", "ses", "uid", "exe", "argv", "cwd", "success",
+					    "exit", "source", "serial", "raw", "session_key"};
+	privaudit_field_id id[12], other;
+	privaudit_event *by_name = NULL, *by_id = NULL, *gap = NULL;
+	Privaudit__Record r1 = PRIVAUDIT__RECORD__INIT, r2 = PRIVAUDIT__RECORD__INIT;
+	unsigned char a[512], b[512];
+	int64_t n1, n2;
+
+	(void)state;
+	for (size_t i = 0; i < 12; i++)
+		assert_int_equal(privaudit_event_field_id(&id[i], "command", names[i]), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_new(&by_name, "command"), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_new(&by_id, "command"), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(by_name, "auid", 1000), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int_id(by_id, id[0], 1000), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(by_name, "ses", 7), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int_id(by_id, id[1], 7), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(by_name, "exe", "/bin/ls", 7), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes_id(by_id, id[3], "/bin/ls", 7), PRIVAUDIT_OK);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(privaudit_event_set_bytes(by_name, "argv", "x\0y", 3), PRIVAUDIT_OK);
+		assert_int_equal(privaudit_event_set_bytes_id(by_id, id[4], "x\0y", 3), PRIVAUDIT_OK);
+	}
+	assert_int_equal(privaudit_event_set_int(by_name, "exit", -2), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int_id(by_id, id[7], -2), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(by_name, "source", "execve", 6), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes_id(by_id, id[8], "execve", 6), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes(by_name, "session_key", "boot:7", 6), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_bytes_id(by_id, id[11], "boot:7", 6), PRIVAUDIT_OK);
+	/* wrong type, string with NUL, too big, another kind's id */
+	assert_int_equal(privaudit_event_set_int_id(by_id, id[3], 1), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_bytes_id(by_id, id[0], "1", 1), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_bytes_id(by_id, id[8], "a\0b", 3), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_bytes_id(by_id, id[10], "x", PRIVAUDIT_RECORD_MAX + 1u),
+			 PRIVAUDIT_E_TOOBIG);
+	assert_int_equal(privaudit_event_set_int_id(by_id, 0, 1), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_field_id(&other, "gap", "count"), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int_id(by_id, other, 1), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_new(&gap, "gap"), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int_id(gap, id[0], 1), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_set_int_id(gap, other, 3), PRIVAUDIT_OK);
+	privaudit_event_free(gap);
+	/* unknown names and the log's own kinds have no ids */
+	assert_int_equal(privaudit_event_field_id(&other, "command", "nope"), PRIVAUDIT_E_INVAL);
+	assert_int_equal(other, 0);
+	assert_int_equal(privaudit_event_field_id(&other, "checkpoint", "note"), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_field_id(&other, "nope", "auid"), PRIVAUDIT_E_INVAL);
+
+	pa_event_to_record(by_name, &r1);
+	pa_event_to_record(by_id, &r2);
+	assert_int_equal(r1.session_key.len, 6);
+	assert_int_equal(r2.session_key.len, 6);
+	assert_memory_equal(r2.session_key.data, "boot:7", 6);
+	n1 = pa_body_pack(&r1.command->base, a, sizeof(a));
+	n2 = pa_body_pack(&r2.command->base, b, sizeof(b));
+	assert_true(n1 > 0);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(a, b, (size_t)n1);
+	privaudit_event_free(by_name);
+	privaudit_event_free(by_id);
+}
+
+/* pa_body_pack writes what protobuf-c writes, for every kind of field a
+ * body has (negative ints take ten bytes, zero and empty are left out), and
+ * refuses to write past its room. */
+static void test_body_pack(void **state)
+{
+	static char empty[] = "", version[] = "1.0", execve[] = "execve", t_sys[] = "SYSCALL",
+		    t_exe[] = "EXECVE";
+	static uint8_t sudo[] = "sudo", a0[] = "a\0b", zz[] = "zz", raw[] = "raw";
+	Privaudit__SessionOpen so = PRIVAUDIT__SESSION_OPEN__INIT;
+	Privaudit__Command cmd = PRIVAUDIT__COMMAND__INIT;
+	Privaudit__WriterStart ws = PRIVAUDIT__WRITER_START__INIT;
+	Privaudit__AuditEvent ae = PRIVAUDIT__AUDIT_EVENT__INIT;
+	char *types[3] = {t_sys, empty, t_exe};
+	ProtobufCBinaryData argv[3] = {{3, a0}, {0, NULL}, {2, zz}};
+	const ProtobufCMessage *msgs[4] = {&so.base, &cmd.base, &ws.base, &ae.base};
+	unsigned char mine[1024], theirs[1024];
+	size_t n;
+
+	(void)state;
+	so.service.data = sudo;
+	so.service.len = 4;
+	so.user.data = (uint8_t *)empty;  /* empty: left out */
+	so.result = -3;                   /* int32, negative: ten bytes */
+	so.pid = 4294967295u;
+	cmd.auid = 1000;
+	cmd.argv = argv;
+	cmd.n_argv = 3;                   /* an empty element is still written */
+	cmd.exit = -1;                    /* int64, negative */
+	cmd.success = 1;
+	cmd.source = execve;
+	cmd.serial = 1ull << 40;
+	cmd.raw.data = raw;
+	cmd.raw.len = 3;
+	ws.program = empty;               /* empty string: left out */
+	ws.version = version;
+	ae.types = types;                 /* repeated string, the empty one kept */
+	ae.n_types = 3;
+	ae.serial = 9;
+
+	for (size_t i = 0; i < 4; i++) {
+		n = protobuf_c_message_get_packed_size(msgs[i]);
+		assert_int_equal(protobuf_c_message_pack(msgs[i], theirs), n);
+		assert_int_equal(pa_body_size(msgs[i]), (int64_t)n);
+		assert_int_equal(pa_body_pack(msgs[i], mine, sizeof(mine)), (int64_t)n);
+		assert_memory_equal(mine, theirs, n);
+	}
+	n = protobuf_c_message_get_packed_size(&cmd.base);
+	assert_int_equal(pa_body_pack(&cmd.base, mine, n / 2), -2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_session_open_hostile, tu_setup_dir, tu_teardown_dir),
 		cmocka_unit_test_setup_teardown(test_command_argv, tu_setup_dir, tu_teardown_dir),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_field_ids),
+		cmocka_unit_test(test_body_pack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
