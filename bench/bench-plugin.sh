@@ -13,6 +13,10 @@
 #
 #   bench/bench-plugin.sh [BUILD_DIR] [-n EVENTS]
 #
+# The three take turns for ROUNDS rounds (default 5), so that a slow
+# stretch of a shared VM hits all of them; each rate printed is the median
+# of its rounds (with the slowest and fastest beside it), and the ratios are
+# of the medians.
 # Environment: BENCH_DIR (default /var/tmp; a real disk), LAUREL (path of
 # a laurel binary; default: laurel in PATH, else the Debian package is
 # fetched with apt-get download and unpacked with dpkg-deb -x into the
@@ -29,6 +33,7 @@ esac
 [ -n "$BUILD" ] || BUILD=.
 BUILD=$(cd "$BUILD" && pwd)
 N=100000
+ROUNDS=${ROUNDS:-5}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) N=$2; shift 2 ;;
@@ -51,10 +56,11 @@ if command -v taskset >/dev/null 2>&1; then
 fi
 
 now_ns() { date +%s%N; }
-# rate NAME NS: events/s line
+# rate NAME NS SLOWEST_NS FASTEST_NS: events/s line (median, range)
 rate() {
-	awk -v n="$N" -v ns="$2" -v name="$1" -v bytes="$bytes" 'BEGIN {
-		s = ns / 1e9; printf "%-18s %10.0f events/s  %8.1f MB/s  (%.2f s)\n", name, n / s, bytes / s / 1e6, s }'
+	awk -v n="$N" -v ns="$2" -v hi="$3" -v lo="$4" -v name="$1" -v bytes="$bytes" 'BEGIN {
+		s = ns / 1e9; printf "%-18s %10.0f events/s  %8.1f MB/s  (%.2f s; rounds %.0f to %.0f)\n",
+			name, n / s, bytes / s / 1e6, s, n / (hi / 1e9), n / (lo / 1e9) }'
 }
 
 echo "== generating $N events"
@@ -64,31 +70,6 @@ lines=$(wc -l <"$work/stream")
 echo "stream: $bytes bytes, $lines records, $((bytes / N)) bytes/event"
 cat "$work/stream" >/dev/null   # warm the page cache for everyone
 
-echo "== cat"
-t0=$(now_ns)
-$FEED cat "$work/stream" | $PIN cat >/dev/null
-t_cat=$(($(now_ns) - t0))
-
-echo "== audisp-privaudit (durable group commit, sealed at exit)"
-"$PRIVAUDIT" init "$work/log" >/dev/null
-# the libtool wrapper would be timed too: run the real binary
-real=$PLUGIN
-[ -x "$BUILD/audisp_privaudit/.libs/audisp-privaudit" ] && real=$BUILD/audisp_privaudit/.libs/audisp-privaudit
-t0=$(now_ns)
-# A queue larger than the stream: with the default bound the reader outruns
-# the writer and drops (as gap records), which would inflate the rate.
-qbytes=$(( $(wc -c <"$work/stream") + 1048576 ))
-$FEED cat "$work/stream" | LD_LIBRARY_PATH=$BUILD/.libs $PIN "$real" --dir "$work/log" --stats \
-	--queue-bytes "$qbytes" 2>"$work/stats"
-t_pa=$(($(now_ns) - t0))
-cat "$work/stats"
-if grep -Eq 'dropped [1-9]' "$work/stats"; then
-	echo "bench-plugin: the plugin dropped events; its rate would be wrong" >&2
-	exit 1
-fi
-"$PRIVAUDIT" verify "$work/log" >/dev/null 2>&1 && echo "log verifies" || echo "LOG DOES NOT VERIFY"
-
-echo "== laurel"
 LAUREL=${LAUREL:-$(command -v laurel || true)}
 if [ -z "$LAUREL" ]; then
 	if (cd "$work" && apt-get download laurel >/dev/null 2>&1); then
@@ -96,9 +77,8 @@ if [ -z "$LAUREL" ]; then
 		LAUREL=$work/laurel-root/usr/sbin/laurel
 	fi
 fi
-t_la=""
-if [ -n "$LAUREL" ] && [ -x "$LAUREL" ]; then
-	mkdir -p "$work/laurel-log"
+[ -n "$LAUREL" ] && [ -x "$LAUREL" ] || LAUREL=""
+if [ -n "$LAUREL" ]; then
 	cat >"$work/laurel.toml" <<EOF
 directory = "$work/laurel-log"
 statusreport-period = 0
@@ -112,20 +92,78 @@ execve-argv = [ "array" ]
 pid = true
 EOF
 	echo "laurel: $("$LAUREL" --version 2>&1 | head -1)"
-	t0=$(now_ns)
-	$FEED cat "$work/stream" | $PIN "$LAUREL" -c "$work/laurel.toml" 2>"$work/laurel.err" || true
-	t_la=$(($(now_ns) - t0))
-	out=$(wc -l <"$work/laurel-log/audit.log" 2>/dev/null || echo 0)
-	echo "laurel wrote $out JSON events"
-	[ "$out" -gt 0 ] || { head -5 "$work/laurel.err"; t_la=""; }
 else
 	echo "laurel not available: skipped"
 fi
+# the libtool wrapper would be timed too: run the real binary
+real=$PLUGIN
+[ -x "$BUILD/audisp_privaudit/.libs/audisp-privaudit" ] && real=$BUILD/audisp_privaudit/.libs/audisp-privaudit
+# A queue larger than the stream: with the default bound the reader outruns
+# the writer and drops (as gap records), which would inflate the rate.
+qbytes=$(( $(wc -c <"$work/stream") + 1048576 ))
 
-echo "== results ($N events, measured process: ${PIN:-not pinned}; feeder: ${FEED:-not pinned})"
-rate cat "$t_cat"
-rate audisp-privaudit "$t_pa"
-[ -n "$t_la" ] && rate laurel "$t_la"
+: >"$work/t-cat"; : >"$work/t-pa"; : >"$work/t-la"
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	echo "== round $r of $ROUNDS"
+	t0=$(now_ns)
+	$FEED cat "$work/stream" | $PIN cat >/dev/null
+	echo $(($(now_ns) - t0)) >>"$work/t-cat"
+
+	rm -rf "$work/log"
+	"$PRIVAUDIT" init "$work/log" >/dev/null
+	t0=$(now_ns)
+	$FEED cat "$work/stream" | LD_LIBRARY_PATH=$BUILD/.libs $PIN "$real" --dir "$work/log" --stats \
+		--queue-bytes "$qbytes" 2>"$work/stats"
+	echo $(($(now_ns) - t0)) >>"$work/t-pa"
+	cat "$work/stats"
+	if grep -Eq 'dropped [1-9]' "$work/stats"; then
+		echo "bench-plugin: the plugin dropped events; its rate would be wrong" >&2
+		exit 1
+	fi
+	"$PRIVAUDIT" verify "$work/log" >/dev/null 2>&1 || { echo "bench-plugin: LOG DOES NOT VERIFY" >&2; exit 1; }
+
+	if [ -n "$LAUREL" ]; then
+		rm -rf "$work/laurel-log"
+		mkdir -p "$work/laurel-log"
+		t0=$(now_ns)
+		$FEED cat "$work/stream" | $PIN "$LAUREL" -c "$work/laurel.toml" 2>"$work/laurel.err" || true
+		t=$(($(now_ns) - t0))
+		out=$(wc -l <"$work/laurel-log/audit.log" 2>/dev/null || echo 0)
+		if [ "$out" -gt 0 ]; then
+			echo "$t" >>"$work/t-la"
+			echo "laurel wrote $out JSON events"
+		else
+			head -5 "$work/laurel.err"
+		fi
+	fi
+	r=$((r + 1))
+done
+echo "every plugin log verified"
+
+# median (and min, max) of the times in a file, in ns: "MED MIN MAX"
+stats() {
+	sort -n "$1" | awk '{ t[NR] = $1 } END { if (NR == 0) exit
+		m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+		printf "%.0f %.0f %.0f\n", m, t[1], t[NR] }'
+}
+read -r t_cat t_cat_min t_cat_max <<EOF
+$(stats "$work/t-cat")
+EOF
+read -r t_pa t_pa_min t_pa_max <<EOF
+$(stats "$work/t-pa")
+EOF
+t_la=""; t_la_min=""; t_la_max=""
+if [ -s "$work/t-la" ]; then
+	read -r t_la t_la_min t_la_max <<EOF
+$(stats "$work/t-la")
+EOF
+fi
+
+echo "== results ($N events, median of $ROUNDS rounds, measured process: ${PIN:-not pinned}; feeder: ${FEED:-not pinned})"
+rate cat "$t_cat" "$t_cat_max" "$t_cat_min"
+rate audisp-privaudit "$t_pa" "$t_pa_max" "$t_pa_min"
+[ -n "$t_la" ] && rate laurel "$t_la" "$t_la_max" "$t_la_min"
 awk -v a="$t_pa" -v c="$t_cat" 'BEGIN { printf "audisp-privaudit / cat:    %.3f of cat'"'"'s rate\n", c / a }'
 [ -n "$t_la" ] && awk -v a="$t_pa" -v l="$t_la" 'BEGIN { printf "audisp-privaudit / laurel: %.2fx laurel'"'"'s rate (target 6x)\n", l / a }'
 awk -v n="$N" -v a="$t_pa" -v pin="$PIN" 'BEGIN { r = n / (a / 1e9)
