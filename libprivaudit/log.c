@@ -66,27 +66,6 @@ static void unlock_handle(privaudit_log *log)
 
 /* ------------------------------------------------------------ queueing */
 
-static size_t varint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static unsigned char *varint_put(unsigned char *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (unsigned char)v;
-	return p;
-}
-
 /* Pack rec into the queue as a frame with room for its index and CRC.
  *
  * protobuf-c sizes a sub-message again when it packs it (for its length
@@ -210,11 +189,11 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 
 		hostlen = rec->host != NULL ? strlen(rec->host) : 0;
 		key = (uint64_t)bf->id << 3 | 2u;   /* length-delimited */
-		hdr = (rec->time_ns ? 1 + varint_len(rec->time_ns) : 0) +
-		      (hostlen ? 1 + varint_len(hostlen) + hostlen : 0) +
-		      (rec->writer_pid ? 1 + varint_len(rec->writer_pid) : 0) +
-		      (rec->session_key.len ? 1 + varint_len(rec->session_key.len) + rec->session_key.len : 0) +
-		      varint_len(key);
+		hdr = (rec->time_ns ? 1 + pa_varint_len(rec->time_ns) : 0) +
+		      (hostlen ? 1 + pa_varint_len(hostlen) + hostlen : 0) +
+		      (rec->writer_pid ? 1 + pa_varint_len(rec->writer_pid) : 0) +
+		      (rec->session_key.len ? 1 + pa_varint_len(rec->session_key.len) + rec->session_key.len : 0) +
+		      pa_varint_len(key);
 		/* The body is packed first, in one pass, 4 bytes (its longest
 		 * length) behind the header; then moved up to its length. */
 		at = log->pend_len + 4 + PA_ENTRY_INDEX + hdr + 4;
@@ -223,9 +202,9 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 			return st;
 		own = n >= 0;
 		blen = own ? (size_t)n : protobuf_c_message_get_packed_size(body);
-		len = hdr + varint_len(blen) + blen;
-		if (own && len <= PRIVAUDIT_RECORD_MAX && varint_len(blen) < 4)
-			memmove(log->pend + at - (4 - varint_len(blen)), log->pend + at, blen);
+		len = hdr + pa_varint_len(blen) + blen;
+		if (own && len <= PRIVAUDIT_RECORD_MAX && pa_varint_len(blen) < 4)
+			memmove(log->pend + at - (4 - pa_varint_len(blen)), log->pend + at, blen);
 	} else {
 		len = privaudit__record__get_packed_size(rec);
 	}
@@ -244,26 +223,26 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 
 		if (rec->time_ns) {
 			*p++ = 1u << 3 | 0u;
-			p = varint_put(p, rec->time_ns);
+			p = pa_varint_put(p, rec->time_ns);
 		}
 		if (hostlen) {
 			*p++ = 2u << 3 | 2u;
-			p = varint_put(p, hostlen);
+			p = pa_varint_put(p, hostlen);
 			memcpy(p, rec->host, hostlen);
 			p += hostlen;
 		}
 		if (rec->writer_pid) {
 			*p++ = 3u << 3 | 0u;
-			p = varint_put(p, rec->writer_pid);
+			p = pa_varint_put(p, rec->writer_pid);
 		}
 		if (rec->session_key.len) {
 			*p++ = 4u << 3 | 2u;
-			p = varint_put(p, rec->session_key.len);
+			p = pa_varint_put(p, rec->session_key.len);
 			memcpy(p, rec->session_key.data, rec->session_key.len);
 			p += rec->session_key.len;
 		}
-		p = varint_put(p, key);
-		p = varint_put(p, blen);
+		p = pa_varint_put(p, key);
+		p = pa_varint_put(p, blen);
 		if ((!own && protobuf_c_message_pack(body, p) != blen) ||
 		    (size_t)(p + blen - (f + 4 + PA_ENTRY_INDEX)) != len)
 			return pa_fail(&log->err, PRIVAUDIT_E_FORMAT, "record packing mismatch");

@@ -16,27 +16,6 @@
  * writes the bytes protobuf_c_message_pack writes (fields in descriptor
  * order, zero and empty ones left out) with a few instructions per field. */
 
-static size_t varint_size(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static uint8_t *varint_out(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
 /* The field's value as a varint (0: left out), or -1 when it is not one. */
 static int scalar_value(const ProtobufCFieldDescriptor *f, const char *member, uint64_t *v)
 {
@@ -117,13 +96,13 @@ static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out, size_t max)
 				if (out != NULL) {
 					if (!ROOM(len))
 						return -2;
-					p = varint_out(p, tag | 2u);
-					p = varint_out(p, len);
+					p = pa_varint_put(p, tag | 2u);
+					p = pa_varint_put(p, len);
 					if (len > 0)
 						memcpy(p, data, len);
 					p += len;
 				} else {
-					size += varint_size(tag | 2u) + varint_size(len) + len;
+					size += pa_varint_len(tag | 2u) + pa_varint_len(len) + len;
 				}
 			}
 			continue;
@@ -148,12 +127,12 @@ static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out, size_t max)
 			if (out != NULL) {
 				if (!ROOM(len))
 					return -2;
-				p = varint_out(p, tag | 2u);
-				p = varint_out(p, len);
+				p = pa_varint_put(p, tag | 2u);
+				p = pa_varint_put(p, len);
 				memcpy(p, data, len);
 				p += len;
 			} else {
-				size += varint_size(tag | 2u) + varint_size(len) + len;
+				size += pa_varint_len(tag | 2u) + pa_varint_len(len) + len;
 			}
 		} else {
 			uint64_t v;
@@ -165,10 +144,10 @@ static int64_t body_walk(const ProtobufCMessage *m, uint8_t *out, size_t max)
 			if (out != NULL) {
 				if (max - (size_t)(p - out) < 20)
 					return -2;
-				p = varint_out(p, tag);
-				p = varint_out(p, v);
+				p = pa_varint_put(p, tag);
+				p = pa_varint_put(p, v);
 			} else {
-				size += varint_size(tag) + varint_size(v);
+				size += pa_varint_len(tag) + pa_varint_len(v);
 			}
 		}
 	}

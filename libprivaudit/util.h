@@ -35,6 +35,29 @@ static inline uint64_t pa_load64(const unsigned char *p)
 	return ((uint64_t)pa_load32(p) << 32) | pa_load32(p + 4);
 }
 
+/* Protobuf varints: the length of v's encoding, and v written at p (the
+ * end returned). */
+static inline size_t pa_varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static inline unsigned char *pa_varint_put(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
 /* One line describing the last failure, kept in a handle. */
 typedef struct pa_err {
 	int err;          /* errno of the failing call, 0 if none */
