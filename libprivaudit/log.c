@@ -36,7 +36,6 @@ struct privaudit_log {
 	int lock_timeout_ms;
 	uint64_t seg_limit;
 	unsigned char log_id[PA_HASH_LEN];
-	int have_id;              /* log_id known (set by the first refresh) */
 	pa_state st;              /* the log as of the last time we held the lock */
 	unsigned char *pend;      /* queued frames, index and CRC filled at commit */
 	size_t pend_len, pend_cap, pend_count;
@@ -513,36 +512,14 @@ static int state_insane(privaudit_log *log)
 	return bad;
 }
 
-static privaudit_status read_log_id(pa_err *e, int dirfd, unsigned char log_id[PA_HASH_LEN]);
-
 static privaudit_status refresh(privaudit_log *log)
 {
 	privaudit_status st;
 	uint64_t expected = 0;
 	int rebuilt = 0;
 
-	if (!log->have_id) {
-		/* The log id from the state, confirmed by the header of the
-		 * segment it names (state_insane); else from the first segment.
-		 * Saves a fresh process (each PAM session open and close) from
-		 * opening the first segment as well. */
-		if (pa_state_read(log->statefd, NULL, &log->st) == 0) {
-			memcpy(log->log_id, log->st.log_id, PA_HASH_LEN);
-			if (!state_insane(log) && log->segfd >= 0 &&
-			    log->segfd_number == log->st.segment) {
-				log->have_id = 1;
-				goto scan;
-			}
-		}
-		st = read_log_id(&log->err, log->dirfd, log->log_id);
-		if (st != PRIVAUDIT_OK)
-			return st;
-		log->have_id = 1;
-		state_reset(log);
-	} else if (pa_state_read(log->statefd, log->log_id, &log->st) < 0 || state_insane(log)) {
+	if (pa_state_read(log->statefd, log->log_id, &log->st) < 0 || state_insane(log))
 		state_reset(log);   /* no usable state: rebuild it from the whole log */
-	}
-scan:
 	for (;;) {
 		unsigned char hdr[PA_SEG_HEADER];
 		char name[PA_SEG_NAME_MAX];
@@ -1019,6 +996,13 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_open_timeout(privaudit_log **out, co
 		st = PRIVAUDIT_E_IO;
 		goto fail;
 	}
+	/* The id from the first segment, every time: a state file (and a
+	 * segment beside it) copied from another log must not lead a writer
+	 * to append to that log's segments, and a log without its first
+	 * segment is refused. */
+	st = read_log_id(&log->err, log->dirfd, log->log_id);
+	if (st != PRIVAUDIT_OK)
+		goto fail;
 	if (flags & PRIVAUDIT_OPEN_ANNOUNCE) {
 		st = queue_writer(log, 1);
 		if (st != PRIVAUDIT_OK)

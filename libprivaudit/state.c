@@ -55,7 +55,7 @@ static int decode(const unsigned char *b, const unsigned char log_id[PA_HASH_LEN
 	if (memcmp(b, STATE_MAGIC, 8) != 0 || pa_load32(b + 8) != STATE_VERSION ||
 	    pa_crc32c(0, b, PA_STATE_SLOT - 4) != pa_load32(b + PA_STATE_SLOT - 4))
 		return -1;
-	if ((log_id != NULL && memcmp(b + id_at, log_id, PA_HASH_LEN) != 0) ||
+	if (memcmp(b + id_at, log_id, PA_HASH_LEN) != 0 ||
 	    (unsigned)__builtin_popcountll(pa_load64(b + size_at)) != pa_load32(b + n_at))
 		return -1;   /* another log's, or a frontier that does not fit its size */
 	memset(st, 0, sizeof(*st));

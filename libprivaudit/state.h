@@ -32,8 +32,7 @@ typedef struct pa_state {
 	unsigned char rot_pk[32];
 } pa_state;
 
-/* The newest valid slot for this log id (for any log id when log_id is
- * NULL: the caller checks it against the segments): 0, or -1 when none is. */
+/* The newest valid slot for this log id: 0, or -1 when none is. */
 int pa_state_read(int fd, const unsigned char log_id[PA_HASH_LEN], pa_state *st);
 /* Write st into the slot its generation selects (no sync: see above). */
 int pa_state_write(int fd, const pa_state *st);

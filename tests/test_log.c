@@ -1281,9 +1281,9 @@ static void test_api_edges(void **state)
 	close_ok(log);
 }
 
-/* A writer takes the log id from the state file only when the segment the
- * state names agrees; another log's state, or one naming a segment that is
- * not there, sends it to the first segment, and nothing is lost. */
+/* Another log's state file, or a state naming a segment that is not
+ * there, does not mislead a writer: it appends to this log, and a cut of
+ * the newest segments is recorded even by a deferred open (PAM). */
 static void test_foreign_state(void **state)
 {
 	char dir[TU_PATH_MAX], other[TU_PATH_MAX], path[TU_PATH_MAX], opath[TU_PATH_MAX];
@@ -1329,6 +1329,23 @@ static void test_foreign_state(void **state)
 	expect_text(dir, 4, "again", 5);
 	verify_ok(dir, 5);
 	verify_ok(other, 8);
+
+	/* the last two segments of the other log removed behind the writers'
+	 * back: the next writer, deferred like the PAM module, says so */
+	assert_int_equal(unlink(tu_path(path, other, "seg-0000000000000005")), 0);
+	assert_int_equal(unlink(tu_path(path, other, "seg-0000000000000004")), 0);
+	log = open_log(other, PRIVAUDIT_OPEN_DEFER);
+	append(log, "after the cut");
+	close_ok(log);
+	expect_text(other, 6, "after the cut", 13);   /* queued before the refresh */
+	{
+		pa_record *rec = find_record(other, 7, NULL, NULL);
+
+		assert_non_null(rec);
+		assert_int_equal(rec->body_case, PRIVAUDIT__RECORD__BODY_RECOVERY);
+		assert_non_null(strstr(rec->recovery->reason, "removed outside privaudit"));
+		pa_record_free(rec);
+	}
 }
 
 int main(void)
