@@ -217,7 +217,8 @@ static void sha_update(struct pa_sha_ctx *c, blocks_fn *blocks, const void *data
 		p += len & ~(size_t)63;
 		len &= 63;
 	}
-	memcpy(c->buf, p, len);
+	if (len > 0)   /* p may be NULL when there is nothing */
+		memcpy(c->buf, p, len);
 	c->used = len;
 }
 

@@ -15,6 +15,9 @@
 
 #include <cmocka.h>
 #include <sodium.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "hash.h"
 
@@ -95,12 +98,56 @@ static void against_libsodium(void)
 	}
 }
 
+/* A file of several read buffers (the file hash reads 64 KiB at a time). */
+static void large_file(void)
+{
+	enum { LEN = 200001 };
+	unsigned char *data = malloc(LEN), want[PA_HASH_LEN], got[PA_HASH_LEN];
+	char path[] = "/tmp/test_hash.XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_non_null(data);
+	assert_true(fd >= 0);
+	unlink(path);
+	randombytes_buf(data, LEN);
+	assert_int_equal(write(fd, data, LEN), LEN);
+	crypto_hash_sha256(want, data, LEN);
+	assert_int_equal(pa_sha256_file(got, fd, LEN), 0);
+	assert_memory_equal(got, want, PA_HASH_LEN);
+	pa_sha256(got, data, LEN);
+	assert_memory_equal(got, want, PA_HASH_LEN);
+	crypto_hash_sha256(want, NULL, 0);
+	pa_sha256(got, NULL, 0);
+	assert_memory_equal(got, want, PA_HASH_LEN);
+	close(fd);
+	free(data);
+}
+
+/* What the CPU says about itself, asked directly: the default must use the
+ * SHA extensions exactly when they are there. */
+static int cpu_has_sha(void)
+{
+#if defined(__x86_64__)
+	unsigned a, b, c, d;
+
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0 || !(b & (1u << 29)))
+		return 0;
+	if (__get_cpuid(1, &a, &b, &c, &d) == 0)
+		return 0;
+	return (c & (1u << 19)) && (c & (1u << 9));
+#else
+	return 0;
+#endif
+}
+
 static void test_default(void **state)
 {
 	(void)state;
 	pa_hash_force_portable(0);
+	assert_string_equal(pa_hash_backend(), cpu_has_sha() ? "sha-ni" : "portable");
 	vectors();
 	against_libsodium();
+	large_file();
 }
 
 static void test_portable(void **state)
@@ -110,6 +157,7 @@ static void test_portable(void **state)
 	assert_string_equal(pa_hash_backend(), "portable");
 	vectors();
 	against_libsodium();
+	large_file();
 	pa_hash_force_portable(0);
 }
 
