@@ -129,7 +129,8 @@ static privaudit_status pend_reserve(privaudit_log *log, size_t need)
 
 /* Pack body (a Record body pa_body_pack encodes) into the queue at off, a
  * maximal length's room (4 bytes) behind the record's header: its packed
- * size, or -1 when pa_body_pack does not encode it (nothing written). */
+ * size, or -1 when pa_body_pack does not encode it (it may have written
+ * part of it, past pend_len, where the caller's own packing overwrites it). */
 static int64_t queue_body(privaudit_log *log, const ProtobufCMessage *body, size_t off,
 			  privaudit_status *st)
 {
