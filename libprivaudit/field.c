@@ -307,6 +307,15 @@ static privaudit_status find_named(const privaudit_record *rec, const char *name
 	return PRIVAUDIT_E_NOTFOUND;
 }
 
+/* The field called name: its index and description. */
+static privaudit_status named_field(const privaudit_record *rec, const char *name, size_t *i,
+				    privaudit_field *f)
+{
+	privaudit_status st = find_named(rec, name, i);
+
+	return st == PRIVAUDIT_OK ? privaudit_record_field(rec, *i, f) : st;
+}
+
 PRIVAUDIT_EXPORT privaudit_status privaudit_record_get_bytes(const privaudit_record *rec,
 							     const char *name, const void **data,
 							     size_t *len)
@@ -318,9 +327,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_record_get_bytes(const privaudit_rec
 
 	if (rec == NULL || name == NULL || data == NULL || len == NULL)
 		return PRIVAUDIT_E_INVAL;
-	st = find_named(rec, name, &i);
-	if (st == PRIVAUDIT_OK)
-		st = privaudit_record_field(rec, i, &f);
+	st = named_field(rec, name, &i, &f);
 	if (st != PRIVAUDIT_OK)
 		return st;
 	if (f.type != PRIVAUDIT_FIELD_BYTES && f.type != PRIVAUDIT_FIELD_STRING)
@@ -343,9 +350,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_record_get_uint(const privaudit_reco
 
 	if (rec == NULL || name == NULL || value == NULL)
 		return PRIVAUDIT_E_INVAL;
-	st = find_named(rec, name, &i);
-	if (st == PRIVAUDIT_OK)
-		st = privaudit_record_field(rec, i, &f);
+	st = named_field(rec, name, &i, &f);
 	if (st != PRIVAUDIT_OK)
 		return st;
 	if (f.type == PRIVAUDIT_FIELD_BYTES || f.type == PRIVAUDIT_FIELD_STRING || f.count == 0)
