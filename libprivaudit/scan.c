@@ -136,10 +136,14 @@ static int produce(pa_scanner *s, struct slot *sl, uint64_t *file_off, size_t *c
 		sl->frames[n].entry = sl->buf + p + 4;
 		sl->frames[n].len = l;
 		sl->frames[n].offset = base + p;
-		pa_hash_leaf(sl->frames[n].leaf, sl->buf + p + 4, l);
+		if (n % 2 == 1)   /* two at a time; an odd last one below */
+			pa_hash_leaf2(sl->frames[n - 1].leaf, sl->frames[n - 1].entry,
+				      sl->frames[n - 1].len, sl->frames[n].leaf, sl->buf + p + 4, l);
 		n++;
 		p += (size_t)l + PA_FRAME_OVERHEAD;
 	}
+	if (n % 2 == 1)
+		pa_hash_leaf(sl->frames[n - 1].leaf, sl->frames[n - 1].entry, sl->frames[n - 1].len);
 	/* What is left is the start of a frame the next chunk completes. */
 	*carry_len = b->last ? 0 : have - p;
 	if (*carry_len > 0)

@@ -98,6 +98,42 @@ static void against_libsodium(void)
 	}
 }
 
+/* Two leaves at once give what two single leaf hashes give: every pair of
+ * lengths around the block boundaries the two-stream path splits at (63
+ * bytes, then whole blocks, then the tails), inputs at odd addresses. */
+static void leaf_pairs(void)
+{
+	enum { MAX = 400 };
+	unsigned char data[2 * MAX + 3], want_a[PA_HASH_LEN], want_b[PA_HASH_LEN];
+	unsigned char got_a[PA_HASH_LEN], got_b[PA_HASH_LEN];
+
+	randombytes_buf(data, sizeof(data));
+	for (size_t la = 0; la <= MAX; la += (la < 140 || la > 300 ? 1 : 7)) {
+		for (size_t lb = 0; lb <= MAX; lb += (lb < 140 ? 3 : 11)) {
+			const unsigned char *a = data + 1, *b = data + MAX + 2;
+
+			pa_hash_leaf(want_a, a, la);
+			pa_hash_leaf(want_b, b, lb);
+			pa_hash_leaf2(got_a, a, la, got_b, b, lb);
+			assert_memory_equal(got_a, want_a, PA_HASH_LEN);
+			assert_memory_equal(got_b, want_b, PA_HASH_LEN);
+		}
+	}
+	/* 1 KiB records, against libsodium directly */
+	for (int i = 0; i < 50; i++) {
+		unsigned char rec[2][1 + 1300];
+		size_t l0 = 900 + (size_t)randombytes_uniform(400), l1 = 900 + (size_t)randombytes_uniform(400);
+
+		randombytes_buf(rec, sizeof(rec));
+		rec[0][0] = rec[1][0] = 0x00;
+		crypto_hash_sha256(want_a, rec[0], l0 + 1);
+		crypto_hash_sha256(want_b, rec[1], l1 + 1);
+		pa_hash_leaf2(got_a, rec[0] + 1, l0, got_b, rec[1] + 1, l1);
+		assert_memory_equal(got_a, want_a, PA_HASH_LEN);
+		assert_memory_equal(got_b, want_b, PA_HASH_LEN);
+	}
+}
+
 /* A file of several read buffers (the file hash reads 64 KiB at a time). */
 static void large_file(void)
 {
@@ -147,6 +183,7 @@ static void test_default(void **state)
 	assert_string_equal(pa_hash_backend(), cpu_has_sha() ? "sha-ni" : "portable");
 	vectors();
 	against_libsodium();
+	leaf_pairs();
 	large_file();
 }
 
@@ -157,6 +194,7 @@ static void test_portable(void **state)
 	assert_string_equal(pa_hash_backend(), "portable");
 	vectors();
 	against_libsodium();
+	leaf_pairs();
 	large_file();
 	pa_hash_force_portable(0);
 }
