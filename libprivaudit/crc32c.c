@@ -69,6 +69,30 @@ static uint32_t crc_hw(uint32_t crc, const unsigned char *p, size_t len)
 	return crc;
 }
 
+/* Two independent buffers at once: one chain of crc32 instructions waits on
+ * their latency (three cycles each), two chains share those cycles. */
+__attribute__((target("sse4.2")))
+static void crc_hw2(uint32_t *crc_a, const unsigned char *a, size_t len_a, uint32_t *crc_b,
+		    const unsigned char *b, size_t len_b)
+{
+	uint64_t ca = *crc_a, cb = *crc_b;
+
+	while (len_a >= 8 && len_b >= 8) {
+		uint64_t wa, wb;
+
+		memcpy(&wa, a, 8);
+		memcpy(&wb, b, 8);
+		ca = __builtin_ia32_crc32di(ca, wa);
+		cb = __builtin_ia32_crc32di(cb, wb);
+		a += 8;
+		b += 8;
+		len_a -= 8;
+		len_b -= 8;
+	}
+	*crc_a = crc_hw((uint32_t)ca, a, len_a);
+	*crc_b = crc_hw((uint32_t)cb, b, len_b);
+}
+
 static int have_hw(void)
 {
 	static int cached = -1;
@@ -91,4 +115,21 @@ uint32_t pa_crc32c(uint32_t crc, const void *data, size_t len)
 		return ~crc_hw(crc, data, len);
 #endif
 	return ~crc_soft(crc, data, len);
+}
+
+void pa_crc32c2(uint32_t *crc_a, const void *a, size_t len_a, uint32_t *crc_b, const void *b,
+		size_t len_b)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (have_hw()) {
+		uint32_t ca = ~*crc_a, cb = ~*crc_b;
+
+		crc_hw2(&ca, a, len_a, &cb, b, len_b);
+		*crc_a = ~ca;
+		*crc_b = ~cb;
+		return;
+	}
+#endif
+	*crc_a = pa_crc32c(*crc_a, a, len_a);
+	*crc_b = pa_crc32c(*crc_b, b, len_b);
 }

@@ -672,15 +672,15 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 	}
 	tree = log->st.tree;
 	index = tree.size;
-	/* Records are hashed two at a time (pa_hash_leaf2), in order. */
+	/* Records are framed and hashed two at a time, in order. */
 	for (p = 0; p < log->pend_len;) {
 		unsigned char *f = log->pend + p, *g, leaf[PA_HASH_LEN], leaf2[PA_HASH_LEN];
 		uint32_t len = pa_load32(f), len2;
 
 		pa_store64(f + 4, index++);
-		pa_frame_encode(f, f + 4, len);
 		p += 4 + (size_t)len + 4;
 		if (p >= log->pend_len) {
+			pa_frame_encode(f, f + 4, len);
 			pa_hash_leaf(leaf, f + 4, len);
 			pa_tree_append(&tree, leaf);
 			break;
@@ -688,7 +688,7 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 		g = log->pend + p;
 		len2 = pa_load32(g);
 		pa_store64(g + 4, index++);
-		pa_frame_encode(g, g + 4, len2);
+		pa_frame_encode2(f, len, g, len2);
 		p += 4 + (size_t)len2 + 4;
 		pa_hash_leaf2(leaf, f + 4, len, leaf2, g + 4, len2);
 		pa_tree_append(&tree, leaf);

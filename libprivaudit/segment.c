@@ -87,6 +87,17 @@ void pa_frame_encode(unsigned char *out, const unsigned char *entry, size_t len)
 	pa_store32(out + 4 + len, pa_crc32c(0, out, 4 + len));
 }
 
+void pa_frame_encode2(unsigned char *out_a, size_t len_a, unsigned char *out_b, size_t len_b)
+{
+	uint32_t ca = 0, cb = 0;
+
+	pa_store32(out_a, (uint32_t)len_a);
+	pa_store32(out_b, (uint32_t)len_b);
+	pa_crc32c2(&ca, out_a, 4 + len_a, &cb, out_b, 4 + len_b);
+	pa_store32(out_a + 4 + len_a, ca);
+	pa_store32(out_b + 4 + len_b, cb);
+}
+
 privaudit_status pa_segreader_init(pa_segreader *r, int fd, uint64_t start, uint64_t end)
 {
 	memset(r, 0, sizeof(*r));

@@ -33,6 +33,8 @@ privaudit_status pa_seg_header_decode(const unsigned char in[PA_SEG_HEADER], pa_
 
 /* Frame around an entry of len bytes at out (len + PA_FRAME_OVERHEAD bytes). */
 void pa_frame_encode(unsigned char *out, const unsigned char *entry, size_t len);
+/* Two frames whose entries are already in place (at out + 4), at once. */
+void pa_frame_encode2(unsigned char *out_a, size_t len_a, unsigned char *out_b, size_t len_b);
 
 typedef enum pa_frame_status {
 	PA_FRAME_OK,

@@ -244,6 +244,31 @@ static void test_crc32c(void **state)
 				 crc_ref(buf, 100));
 }
 
+/* Two at once: each the definition's value, whatever the two lengths,
+ * alignments and running values. */
+static void test_crc32c2(void **state)
+{
+	unsigned char buf[1100];
+
+	(void)state;
+	fill_pattern(buf, sizeof(buf), 7);
+	for (size_t la = 0; la <= 520; la += la < 40 ? 1 : 53) {
+		for (size_t lb = 0; lb <= 520; lb += lb < 24 ? 1 : 37) {
+			uint32_t ca = 0, cb = 0;
+			size_t a = la % 8, b = 540 + lb % 5;
+
+			pa_crc32c2(&ca, buf + a, la, &cb, buf + b, lb);
+			assert_int_equal(ca, crc_ref(buf + a, la));
+			assert_int_equal(cb, crc_ref(buf + b, lb));
+			ca = pa_crc32c(0, buf, 9);
+			cb = pa_crc32c(0, buf + 20, 3);
+			pa_crc32c2(&ca, buf + 9, la, &cb, buf + 23, lb);
+			assert_int_equal(ca, crc_ref(buf, 9 + la));
+			assert_int_equal(cb, crc_ref(buf + 20, 3 + lb));
+		}
+	}
+}
+
 /* ------------------------------------------------------------ frames */
 
 static void test_frame_encode(void **state)
@@ -261,6 +286,25 @@ static void test_frame_encode(void **state)
 	pa_frame_encode(g, g + 4, 30);
 	assert_memory_equal(f, g, sizeof(f));
 	free(e);
+	/* two in place at once, as the writer frames a group */
+	{
+		unsigned char *e1 = make_entry(78, 1000), *e2 = make_entry(79, 13);
+		unsigned char f1[1000 + PA_FRAME_OVERHEAD], f2[13 + PA_FRAME_OVERHEAD];
+		unsigned char g1[1000 + PA_FRAME_OVERHEAD], g2[13 + PA_FRAME_OVERHEAD];
+
+		pa_frame_encode(f1, e1, 1000);
+		pa_frame_encode(f2, e2, 13);
+		memcpy(g1 + 4, e1, 1000);
+		memcpy(g2 + 4, e2, 13);
+		pa_frame_encode2(g1, 1000, g2, 13);
+		assert_memory_equal(f1, g1, sizeof(f1));
+		assert_memory_equal(f2, g2, sizeof(f2));
+		pa_frame_encode2(g2, 13, g1, 1000);
+		assert_memory_equal(f1, g1, sizeof(f1));
+		assert_memory_equal(f2, g2, sizeof(f2));
+		free(e1);
+		free(e2);
+	}
 }
 
 static void test_frames_roundtrip(void **state)
@@ -481,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_seg_name),
 		cmocka_unit_test(test_seg_header),
 		cmocka_unit_test(test_crc32c),
+		cmocka_unit_test(test_crc32c2),
 		cmocka_unit_test(test_frame_encode),
 		cmocka_unit_test_setup_teardown(test_frames_roundtrip, tu_setup_dir, tu_teardown_dir),
 		cmocka_unit_test_setup_teardown(test_torn_tail, tu_setup_dir, tu_teardown_dir),
