@@ -126,6 +126,7 @@ static privaudit_status pend_reserve(privaudit_log *log, size_t need)
 }
 
 #define BODY_ROOM_MAX (PRIVAUDIT_RECORD_MAX + 64u)
+#define BODY_LEN_GUESS 2u   /* bytes of the body's length, most often */
 
 /* Pack body (a Record body pa_body_pack encodes) into the queue at off, a
  * maximal length's room (4 bytes) behind the record's header: its packed
@@ -194,17 +195,19 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 		      (rec->writer_pid ? 1 + pa_varint_len(rec->writer_pid) : 0) +
 		      (rec->session_key.len ? 1 + pa_varint_len(rec->session_key.len) + rec->session_key.len : 0) +
 		      pa_varint_len(key);
-		/* The body is packed first, in one pass, 4 bytes (its longest
-		 * length) behind the header; then moved up to its length. */
-		at = log->pend_len + 4 + PA_ENTRY_INDEX + hdr + 4;
+		/* The body is packed first, in one pass, behind the header and
+		 * room for a two-byte length (bodies of 128 bytes to 16 KiB);
+		 * one of another length's size moves to make it fit.  (The queue
+		 * keeps 4 bytes of slack behind it: it can move up by 2.) */
+		at = log->pend_len + 4 + PA_ENTRY_INDEX + hdr + BODY_LEN_GUESS;
 		n = queue_body(log, body, at, &st);
 		if (n == -2)
 			return st;
 		own = n >= 0;
 		blen = own ? (size_t)n : protobuf_c_message_get_packed_size(body);
 		len = hdr + pa_varint_len(blen) + blen;
-		if (own && len <= PRIVAUDIT_RECORD_MAX && pa_varint_len(blen) < 4)
-			memmove(log->pend + at - (4 - pa_varint_len(blen)), log->pend + at, blen);
+		if (own && len <= PRIVAUDIT_RECORD_MAX && pa_varint_len(blen) != BODY_LEN_GUESS)
+			memmove(log->pend + at - BODY_LEN_GUESS + pa_varint_len(blen), log->pend + at, blen);
 	} else {
 		len = privaudit__record__get_packed_size(rec);
 	}

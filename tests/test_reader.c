@@ -164,6 +164,61 @@ static void test_fields(void **state)
 	privaudit_reader_free(r);
 }
 
+/* Record bodies of every length size (1 to 4 bytes of varint, around each
+ * boundary): the writer packs a body behind room for a 2-byte length and
+ * moves the others; each reads back byte for byte and the log verifies. */
+static void test_body_lengths(void **state)
+{
+	static const size_t sizes[] = {0, 1, 90, 110, 120, 125, 126, 127, 128, 129, 200,
+				       16360, 16370, 16380, 16383, 16384, 16385, 20000,
+				       2097140, 2097152, 2097160, 3000000};
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	char buf[TU_PATH_MAX], *dir = log_dir(state, buf);
+	unsigned char *pat = malloc(3000000);
+	const privaudit_record *rec;
+	privaudit_reader *r = NULL;
+	privaudit_log *log = NULL;
+	const privaudit_verify_report *rep;
+	privaudit_verifier *v = NULL;
+	const void *data;
+	size_t len;
+
+	assert_non_null(pat);
+	for (size_t i = 0; i < 3000000; i++)
+		pat[i] = (unsigned char)(i * 7 + i / 251);
+	init_log(dir);
+	assert_int_equal(privaudit_open(&log, dir, PRIVAUDIT_OPEN_NOSYNC), PRIVAUDIT_OK);
+	for (size_t i = 0; i < N; i++) {
+		privaudit_event *ev = NULL;
+
+		assert_int_equal(privaudit_event_new(&ev, "command"), PRIVAUDIT_OK);
+		assert_int_equal(privaudit_event_set_bytes(ev, "raw", pat + i, sizes[i]), PRIVAUDIT_OK);
+		assert_int_equal(privaudit_event_set_int(ev, "pid", (int64_t)i + 1), PRIVAUDIT_OK);
+		assert_int_equal(privaudit_append_event(log, ev), PRIVAUDIT_OK);
+		privaudit_event_free(ev);
+	}
+	assert_int_equal(privaudit_close(log), PRIVAUDIT_OK);
+	seal(dir);
+	assert_int_equal(privaudit_reader_open(&r, dir), PRIVAUDIT_OK);
+	for (size_t i = 0; i < N; i++) {
+		uint64_t pid;
+
+		assert_int_equal(privaudit_reader_get(r, 3 + i, &rec), PRIVAUDIT_OK);
+		assert_string_equal(privaudit_record_kind(rec), "command");
+		assert_int_equal(privaudit_record_get_uint(rec, "pid", &pid), PRIVAUDIT_OK);
+		assert_int_equal(pid, i + 1);
+		assert_int_equal(privaudit_record_get_bytes(rec, "raw", &data, &len), PRIVAUDIT_OK);
+		assert_int_equal(len, sizes[i]);
+		if (len > 0)
+			assert_memory_equal(data, pat + i, len);
+	}
+	privaudit_reader_free(r);
+	assert_int_equal(privaudit_verifier_new(&v, dir), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_verify_run(v, &rep), PRIVAUDIT_OK);
+	privaudit_verifier_free(v);
+	free(pat);
+}
+
 static void test_seek_get_count_segments(void **state)
 {
 	char buf[TU_PATH_MAX], *dir = log_dir(state, buf);
@@ -518,6 +573,7 @@ int main(void)
 		T(test_sessions_and_index),
 		T(test_index_of_another_log),
 		T(test_index_reused_without_open),
+		T(test_body_lengths),
 		T(test_cached_verdict_not_reused),
 		T(test_verified_reading),
 		T(test_prove_and_check),
