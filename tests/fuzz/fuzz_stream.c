@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "../fields_ref.h"
 #include "fuzz.h"
 #include "record.h"
 #include "stream.h"
@@ -56,6 +57,19 @@ static void walk_fields(const struct pa_event *ev)
 		if (ev->unparsed)
 			break;
 		FUZZ_CHECK(r->body + r->body_len <= ev->text + ev->text_len);
+		/* the batch tokenizer's shortcuts give the grammar's fields */
+		{
+			struct pa_field want[64], got[64];
+			size_t nw, ng;
+
+			nw = ref_fields(r->body, r->body_len, want, 64);
+			pa_fields_begin(&it, r->body, r->body_len);
+			ng = pa_fields_batch(&it, got, 64);
+			FUZZ_CHECK(ng == nw);
+			for (size_t j = 0; j < ng; j++)
+				FUZZ_CHECK(got[j].key == want[j].key && got[j].klen == want[j].klen &&
+					   got[j].val == want[j].val && got[j].vlen == want[j].vlen);
+		}
 		pa_fields_begin(&it, r->body, r->body_len);
 		while (pa_fields_next(&it, &key, &klen, &val, &vlen)) {
 			char *out = malloc(vlen + 1);
