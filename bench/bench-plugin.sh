@@ -20,7 +20,11 @@
 # Environment: BENCH_DIR (default /var/tmp; a real disk), LAUREL (path of
 # a laurel binary; default: laurel in PATH, else the Debian package is
 # fetched with apt-get download and unpacked with dpkg-deb -x into the
-# temporary directory, so its auditd plugin conf is never activated).
+# temporary directory, so its auditd plugin conf is never activated),
+# BASELINE (another build directory, say of the previous commit: its plugin
+# takes a turn in every round too, and the median of the per-round ratios
+# says how the two compare on this noisy machine better than two separate
+# runs can).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -96,13 +100,41 @@ else
 	echo "laurel not available: skipped"
 fi
 # the libtool wrapper would be timed too: run the real binary
-real=$PLUGIN
-[ -x "$BUILD/audisp_privaudit/.libs/audisp-privaudit" ] && real=$BUILD/audisp_privaudit/.libs/audisp-privaudit
+# plugin_of BUILD: the real binary, not the libtool wrapper (it would be timed)
+plugin_of() {
+	if [ -x "$1/audisp_privaudit/.libs/audisp-privaudit" ]; then
+		echo "$1/audisp_privaudit/.libs/audisp-privaudit"
+	else
+		echo "$1/audisp_privaudit/audisp-privaudit"
+	fi
+}
+BASELINE=${BASELINE:-}
+if [ -n "$BASELINE" ]; then
+	BASELINE=$(cd "$BASELINE" && pwd)
+	[ -x "$(plugin_of "$BASELINE")" ] || { echo "bench-plugin: BASELINE $BASELINE is not built" >&2; exit 1; }
+fi
 # A queue larger than the stream: with the default bound the reader outruns
 # the writer and drops (as gap records), which would inflate the rate.
 qbytes=$(( $(wc -c <"$work/stream") + 1048576 ))
 
-: >"$work/t-cat"; : >"$work/t-pa"; : >"$work/t-la"
+# run_plugin BUILD TIMES: one run of BUILD's plugin on the stream into a
+# new log, its time appended to TIMES; the log must verify
+run_plugin() {
+	rm -rf "$work/log"
+	"$1/cli/privaudit" init "$work/log" >/dev/null
+	t0=$(now_ns)
+	$FEED cat "$work/stream" | LD_LIBRARY_PATH=$1/.libs $PIN "$(plugin_of "$1")" --dir "$work/log" \
+		--stats --queue-bytes "$qbytes" 2>"$work/stats"
+	echo $(($(now_ns) - t0)) >>"$2"
+	cat "$work/stats"
+	if grep -Eq 'dropped [1-9]' "$work/stats"; then
+		echo "bench-plugin: the plugin dropped events; its rate would be wrong" >&2
+		exit 1
+	fi
+	"$PRIVAUDIT" verify "$work/log" >/dev/null 2>&1 || { echo "bench-plugin: LOG DOES NOT VERIFY" >&2; exit 1; }
+}
+
+: >"$work/t-cat"; : >"$work/t-pa"; : >"$work/t-la"; : >"$work/t-base"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
 	echo "== round $r of $ROUNDS"
@@ -110,18 +142,8 @@ while [ "$r" -le "$ROUNDS" ]; do
 	$FEED cat "$work/stream" | $PIN cat >/dev/null
 	echo $(($(now_ns) - t0)) >>"$work/t-cat"
 
-	rm -rf "$work/log"
-	"$PRIVAUDIT" init "$work/log" >/dev/null
-	t0=$(now_ns)
-	$FEED cat "$work/stream" | LD_LIBRARY_PATH=$BUILD/.libs $PIN "$real" --dir "$work/log" --stats \
-		--queue-bytes "$qbytes" 2>"$work/stats"
-	echo $(($(now_ns) - t0)) >>"$work/t-pa"
-	cat "$work/stats"
-	if grep -Eq 'dropped [1-9]' "$work/stats"; then
-		echo "bench-plugin: the plugin dropped events; its rate would be wrong" >&2
-		exit 1
-	fi
-	"$PRIVAUDIT" verify "$work/log" >/dev/null 2>&1 || { echo "bench-plugin: LOG DOES NOT VERIFY" >&2; exit 1; }
+	run_plugin "$BUILD" "$work/t-pa"
+	[ -n "$BASELINE" ] && run_plugin "$BASELINE" "$work/t-base"
 
 	if [ -n "$LAUREL" ]; then
 		rm -rf "$work/laurel-log"
@@ -164,6 +186,20 @@ echo "== results ($N events, median of $ROUNDS rounds, measured process: ${PIN:-
 rate cat "$t_cat" "$t_cat_max" "$t_cat_min"
 rate audisp-privaudit "$t_pa" "$t_pa_max" "$t_pa_min"
 [ -n "$t_la" ] && rate laurel "$t_la" "$t_la_max" "$t_la_min"
+if [ -n "$BASELINE" ]; then
+	read -r t_b t_b_min t_b_max <<EOF
+$(stats "$work/t-base")
+EOF
+	rate baseline "$t_b" "$t_b_max" "$t_b_min"
+	echo "   (baseline: $BASELINE)"
+	# (in millionths: stats prints whole numbers)
+	paste "$work/t-pa" "$work/t-base" | awk '{ printf "%.0f\n", $2 / $1 * 1e6 }' >"$work/ratios"
+	read -r r_med r_min r_max <<EOF
+$(stats "$work/ratios")
+EOF
+	awk -v m="$r_med" -v lo="$r_min" -v hi="$r_max" 'BEGIN { m /= 1e6; lo /= 1e6; hi /= 1e6
+		printf "audisp-privaudit / baseline: %.3fx the baseline'"'"'s rate (median of the rounds'"'"' ratios; %.3f to %.3f)\n", m, lo, hi }'
+fi
 awk -v a="$t_pa" -v c="$t_cat" 'BEGIN { printf "audisp-privaudit / cat:    %.3f of cat'"'"'s rate\n", c / a }'
 [ -n "$t_la" ] && awk -v a="$t_pa" -v l="$t_la" 'BEGIN { printf "audisp-privaudit / laurel: %.2fx laurel'"'"'s rate (target 6x)\n", l / a }'
 awk -v n="$N" -v a="$t_pa" -v pin="$PIN" 'BEGIN { r = n / (a / 1e9)
