@@ -174,7 +174,8 @@ static void test_body_lengths(void **state)
 				       2097140, 2097152, 2097160, 3000000};
 	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
 	char buf[TU_PATH_MAX], *dir = log_dir(state, buf);
-	unsigned char *pat = malloc(3000000);
+	enum { PAT = 3000000 + N };   /* value i starts at pat + i */
+	unsigned char *pat = malloc(PAT);
 	const privaudit_record *rec;
 	privaudit_reader *r = NULL;
 	privaudit_log *log = NULL;
@@ -184,7 +185,7 @@ static void test_body_lengths(void **state)
 	size_t len;
 
 	assert_non_null(pat);
-	for (size_t i = 0; i < 3000000; i++)
+	for (size_t i = 0; i < PAT; i++)
 		pat[i] = (unsigned char)(i * 7 + i / 251);
 	init_log(dir);
 	assert_int_equal(privaudit_open(&log, dir, PRIVAUDIT_OPEN_NOSYNC), PRIVAUDIT_OK);
