@@ -90,86 +90,90 @@ static void blocks_portable(uint32_t h[8], const unsigned char *p, size_t n)
 /* The SHA extensions keep the state as two vectors, ABEF and CDGH; each
  * sha256rnds2 does two rounds, each group of four message words feeds two
  * of them, and sha256msg1/msg2 extend the schedule four words at a time. */
-__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_shani(uint32_t h[8],
-								     const unsigned char *p,
-								     size_t n)
+#define PA_SHANI __attribute__((target("sha,sse4.1,ssse3")))
+
+PA_SHANI static inline void shani_load(const uint32_t h[8], __m128i *abef, __m128i *cdgh)
+{
+	__m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&h[0]), 0xB1);
+	__m128i c = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&h[4]), 0x1B);
+
+	*abef = _mm_alignr_epi8(t, c, 8);
+	*cdgh = _mm_blend_epi16(c, t, 0xF0);
+}
+
+PA_SHANI static inline void shani_store(uint32_t h[8], __m128i abef, __m128i cdgh)
+{
+	__m128i t = _mm_shuffle_epi32(abef, 0x1B);
+
+	cdgh = _mm_shuffle_epi32(cdgh, 0xB1);
+	_mm_storeu_si128((__m128i *)(void *)&h[0], _mm_blend_epi16(t, cdgh, 0xF0));
+	_mm_storeu_si128((__m128i *)(void *)&h[4], _mm_alignr_epi8(cdgh, t, 8));
+}
+
+/* The 64-byte block at p as four groups of big-endian message words. */
+PA_SHANI static inline void shani_words(const unsigned char *p, __m128i w[4])
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-	__m128i abef, cdgh, t;
+	const __m128i *in = (const __m128i *)(const void *)p;
 
-	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&h[0]), 0xB1);
-	cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&h[4]), 0x1B);
-	abef = _mm_alignr_epi8(t, cdgh, 8);
-	cdgh = _mm_blend_epi16(cdgh, t, 0xF0);
+	for (int i = 0; i < 4; i++)
+		w[i] = _mm_shuffle_epi8(_mm_loadu_si128(in + i), bswap);
+}
 
-/* Four rounds on message words m (already in w), the schedule's next four
- * words made from the four groups before them. */
+/* The schedule's next four words, made from the four groups before them. */
+#define SHA_SCHEDULE(w0, w1, w2, w3)                                              \
+	(w0) = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(w0, w1),    \
+						  _mm_alignr_epi8(w3, w2, 4)), \
+				    w3)
+
+PA_SHANI static void blocks_shani(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	__m128i abef, cdgh;
+
+	shani_load(h, &abef, &cdgh);
+/* Four rounds on the message words in w. */
 #define SHA_ROUNDS4(w, k)                                                         \
 	do {                                                                      \
 		__m128i m_ = _mm_add_epi32(w, _mm_loadu_si128((const __m128i *)(const void *)(k))); \
 		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m_);                       \
 		abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m_, 0x0E)); \
 	} while (0)
-#define SHA_SCHEDULE(w0, w1, w2, w3)                                              \
-	(w0) = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(w0, w1),    \
-						  _mm_alignr_epi8(w3, w2, 4)), \
-				    w3)
 
 	for (; n > 0; n--, p += 64) {
-		__m128i w0, w1, w2, w3, abef0 = abef, cdgh0 = cdgh;
-		const __m128i *in = (const __m128i *)(const void *)p;
+		__m128i w[4], abef0 = abef, cdgh0 = cdgh;
 
-		w0 = _mm_shuffle_epi8(_mm_loadu_si128(in), bswap);
-		w1 = _mm_shuffle_epi8(_mm_loadu_si128(in + 1), bswap);
-		w2 = _mm_shuffle_epi8(_mm_loadu_si128(in + 2), bswap);
-		w3 = _mm_shuffle_epi8(_mm_loadu_si128(in + 3), bswap);
-		SHA_ROUNDS4(w0, &K[0]);
-		SHA_ROUNDS4(w1, &K[4]);
-		SHA_ROUNDS4(w2, &K[8]);
-		SHA_ROUNDS4(w3, &K[12]);
+		shani_words(p, w);
+		SHA_ROUNDS4(w[0], &K[0]);
+		SHA_ROUNDS4(w[1], &K[4]);
+		SHA_ROUNDS4(w[2], &K[8]);
+		SHA_ROUNDS4(w[3], &K[12]);
 		for (int i = 16; i < 64; i += 16) {
-			SHA_SCHEDULE(w0, w1, w2, w3);
-			SHA_ROUNDS4(w0, &K[i]);
-			SHA_SCHEDULE(w1, w2, w3, w0);
-			SHA_ROUNDS4(w1, &K[i + 4]);
-			SHA_SCHEDULE(w2, w3, w0, w1);
-			SHA_ROUNDS4(w2, &K[i + 8]);
-			SHA_SCHEDULE(w3, w0, w1, w2);
-			SHA_ROUNDS4(w3, &K[i + 12]);
+			SHA_SCHEDULE(w[0], w[1], w[2], w[3]);
+			SHA_ROUNDS4(w[0], &K[i]);
+			SHA_SCHEDULE(w[1], w[2], w[3], w[0]);
+			SHA_ROUNDS4(w[1], &K[i + 4]);
+			SHA_SCHEDULE(w[2], w[3], w[0], w[1]);
+			SHA_ROUNDS4(w[2], &K[i + 8]);
+			SHA_SCHEDULE(w[3], w[0], w[1], w[2]);
+			SHA_ROUNDS4(w[3], &K[i + 12]);
 		}
 		abef = _mm_add_epi32(abef, abef0);
 		cdgh = _mm_add_epi32(cdgh, cdgh0);
 	}
 #undef SHA_ROUNDS4
-#undef SHA_SCHEDULE
-
-	t = _mm_shuffle_epi32(abef, 0x1B);
-	cdgh = _mm_shuffle_epi32(cdgh, 0xB1);
-	_mm_storeu_si128((__m128i *)(void *)&h[0], _mm_blend_epi16(t, cdgh, 0xF0));
-	_mm_storeu_si128((__m128i *)(void *)&h[4], _mm_alignr_epi8(cdgh, t, 8));
+	shani_store(h, abef, cdgh);
 }
 
 /* Two independent runs of n blocks at once.  One stream waits on the
  * latency of sha256rnds2 (each round pair needs the one before), about two
  * cycles a byte; the other stream's rounds fill those waits. */
-__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_shani_x2(uint32_t ha[8],
-									const unsigned char *pa,
-									uint32_t hb[8],
-									const unsigned char *pb,
-									size_t n)
+PA_SHANI static void blocks_shani_x2(uint32_t ha[8], const unsigned char *pa, uint32_t hb[8],
+				     const unsigned char *pb, size_t n)
 {
-	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-	__m128i abef_a, cdgh_a, abef_b, cdgh_b, t;
+	__m128i abef_a, cdgh_a, abef_b, cdgh_b;
 
-	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&ha[0]), 0xB1);
-	cdgh_a = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&ha[4]), 0x1B);
-	abef_a = _mm_alignr_epi8(t, cdgh_a, 8);
-	cdgh_a = _mm_blend_epi16(cdgh_a, t, 0xF0);
-	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&hb[0]), 0xB1);
-	cdgh_b = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)&hb[4]), 0x1B);
-	abef_b = _mm_alignr_epi8(t, cdgh_b, 8);
-	cdgh_b = _mm_blend_epi16(cdgh_b, t, 0xF0);
-
+	shani_load(ha, &abef_a, &cdgh_a);
+	shani_load(hb, &abef_b, &cdgh_b);
 #define SHA_ROUNDS4_X2(wa, wb, k)                                                 \
 	do {                                                                      \
 		__m128i k_ = _mm_loadu_si128((const __m128i *)(const void *)(k));   \
@@ -179,42 +183,30 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_shani_x2(uint32_t
 		abef_a = _mm_sha256rnds2_epu32(abef_a, cdgh_a, _mm_shuffle_epi32(ma_, 0x0E)); \
 		abef_b = _mm_sha256rnds2_epu32(abef_b, cdgh_b, _mm_shuffle_epi32(mb_, 0x0E)); \
 	} while (0)
-#define SHA_SCHEDULE(w0, w1, w2, w3)                                              \
-	(w0) = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(w0, w1),    \
-						  _mm_alignr_epi8(w3, w2, 4)), \
-				    w3)
 
 	for (; n > 0; n--, pa += 64, pb += 64) {
-		__m128i a0, a1, a2, a3, b0, b1, b2, b3;
+		__m128i a[4], b[4];
 		__m128i abef_a0 = abef_a, cdgh_a0 = cdgh_a, abef_b0 = abef_b, cdgh_b0 = cdgh_b;
-		const __m128i *ia = (const __m128i *)(const void *)pa;
-		const __m128i *ib = (const __m128i *)(const void *)pb;
 
-		a0 = _mm_shuffle_epi8(_mm_loadu_si128(ia), bswap);
-		b0 = _mm_shuffle_epi8(_mm_loadu_si128(ib), bswap);
-		a1 = _mm_shuffle_epi8(_mm_loadu_si128(ia + 1), bswap);
-		b1 = _mm_shuffle_epi8(_mm_loadu_si128(ib + 1), bswap);
-		a2 = _mm_shuffle_epi8(_mm_loadu_si128(ia + 2), bswap);
-		b2 = _mm_shuffle_epi8(_mm_loadu_si128(ib + 2), bswap);
-		a3 = _mm_shuffle_epi8(_mm_loadu_si128(ia + 3), bswap);
-		b3 = _mm_shuffle_epi8(_mm_loadu_si128(ib + 3), bswap);
-		SHA_ROUNDS4_X2(a0, b0, &K[0]);
-		SHA_ROUNDS4_X2(a1, b1, &K[4]);
-		SHA_ROUNDS4_X2(a2, b2, &K[8]);
-		SHA_ROUNDS4_X2(a3, b3, &K[12]);
+		shani_words(pa, a);
+		shani_words(pb, b);
+		SHA_ROUNDS4_X2(a[0], b[0], &K[0]);
+		SHA_ROUNDS4_X2(a[1], b[1], &K[4]);
+		SHA_ROUNDS4_X2(a[2], b[2], &K[8]);
+		SHA_ROUNDS4_X2(a[3], b[3], &K[12]);
 		for (int i = 16; i < 64; i += 16) {
-			SHA_SCHEDULE(a0, a1, a2, a3);
-			SHA_SCHEDULE(b0, b1, b2, b3);
-			SHA_ROUNDS4_X2(a0, b0, &K[i]);
-			SHA_SCHEDULE(a1, a2, a3, a0);
-			SHA_SCHEDULE(b1, b2, b3, b0);
-			SHA_ROUNDS4_X2(a1, b1, &K[i + 4]);
-			SHA_SCHEDULE(a2, a3, a0, a1);
-			SHA_SCHEDULE(b2, b3, b0, b1);
-			SHA_ROUNDS4_X2(a2, b2, &K[i + 8]);
-			SHA_SCHEDULE(a3, a0, a1, a2);
-			SHA_SCHEDULE(b3, b0, b1, b2);
-			SHA_ROUNDS4_X2(a3, b3, &K[i + 12]);
+			SHA_SCHEDULE(a[0], a[1], a[2], a[3]);
+			SHA_SCHEDULE(b[0], b[1], b[2], b[3]);
+			SHA_ROUNDS4_X2(a[0], b[0], &K[i]);
+			SHA_SCHEDULE(a[1], a[2], a[3], a[0]);
+			SHA_SCHEDULE(b[1], b[2], b[3], b[0]);
+			SHA_ROUNDS4_X2(a[1], b[1], &K[i + 4]);
+			SHA_SCHEDULE(a[2], a[3], a[0], a[1]);
+			SHA_SCHEDULE(b[2], b[3], b[0], b[1]);
+			SHA_ROUNDS4_X2(a[2], b[2], &K[i + 8]);
+			SHA_SCHEDULE(a[3], a[0], a[1], a[2]);
+			SHA_SCHEDULE(b[3], b[0], b[1], b[2]);
+			SHA_ROUNDS4_X2(a[3], b[3], &K[i + 12]);
 		}
 		abef_a = _mm_add_epi32(abef_a, abef_a0);
 		cdgh_a = _mm_add_epi32(cdgh_a, cdgh_a0);
@@ -222,17 +214,10 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_shani_x2(uint32_t
 		cdgh_b = _mm_add_epi32(cdgh_b, cdgh_b0);
 	}
 #undef SHA_ROUNDS4_X2
-#undef SHA_SCHEDULE
-
-	t = _mm_shuffle_epi32(abef_a, 0x1B);
-	cdgh_a = _mm_shuffle_epi32(cdgh_a, 0xB1);
-	_mm_storeu_si128((__m128i *)(void *)&ha[0], _mm_blend_epi16(t, cdgh_a, 0xF0));
-	_mm_storeu_si128((__m128i *)(void *)&ha[4], _mm_alignr_epi8(cdgh_a, t, 8));
-	t = _mm_shuffle_epi32(abef_b, 0x1B);
-	cdgh_b = _mm_shuffle_epi32(cdgh_b, 0xB1);
-	_mm_storeu_si128((__m128i *)(void *)&hb[0], _mm_blend_epi16(t, cdgh_b, 0xF0));
-	_mm_storeu_si128((__m128i *)(void *)&hb[4], _mm_alignr_epi8(cdgh_b, t, 8));
+	shani_store(ha, abef_a, cdgh_a);
+	shani_store(hb, abef_b, cdgh_b);
 }
+#undef SHA_SCHEDULE
 
 /* GCC answers from what libgcc read at load time (a CPUID instruction is
  * a VM exit, microseconds on a guest); clang 14 does not know "sha". */
