@@ -13,16 +13,17 @@
 #
 #   bench/bench-plugin.sh [BUILD_DIR] [-n EVENTS]
 #
-# The three take turns for ROUNDS rounds (default 5), so that a slow
-# stretch of a shared VM hits all of them; each rate printed is the median
-# of its rounds (with the slowest and fastest beside it), and the ratios are
-# of the medians.
+# The three (four with BASELINE, below) take turns for ROUNDS rounds
+# (default 5), so that a slow stretch of a shared VM hits all of them; each
+# rate printed is the median of its rounds (with the slowest and fastest
+# beside it), and the ratios are of the medians.
 # Environment: BENCH_DIR (default /var/tmp; a real disk), LAUREL (path of
 # a laurel binary; default: laurel in PATH, else the Debian package is
 # fetched with apt-get download and unpacked with dpkg-deb -x into the
 # temporary directory, so its auditd plugin conf is never activated),
 # BASELINE (another build directory, say of the previous commit: its plugin
-# takes a turn in every round too, and the median of the per-round ratios
+# takes a turn in every round too, before or after this one's in turn, its
+# log checked by its own privaudit, and the median of the per-round ratios
 # says how the two compare on this noisy machine better than two separate
 # runs can).
 set -eu
@@ -131,7 +132,7 @@ run_plugin() {
 		echo "bench-plugin: the plugin dropped events; its rate would be wrong" >&2
 		exit 1
 	fi
-	"$PRIVAUDIT" verify "$work/log" >/dev/null 2>&1 || { echo "bench-plugin: LOG DOES NOT VERIFY" >&2; exit 1; }
+	"$1/cli/privaudit" verify "$work/log" >/dev/null 2>&1 || { echo "bench-plugin: LOG DOES NOT VERIFY ($1)" >&2; exit 1; }
 }
 
 : >"$work/t-cat"; : >"$work/t-pa"; : >"$work/t-la"; : >"$work/t-base"
@@ -142,8 +143,15 @@ while [ "$r" -le "$ROUNDS" ]; do
 	$FEED cat "$work/stream" | $PIN cat >/dev/null
 	echo $(($(now_ns) - t0)) >>"$work/t-cat"
 
-	run_plugin "$BUILD" "$work/t-pa"
-	[ -n "$BASELINE" ] && run_plugin "$BASELINE" "$work/t-base"
+	# with a baseline, the two swap places every round: neither is always
+	# the one that runs right after cat
+	if [ -n "$BASELINE" ] && [ $((r % 2)) -eq 0 ]; then
+		run_plugin "$BASELINE" "$work/t-base"
+		run_plugin "$BUILD" "$work/t-pa"
+	else
+		run_plugin "$BUILD" "$work/t-pa"
+		[ -n "$BASELINE" ] && run_plugin "$BASELINE" "$work/t-base"
+	fi
 
 	if [ -n "$LAUREL" ]; then
 		rm -rf "$work/laurel-log"

@@ -14,7 +14,8 @@ int pa_sha256_file(unsigned char out[PA_HASH_LEN], int fd, uint64_t len);
 /* SHA-256(0x00 || entry) */
 void pa_hash_leaf(unsigned char out[PA_HASH_LEN], const void *entry, size_t len);
 /* Two leaf hashes at once: the same results as two pa_hash_leaf calls,
- * nearly twice as fast on the SHA-NI path. */
+ * 1.4 to 1.8 times as fast on the SHA-NI path when both entries are at
+ * least 63 bytes long (else, and on the portable path, two plain calls). */
 void pa_hash_leaf2(unsigned char out_a[PA_HASH_LEN], const void *entry_a, size_t len_a,
 		   unsigned char out_b[PA_HASH_LEN], const void *entry_b, size_t len_b);
 /* SHA-256(0x01 || left || right); out may alias left or right */

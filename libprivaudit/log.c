@@ -128,10 +128,11 @@ static privaudit_status pend_reserve(privaudit_log *log, size_t need)
 #define BODY_ROOM_MAX (PRIVAUDIT_RECORD_MAX + 64u)
 #define BODY_LEN_GUESS 2u   /* bytes of the body's length, most often */
 
-/* Pack body (a Record body pa_body_pack encodes) into the queue at off, a
- * maximal length's room (4 bytes) behind the record's header: its packed
- * size, or -1 when pa_body_pack does not encode it (it may have written
- * part of it, past pend_len, where the caller's own packing overwrites it). */
+/* Pack body (a Record body pa_body_pack encodes) into the queue at off,
+ * leaving 4 bytes of slack after it (queue_record may move it up by 2): its
+ * packed size, or -1 when pa_body_pack does not encode it (it may have
+ * written part of it, past pend_len, where the caller's own packing
+ * overwrites it). */
 static int64_t queue_body(privaudit_log *log, const ProtobufCMessage *body, size_t off,
 			  privaudit_status *st)
 {

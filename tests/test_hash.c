@@ -98,38 +98,48 @@ static void against_libsodium(void)
 	}
 }
 
-/* Two leaves at once give what two single leaf hashes give: every pair of
- * lengths around the block boundaries the two-stream path splits at (63
- * bytes, then whole blocks, then the tails), inputs at odd addresses. */
+/* Two leaves at once give SHA-256(0x00 || entry) of each, by libsodium:
+ * every pair of lengths 0..300 (each split the two-stream path makes: the
+ * first 63 bytes, whole blocks read in place, the tails), entries at odd
+ * addresses, then 1 KiB records. */
 static void leaf_pairs(void)
 {
-	enum { MAX = 400 };
-	unsigned char data[2 * MAX + 3], want_a[PA_HASH_LEN], want_b[PA_HASH_LEN];
+	enum { MAX = 300 };
+	unsigned char data[2 * MAX + 4], want[MAX + 1][PA_HASH_LEN], want_b[PA_HASH_LEN];
 	unsigned char got_a[PA_HASH_LEN], got_b[PA_HASH_LEN];
+	const unsigned char *a = data + 1, *b = data + MAX + 3;
 
 	randombytes_buf(data, sizeof(data));
-	for (size_t la = 0; la <= MAX; la += (la < 140 || la > 300 ? 1 : 7)) {
-		for (size_t lb = 0; lb <= MAX; lb += (lb < 140 ? 3 : 11)) {
-			const unsigned char *a = data + 1, *b = data + MAX + 2;
+	/* want[l]: the leaf of the l bytes at b, from libsodium */
+	for (size_t l = 0; l <= MAX; l++) {
+		unsigned char buf[MAX + 1];
 
-			pa_hash_leaf(want_a, a, la);
-			pa_hash_leaf(want_b, b, lb);
+		buf[0] = 0x00;
+		memcpy(buf + 1, b, l);
+		crypto_hash_sha256(want[l], buf, l + 1);
+	}
+	for (size_t la = 0; la <= MAX; la++) {
+		unsigned char want_a[PA_HASH_LEN], buf[MAX + 1];
+
+		buf[0] = 0x00;
+		memcpy(buf + 1, a, la);
+		crypto_hash_sha256(want_a, buf, la + 1);
+		for (size_t lb = 0; lb <= MAX; lb++) {
 			pa_hash_leaf2(got_a, a, la, got_b, b, lb);
 			assert_memory_equal(got_a, want_a, PA_HASH_LEN);
-			assert_memory_equal(got_b, want_b, PA_HASH_LEN);
+			assert_memory_equal(got_b, want[lb], PA_HASH_LEN);
 		}
 	}
-	/* 1 KiB records, against libsodium directly */
 	for (int i = 0; i < 50; i++) {
 		unsigned char rec[2][1 + 1300];
 		size_t l0 = 900 + (size_t)randombytes_uniform(400), l1 = 900 + (size_t)randombytes_uniform(400);
 
 		randombytes_buf(rec, sizeof(rec));
 		rec[0][0] = rec[1][0] = 0x00;
-		crypto_hash_sha256(want_a, rec[0], l0 + 1);
+		crypto_hash_sha256(want[0], rec[0], l0 + 1);
 		crypto_hash_sha256(want_b, rec[1], l1 + 1);
 		pa_hash_leaf2(got_a, rec[0] + 1, l0, got_b, rec[1] + 1, l1);
-		assert_memory_equal(got_a, want_a, PA_HASH_LEN);
+		assert_memory_equal(got_a, want[0], PA_HASH_LEN);
 		assert_memory_equal(got_b, want_b, PA_HASH_LEN);
 	}
 }

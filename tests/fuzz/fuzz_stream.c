@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "../fields_ref.h"
+#include "fields_ref.h"
 #include "fuzz.h"
 #include "record.h"
 #include "stream.h"
