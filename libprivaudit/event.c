@@ -14,7 +14,6 @@
  * grow the arena. */
 #include "config.h"
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,80 +55,6 @@ static size_t round_up(size_t n)
 
 /* ------------------------------------------------------------ field names */
 
-/* (message type, name) -> field.  One small open-addressing table per
- * message type (Record itself, and each record kind's body), built the
- * first time that type is looked up: a login process looks up two types,
- * and must not pay for hashing every field of every kind or for faulting in
- * a table sized for all of them.  Slots hold 1 + the field's index. */
-#define NAME_SLOTS 64u            /* at least twice the fields of a type (20 at most now) */
-#define NAME_TABLES 64u           /* Record, then one per field of Record */
-
-struct name_table {
-	const ProtobufCMessageDescriptor *ready;   /* set (release) once built */
-	unsigned mask;
-	uint8_t slot[NAME_SLOTS];
-};
-
-static struct name_table name_tables[NAME_TABLES];
-static pthread_mutex_t name_tables_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static unsigned name_hash(const char *name)
-{
-	uint32_t h = 2166136261u;
-
-	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
-		h = (h ^ *p) * 16777619u;
-	return (unsigned)(h ^ (h >> 15));
-}
-
-/* The table of type d (table t), built now when it is not yet; NULL when
- * d has too many fields for one (then the caller searches the descriptor). */
-static const struct name_table *name_table(unsigned t, const ProtobufCMessageDescriptor *d)
-{
-	struct name_table *nt = &name_tables[t];
-	unsigned size = 16;
-
-	if (__atomic_load_n(&nt->ready, __ATOMIC_ACQUIRE) == d)
-		return nt;
-	while (size < 2 * d->n_fields)
-		size *= 2;
-	if (size > NAME_SLOTS)
-		return NULL;
-	(void)pthread_mutex_lock(&name_tables_lock);
-	if (nt->ready != d) {
-		memset(nt->slot, 0, sizeof(nt->slot));
-		nt->mask = size - 1;
-		for (unsigned i = 0; i < d->n_fields; i++) {
-			unsigned h = name_hash(d->fields[i].name) & nt->mask;
-
-			while (nt->slot[h] != 0)
-				h = (h + 1) & nt->mask;
-			nt->slot[h] = (uint8_t)(i + 1);
-		}
-		__atomic_store_n(&nt->ready, d, __ATOMIC_RELEASE);
-	}
-	(void)pthread_mutex_unlock(&name_tables_lock);
-	return nt;
-}
-
-/* Same answer as protobuf_c_message_descriptor_get_field_by_name; t names
- * d's table: 0 for Record, 1 + i for the message in Record's field i. */
-static const ProtobufCFieldDescriptor *field_by_name(unsigned t, const ProtobufCMessageDescriptor *d,
-						     const char *name)
-{
-	const struct name_table *nt = t < NAME_TABLES ? name_table(t, d) : NULL;
-
-	if (nt == NULL)
-		return protobuf_c_message_descriptor_get_field_by_name(d, name);
-	for (unsigned h = name_hash(name) & nt->mask; nt->slot[h] != 0; h = (h + 1) & nt->mask) {
-		const ProtobufCFieldDescriptor *f = &d->fields[nt->slot[h] - 1];
-
-		if (strcmp(f->name, name) == 0)
-			return f;
-	}
-	return NULL;
-}
-
 /* strcmp(a, b) == 0 for field names, which are short: no call. */
 static inline int same_name(const char *a, const char *b)
 {
@@ -140,6 +65,20 @@ static inline int same_name(const char *a, const char *b)
 		b++;
 	}
 	return 0;
+}
+
+/* Same answer as protobuf_c_message_descriptor_get_field_by_name, by a
+ * scan: a type has a few dozen fields at most, and looking a field up by
+ * name is off every hot path (writers that set many fields find each one
+ * through event_field's hint, or by id).  A table built on first use cost
+ * every login process two page faults, about 7 us, for nothing. */
+static const ProtobufCFieldDescriptor *field_by_name(const ProtobufCMessageDescriptor *d,
+						     const char *name)
+{
+	for (unsigned i = 0; i < d->n_fields; i++)
+		if (same_name(d->fields[i].name, name))
+			return &d->fields[i];
+	return NULL;
 }
 
 /* A field of the event's body by name.  The same field is often set many
@@ -160,7 +99,7 @@ static const ProtobufCFieldDescriptor *event_field(privaudit_event *ev, const ch
 		if (same_name(f->name, name))
 			goto found;
 	}
-	f = field_by_name(1 + (unsigned)(ev->kind - privaudit__record__descriptor.fields), d, name);
+	f = field_by_name(d, name);
 	if (f == NULL)
 		return NULL;
 	i = (unsigned)(f - d->fields);
@@ -341,7 +280,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_new(privaudit_event **out, con
 	if (out == NULL || kind == NULL)
 		return PRIVAUDIT_E_INVAL;
 	*out = NULL;
-	f = field_by_name(0, &privaudit__record__descriptor, kind);
+	f = field_by_name(&privaudit__record__descriptor, kind);
 	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
 	    reserved_kind(f))
 		return PRIVAUDIT_E_INVAL;
@@ -566,7 +505,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_field_id(privaudit_field_id *o
 	if (out == NULL || kind == NULL || field == NULL)
 		return PRIVAUDIT_E_INVAL;
 	*out = 0;
-	k = field_by_name(0, &privaudit__record__descriptor, kind);
+	k = field_by_name(&privaudit__record__descriptor, kind);
 	if (k == NULL || k->type != PROTOBUF_C_TYPE_MESSAGE || !(k->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
 	    reserved_kind(k) || k->id > 0xffffu)
 		return PRIVAUDIT_E_INVAL;
@@ -575,7 +514,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_event_field_id(privaudit_field_id *o
 		return PRIVAUDIT_OK;
 	}
 	d = k->descriptor;
-	f = field_by_name(1 + (unsigned)(k - privaudit__record__descriptor.fields), d, field);
+	f = field_by_name(d, field);
 	if (f == NULL || f - d->fields >= (ptrdiff_t)FIELD_SESSION_KEY - 1)
 		return PRIVAUDIT_E_INVAL;
 	*out = (privaudit_field_id)k->id << 16 | (privaudit_field_id)(f - d->fields + 1);

@@ -241,6 +241,53 @@ static void test_field_ids(void **state)
 /* pa_body_pack writes what protobuf-c writes, for every kind of field a
  * body has (negative ints take ten bytes, zero and empty are left out), and
  * refuses to write past its room. */
+/* Every field of every kind a writer may build is found by its exact name,
+ * and by no near miss: names one byte short, one byte long, or with their
+ * last byte changed are refused unless they name another field. */
+static void test_every_field_name(void **state)
+{
+	const ProtobufCMessageDescriptor *rd = &privaudit__record__descriptor;
+	unsigned kinds = 0;
+
+	(void)state;
+	for (unsigned k = 0; k < rd->n_fields; k++) {
+		const ProtobufCFieldDescriptor *kf = &rd->fields[k];
+		const ProtobufCMessageDescriptor *d = kf->descriptor;
+		privaudit_event *ev = NULL;
+
+		if (kf->type != PROTOBUF_C_TYPE_MESSAGE ||
+		    privaudit_event_new(&ev, kf->name) != PRIVAUDIT_OK)
+			continue;   /* the log's own kinds */
+		kinds++;
+		for (unsigned i = 0; i < d->n_fields; i++) {
+			const char *name = d->fields[i].name;
+			size_t len = strlen(name);
+			char near[3][64];
+			privaudit_field_id id = 0;
+
+			assert_true(len + 2 < sizeof(near[0]));
+			assert_int_equal(privaudit_event_field_id(&id, kf->name, name), PRIVAUDIT_OK);
+			assert_int_not_equal(id, 0);
+			snprintf(near[0], sizeof(near[0]), "%.*s", (int)len - 1, name);
+			snprintf(near[1], sizeof(near[1]), "%s_", name);
+			snprintf(near[2], sizeof(near[2]), "%.*s%c", (int)len - 1, name,
+				 name[len - 1] == 'z' ? 'y' : 'z');
+			for (unsigned n = 0; n < 3; n++) {
+				if (protobuf_c_message_descriptor_get_field_by_name(d, near[n]) != NULL)
+					continue;
+				assert_int_equal(privaudit_event_field_id(&id, kf->name, near[n]),
+						 PRIVAUDIT_E_INVAL);
+			}
+		}
+		privaudit_event_free(ev);
+	}
+	assert_true(kinds >= 10);
+	assert_int_equal(privaudit_event_new(&(privaudit_event *){ NULL }, "session_ope"),
+			 PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_event_new(&(privaudit_event *){ NULL }, "session_openx"),
+			 PRIVAUDIT_E_INVAL);
+}
+
 static void test_body_pack(void **state)
 {
 	static char empty[] = "", version[] = "1.0", execve[] = "execve", t_sys[] = "SYSCALL",
@@ -295,6 +342,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_command_argv, tu_setup_dir, tu_teardown_dir),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_field_ids),
+		cmocka_unit_test(test_every_field_name),
 		cmocka_unit_test(test_body_pack),
 	};
 
