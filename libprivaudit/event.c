@@ -4,14 +4,15 @@
  * field names are the interface.
  *
  * The auditd plugin builds one event per audit event, with a dozen fields
- * and an argv, so this is a hot path.  Field names are found through a
- * hash table of the schema built once.  An event is one allocation: the
- * handle, the body message and a first arena block; values are copied into
- * the arena (more blocks when it is full), so an event with its argv
- * usually costs a single malloc.  Values are never moved once set: only a
- * field set a second time gets a malloc'd value of its own (freed when set
- * again or with the event), so setting one field over and over does not
- * grow the arena. */
+ * and an argv, so this is a hot path.  It sets fields by id, or by name in
+ * the schema's order, which event_field finds without a search; other
+ * names are found by a scan of the type's fields.  An event is one
+ * allocation: the handle, the body message and a first arena block; values
+ * are copied into the arena (more blocks when it is full), so an event with
+ * its argv usually costs a single malloc.  Values are never moved once set:
+ * only a field set a second time gets a malloc'd value of its own (freed
+ * when set again or with the event), so setting one field over and over
+ * does not grow the arena. */
 #include "config.h"
 
 #include <stddef.h>
