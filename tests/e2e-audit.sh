@@ -175,19 +175,31 @@ pass "show and export: filters, every record, JSON with exact bytes for invalid 
 
 expect 0 "$PRIVAUDIT" tail -n 3 "$L"
 [ "$(wc -l <"$TMP/out")" -eq 3 ] && grep -q "^#$((total - 1)) " "$TMP/out" || fail_cmd "tail -n 3"
-timeout 20 "$PRIVAUDIT" tail -f -n 0 --json "$L" >"$TMP/tail.out" 2>"$TMP/tail.err" &
+# tail -f -n 1 prints the last record at once: once it has, it is following.
+# timeout --foreground, so that stopping it sends SIGTERM alone: timeout's
+# usual SIGCONT after it can cancel the SIGSTOP that LeakSanitizer's exit
+# check attaches with, and deadlock an ASan build.
+timeout --foreground -k 2 30 "$PRIVAUDIT" tail -f -n 1 --json "$L" >"$TMP/tail.out" 2>"$TMP/tail.err" &
 tail_pid=$!
 on_exit "kill $tail_pid"
-sleep 0.5
+for _ in $(seq 300); do
+	[ -s "$TMP/tail.out" ] && break
+	sleep 0.1
+done
+[ "$(wc -l <"$TMP/tail.out")" -eq 1 ] && grep -q "\"index\":$((total - 1))," "$TMP/tail.out" ||
+	fail "tail -f -n 1 did not print the last record first: $(cat "$TMP/tail.out" "$TMP/tail.err")"
 expect 0 "$PRIVAUDIT" append "$L" "tail-follow-1"
 expect 0 "$PRIVAUDIT" append "$L" "tail-follow-2"
-for _ in $(seq 50); do
+for _ in $(seq 100); do
 	[ "$(grep -c tail-follow "$TMP/tail.out")" -eq 2 ] && break
 	sleep 0.1
 done
 kill "$tail_pid" 2>/dev/null
-wait "$tail_pid" 2>/dev/null
-[ "$(grep -c tail-follow "$TMP/tail.out")" -eq 2 ] || fail "tail -f did not print the appended records: $(cat "$TMP/tail.out" "$TMP/tail.err")"
+wait "$tail_pid"
+tail_rc=$?
+[ "$(grep -c tail-follow "$TMP/tail.out")" -eq 2 ] && [ "$(wc -l <"$TMP/tail.out")" -eq 3 ] ||
+	fail "tail -f did not print the appended records: $(cat "$TMP/tail.out" "$TMP/tail.err")"
+[ "$tail_rc" -eq 0 ] || fail "tail -f exited $tail_rc on SIGTERM, not 0: $(cat "$TMP/tail.err")"
 json_lines "$TMP/tail.out" >/dev/null
 pass "tail: last records, and -f follows appends"
 

@@ -63,7 +63,16 @@ pa_cleanup() {
 }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pa-$pa_test.XXXXXX") || fail "mktemp -d"
 trap 'rc_=$?; pa_cleanup; exit $rc_' EXIT
-trap 'pa_cleanup; exit 1' INT TERM HUP
+# A signal (the harness's timeout, or ^C) fails the test; it says what was
+# running then, so a hang in CI points at its command.
+pa_signalled() {
+	say "FAIL: $pa_test: $1 while running: ${2%%$'\n'*}" >&2
+	pa_cleanup
+	exit 1
+}
+trap 'pa_signalled SIGINT "${BASH_COMMAND:-}"' INT
+trap 'pa_signalled SIGTERM "${BASH_COMMAND:-}"' TERM
+trap 'pa_signalled SIGHUP "${BASH_COMMAND:-}"' HUP
 
 # run_cmd CMD...: run with a timeout, output to $TMP/out and $TMP/err,
 # status in $rc.  Standard input is inherited.

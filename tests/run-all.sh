@@ -10,6 +10,16 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 step() { printf '\n==== %s\n' "$*"; }
 
+# failed_logs: the end of the log of every test that failed (or was killed
+# by the harness's timeout) in the current build directory.
+failed_logs() {
+	for trs in tests/*.trs tests/fuzz/*.trs; do
+		grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$trs" 2>/dev/null || continue
+		printf '\n---- %s (last 150 lines)\n' "${trs%.trs}.log"
+		tail -150 "${trs%.trs}.log"
+	done
+}
+
 cd "$top"
 step "autoreconf"
 autoreconf -fi
@@ -17,7 +27,7 @@ autoreconf -fi
 step "build with --enable-werror, make check"
 rm -rf "$root/werror" && mkdir -p "$root/werror"
 (cd "$root/werror" && "$top/configure" --enable-werror && make -j"$jobs" &&
-	make -j"$jobs" check || { cat tests/*.log 2>/dev/null | tail -200; exit 1; })
+	make -j"$jobs" check || { failed_logs; exit 1; })
 cat "$root"/werror/tests/test_*.log | grep -E '^\[  (PASSED|FAILED) \]|tests? (passed|failed)' || true
 
 step "build with --enable-sanitizers (ASan+UBSan), make check"
@@ -25,7 +35,7 @@ rm -rf "$root/asan" && mkdir -p "$root/asan"
 (cd "$root/asan" && "$top/configure" --enable-werror --enable-sanitizers &&
 	make -j"$jobs" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 make -j"$jobs" check ||
-	{ cat tests/*.log 2>/dev/null | tail -200; exit 1; })
+	{ failed_logs; exit 1; })
 
 step "make distcheck"
 (cd "$root/werror" && make -j"$jobs" distcheck)
