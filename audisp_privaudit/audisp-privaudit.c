@@ -24,6 +24,10 @@
 
 #define PROGRAM "audisp-privaudit"
 #define CHUNK 65536
+/* A read shorter than this is copied into a chunk of its own size, so a
+ * queue of small reads (auditd writes a record at a time) holds what it
+ * counts, not 64 KiB a read. */
+#define SMALL_READ (CHUNK / 4)
 
 struct config {
 	char *dir;
@@ -41,8 +45,10 @@ struct config {
 
 struct chunk {
 	struct chunk *next;
-	size_t len;
-	uint64_t dropped_before;   /* lines dropped just before this chunk */
+	size_t len, cap;
+	uint64_t dropped_before;   /* lines lost just before this chunk, not yet reported */
+	int after_drop;            /* input was dropped just before this chunk */
+	int torn_start;            /* ...ending mid-line: this chunk starts inside a lost line */
 	char data[];
 };
 
@@ -50,9 +56,11 @@ struct queue {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *head, *tail;
-	size_t bytes, max_bytes;
-	uint64_t dropped_lines;    /* not yet reported to the writer */
+	size_t bytes, max_bytes;   /* memory of the queued chunks, and its bound */
+	uint64_t dropped_lines;    /* lost lines not yet reported to the writer */
 	uint64_t dropped_total;
+	int dropping;              /* the last input read was dropped */
+	int drop_open;             /* ...and it ended inside a line */
 	int eof;
 	/* chunks the writer is done with, for the reader to fill again: no
 	 * malloc, free and fresh pages per read */
@@ -270,27 +278,53 @@ static uint64_t count_lines(const char *p, size_t n)
 	return c;
 }
 
+static void chunks_done(struct queue *q, struct chunk *list);
+
+static size_t chunk_bytes(const struct chunk *c)
+{
+	return c->cap;
+}
+
+/* n bytes of input are dropped: count the lines lost, each line any byte
+ * of which was dropped once.  A line the previous drop ended inside was
+ * counted then.  With q->mu held; n > 0. */
+static void drop_locked(struct queue *q, const char *p, size_t n)
+{
+	int open = p[n - 1] != '\n';
+	uint64_t lost = count_lines(p, n) + (uint64_t)open;
+
+	if (q->dropping && q->drop_open)
+		lost--;   /* never below 0: n bytes ending in '\n' hold one */
+	q->dropped_lines += lost;
+	q->dropped_total += lost;
+	q->dropping = 1;
+	q->drop_open = open;
+}
+
 /* Queue a chunk, or drop it when the queue is full: never block. */
 static void queue_put(struct queue *q, struct chunk *c)
 {
 	pthread_mutex_lock(&q->mu);
-	if (q->bytes + c->len > q->max_bytes) {
-		uint64_t n = count_lines(c->data, c->len);
-
-		q->dropped_lines += n ? n : 1;
-		q->dropped_total += n ? n : 1;
+	if (q->bytes + chunk_bytes(c) > q->max_bytes) {
+		drop_locked(q, c->data, c->len);
 		pthread_mutex_unlock(&q->mu);
-		free(c);
+		if (c->cap == CHUNK)
+			chunks_done(q, c);
+		else
+			free(c);
 		return;
 	}
 	c->dropped_before = q->dropped_lines;
+	c->after_drop = q->dropping;
+	c->torn_start = q->dropping && q->drop_open;
 	q->dropped_lines = 0;
+	q->dropping = 0;
 	if (q->tail)
 		q->tail->next = c;
 	else
 		q->head = c;
 	q->tail = c;
-	q->bytes += c->len;
+	q->bytes += chunk_bytes(c);
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 }
@@ -307,25 +341,33 @@ static struct chunk *chunk_get(struct queue *q)
 		q->nspare--;
 	}
 	pthread_mutex_unlock(&q->mu);
-	return c != NULL ? c : malloc(sizeof(*c) + CHUNK);
+	if (c == NULL && (c = malloc(sizeof(*c) + CHUNK)) != NULL)
+		c->cap = CHUNK;
+	return c;
 }
 
-/* The writer is done with the chunks of list: keep a few, free the rest. */
+/* The writer is done with the chunks of list: keep a few full-size ones,
+ * free the rest. */
 static void chunks_done(struct queue *q, struct chunk *list)
 {
-	struct chunk *next;
+	struct chunk *next, *extra = NULL;
 
 	pthread_mutex_lock(&q->mu);
-	for (; list != NULL && q->nspare < SPARE_CHUNKS; list = next) {
-		next = list->next;
-		list->next = q->spare;
-		q->spare = list;
-		q->nspare++;
-	}
-	pthread_mutex_unlock(&q->mu);
 	for (; list != NULL; list = next) {
 		next = list->next;
-		free(list);
+		if (list->cap == CHUNK && q->nspare < SPARE_CHUNKS) {
+			list->next = q->spare;
+			q->spare = list;
+			q->nspare++;
+		} else {
+			list->next = extra;
+			extra = list;
+		}
+	}
+	pthread_mutex_unlock(&q->mu);
+	for (; extra != NULL; extra = next) {
+		next = extra->next;
+		free(extra);
 	}
 }
 
@@ -483,6 +525,7 @@ struct writer {
 	uint64_t last_activity;
 	uint64_t settled_serial;
 	int seal_wanted;
+	int skip_line;             /* input resumes inside a lost line */
 	/* write failure: events are counted, not kept, until a commit works */
 	int failing;
 	uint64_t failed_events;
@@ -651,23 +694,37 @@ static void on_line(void *arg, const char *line, size_t len, int truncated)
 	pa_grouper_line(&w->grouper, line, len, truncated, w->now);
 }
 
+/* Input was dropped: the line in progress is part of a lost one, the
+ * events in progress are flushed as they are, and lost lines (the reader
+ * counted them) are reported by a gap record. */
+static void dropped(struct writer *w, uint64_t lost)
+{
+	pa_lines_reset(&w->lines);
+	pa_grouper_tick(&w->grouper, w->now, 1);
+	if (lost == 0)
+		return;
+	w->gaps_overflow++;
+	pa_translate_gap(&w->tr, lost, "queue-overflow",
+			 w->tr.last_serial ? w->tr.last_serial + 1 : 0, 0);
+	pa_translate_serials_reset(&w->tr);
+}
+
 static void handle_chunk(struct writer *w, struct chunk *c)
 {
 	const char *p = c->data;
 	size_t n = c->len;
 
-	if (c->dropped_before > 0) {
-		/* the line in progress and this chunk's first line are torn */
+	if (c->after_drop) {
+		dropped(w, c->dropped_before);
+		/* what comes before the first newline ends a lost line */
+		w->skip_line = c->torn_start;
+	}
+	if (w->skip_line) {
 		const char *nl = memchr(p, '\n', n);
 
-		pa_lines_reset(&w->lines);
-		pa_grouper_tick(&w->grouper, w->now, 1);
-		w->gaps_overflow++;
-		pa_translate_gap(&w->tr, c->dropped_before, "queue-overflow",
-				 w->tr.last_serial ? w->tr.last_serial + 1 : 0, 0);
-		pa_translate_serials_reset(&w->tr);
 		if (nl == NULL)
 			return;
+		w->skip_line = 0;
 		n -= (size_t)(nl + 1 - p);
 		p = nl + 1;
 	}
@@ -753,6 +810,7 @@ static void *writer_main(void *arg)
 
 	for (;;) {
 		struct chunk *c = NULL, *next;
+		uint64_t lost;
 		int eof;
 
 		pthread_mutex_lock(&q->mu);
@@ -771,6 +829,10 @@ static void *writer_main(void *arg)
 		q->head = q->tail = NULL;
 		q->bytes = 0;
 		eof = q->eof;
+		/* lines lost after the last chunk queued: reported now, not
+		 * when (if ever) the next chunk comes */
+		lost = q->dropped_lines;
+		q->dropped_lines = 0;
 		pthread_mutex_unlock(&q->mu);
 
 		w->now = mono_ms();
@@ -785,6 +847,8 @@ static void *writer_main(void *arg)
 			}
 			chunks_done(q, done);
 		}
+		if (lost > 0)
+			dropped(w, lost);
 		housekeeping(w);
 		if (eof) {
 			pthread_mutex_lock(&q->mu);
@@ -799,9 +863,6 @@ static void *writer_main(void *arg)
 	pa_lines_finish(&w->lines, on_line, w);
 	pa_grouper_tick(&w->grouper, w->now, 1);
 	pa_translate_settle(&w->tr);
-	if (q->dropped_lines > 0)
-		pa_translate_gap(&w->tr, q->dropped_lines, "queue-overflow",
-				 w->tr.last_serial ? w->tr.last_serial + 1 : 0, 0);
 	w->last_retry = 0;
 	syncer_quiesce(w->syncer);
 	check_sync(w);
@@ -901,6 +962,7 @@ int main(int argc, char **argv)
 	static struct writer w;
 	static struct queue q;
 	static struct syncer syncer;
+	struct chunk *rchunk = NULL;   /* the reader's chunk to read into */
 	const char *boot_id = NULL;
 	struct pa_grouper_limits lim = { 0 };
 	struct sigaction sa;
@@ -1028,30 +1090,53 @@ int main(int argc, char **argv)
 	}
 
 	while (!stop_flag) {
-		struct chunk *c = chunk_get(&q);
 		ssize_t n;
 
-		if (c == NULL) {
+		if (rchunk == NULL)
+			rchunk = chunk_get(&q);
+		if (rchunk == NULL) {
 			/* no memory for the chunk: read into nothing, count as lost */
 			static char sink[CHUNK];
 
 			n = read(STDIN_FILENO, sink, sizeof(sink));
 			if (n > 0) {
 				pthread_mutex_lock(&q.mu);
-				q.dropped_lines += count_lines(sink, (size_t)n) + 1;
-				q.dropped_total += count_lines(sink, (size_t)n) + 1;
+				drop_locked(&q, sink, (size_t)n);
 				pthread_mutex_unlock(&q.mu);
 				continue;
 			}
 		} else {
-			n = read(STDIN_FILENO, c->data, CHUNK);
+			n = read(STDIN_FILENO, rchunk->data, CHUNK);
 			if (n > 0) {
+				struct chunk *c = rchunk, *small;
+
+				/* a short read goes in a chunk of its size (none
+				 * when it would be dropped); the 64 KiB one is
+				 * read into again */
+				if ((size_t)n < SMALL_READ) {
+					int room;
+
+					pthread_mutex_lock(&q.mu);
+					room = q.bytes + (size_t)n <= q.max_bytes;
+					if (!room)
+						drop_locked(&q, c->data, (size_t)n);
+					pthread_mutex_unlock(&q.mu);
+					if (!room)
+						continue;
+				}
+				if ((size_t)n < SMALL_READ &&
+				    (small = malloc(sizeof(*small) + (size_t)n)) != NULL) {
+					memcpy(small->data, c->data, (size_t)n);
+					small->cap = (size_t)n;
+					c = small;
+				} else {
+					rchunk = NULL;
+				}
 				c->next = NULL;
 				c->len = (size_t)n;
 				queue_put(&q, c);
 				continue;
 			}
-			free(c);
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -1059,6 +1144,7 @@ int main(int argc, char **argv)
 			logmsg(LOG_ERR, "reading stdin: %s", strerror(errno));
 		break;
 	}
+	free(rchunk);
 	queue_eof(&q);
 	pthread_join(th, NULL);
 	syncer_stop(&syncer, sync_th);

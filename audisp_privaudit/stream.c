@@ -695,9 +695,14 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 		deliver(g, ev);
 		return;
 	}
-	for (i = g->nopen; i > 0; i--)
-		if (g->open[i - 1]->serial == r.serial)
-			break;
+	/* auditd numbers its own DAEMON_* records from a counter of its own,
+	 * which can meet a kernel event's serial: they never join an event */
+	if (r.type_len > 7 && memcmp(r.type, "DAEMON_", 7) == 0)
+		i = 0;
+	else
+		for (i = g->nopen; i > 0; i--)
+			if (g->open[i - 1]->serial == r.serial)
+				break;
 	if (i > 0) {
 		ev = g->open[i - 1];
 		if (pa_record_is(&r, "EOE")) {

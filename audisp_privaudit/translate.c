@@ -947,7 +947,10 @@ static privaudit_status dispatch(struct pa_translate *t, const struct pa_event *
 	sys = find_rec(ev, "SYSCALL");
 	if (t->sel.drop_types != NULL && in_list(t->sel.drop_types, first->type, first->type_len))
 		return PRIVAUDIT_E_END;
-	if (!key_selected(t, sys, scratch))
+	/* Rule keys select the events a rule made, which start with their
+	 * SYSCALL record.  A record the kernel logs during a system call (TTY,
+	 * LOGIN) comes first, with a SYSCALL of no key after it: not a rule's. */
+	if (sys == first && !key_selected(t, sys, scratch))
 		return PRIVAUDIT_E_END;
 	if (find_rec(ev, "EXECVE") != NULL)
 		return kernel_command(t, ev, shrink, scratch);

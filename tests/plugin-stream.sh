@@ -71,8 +71,133 @@ import json, sys
 print(sum(r.get("count", 0) for r in map(json.loads, open(sys.argv[1]))
           if r.get("kind") == "gap" and r.get("reason") == "queue-overflow"))' "$TMP/dump")
 [ "$gapsum" -eq "$dropped" ] || fail "overflow: gap records count $gapsum, the plugin dropped $dropped"
+# every line of the input was either read or counted lost, once: the line a
+# drop tears is lost, and counted, not read as a line of its own
+lines=$(sed -n 's/.* lines \([0-9]*\) .*/\1/p' "$TMP/err")
+[ "$((lines + dropped))" -eq "$(wc -l <"$TMP/big.stream")" ] ||
+	fail_cmd "overflow: $lines lines read + $dropped lost != $(wc -l <"$TMP/big.stream") lines in the input"
 verify_ok "$L"
-pass "queue overflow: $dropped dropped records reported in gap records"
+pass "queue overflow: $dropped dropped records reported in gap records, $lines read"
+
+# The gap comes when the writer has caught up, while auditd's pipe stays
+# open and idle: not at the next input or at the end of it.
+L=$TMP/overflow-idle
+pa_init "$L"
+mkfifo "$TMP/ofifo"
+"$PA_PLUGIN" --dir "$L" --queue-bytes 65536 --test-slow-writer 30 --commit-ms 50 --stats \
+	<"$TMP/ofifo" 2>"$TMP/oerr" &
+opid_=$!
+on_exit "kill -9 $opid_"
+exec 8>"$TMP/ofifo"
+cat "$TMP/big.stream" >&8
+# overflow_gaps: the lines the log's queue-overflow gap records count
+overflow_gaps() {
+	$RECS dump "$L" >"$TMP/dump" 2>/dev/null
+	"$PYTHON3" -c '
+import json, sys
+print(sum(r.get("count", 0) for r in map(json.loads, open(sys.argv[1]))
+          if r.get("kind") == "gap" and r.get("reason") == "queue-overflow"))' "$TMP/dump"
+}
+# what the gap records count once it has stopped changing for 2 s (at most 20 s)
+open_gaps=-1
+stable=0
+for _ in $(seq 200); do
+	g=$(overflow_gaps)
+	if [ "$g" -gt 0 ] && [ "$g" -eq "$open_gaps" ]; then
+		stable=$((stable + 1))
+		[ "$stable" -ge 20 ] && break
+	else
+		stable=0
+	fi
+	open_gaps=$g
+	sleep 0.1
+done
+exec 8>&-
+wait "$opid_"
+dropped=$(sed -n 's/.* dropped \([0-9]*\) .*/\1/p' "$TMP/oerr")
+[ "${dropped:-0}" -gt 0 ] || fail "overflow, input open and idle: nothing was dropped: the test proves nothing"
+[ "$open_gaps" -eq "$dropped" ] ||
+	fail "overflow, input open and idle: the gap records counted $open_gaps lines before the input ended, $dropped were lost"
+[ "$(overflow_gaps)" -eq "$dropped" ] ||
+	fail "overflow, input open and idle: gap records count $(overflow_gaps), $dropped lines were lost"
+verify_ok "$L"
+pass "queue overflow, input open and idle: every lost line in gap records before the input ends ($dropped)"
+
+# auditd writes a record at a time: a queue of small reads holds about what
+# it counts (2 MiB here), not a 64 KiB chunk a read (some 60 MiB resident).
+L=$TMP/small-reads
+pa_init "$L"
+mkfifo "$TMP/sfifo"
+"$PA_PLUGIN" --dir "$L" --queue-bytes 2097152 --test-slow-writer 1000 <"$TMP/sfifo" 2>/dev/null &
+spid_=$!
+on_exit "kill -9 $spid_"
+"$PYTHON3" - "$TMP/sfifo" "/proc/$spid_/status" >"$TMP/rss" <<'EOF' || fail "small reads: feeder failed"
+import os, sys, time
+def rss():
+    return int(next(l.split()[1] for l in open(sys.argv[2]) if l.startswith("VmRSS")))
+fd = os.open(sys.argv[1], os.O_WRONLY)
+line = b"type=USER_CMD msg=audit(1700000000.001:%d): pid=1 uid=1000 auid=1000 ses=3 msg='cwd=\"/\" cmd=6C73 exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\n"
+os.write(fd, line % 0)
+time.sleep(0.5)
+before = rss()
+sent = n = 0
+while sent < 12 << 20:           # six times the bound, a line a write,
+    sent += os.write(fd, line % n)
+    n += 1
+    if n % 2 == 0:
+        time.sleep(0.0001)       # slowly enough for the reader to take each alone
+time.sleep(0.5)
+print(before, rss())
+os.close(fd)
+EOF
+read -r rss0 rss1 <"$TMP/rss"
+kill -9 "$spid_"
+wait "$spid_" 2>/dev/null
+[ "$((rss1 - rss0))" -lt 8192 ] ||
+	fail "small reads: the plugin grew by $((rss1 - rss0)) KiB for a 2 MiB queue"
+pass "small reads: $((rss1 - rss0)) KiB more resident for a 2 MiB queue, 12 MiB sent a line at a time"
+
+# auditd's own DAEMON_* records are numbered by auditd, and can meet a
+# kernel event's serial: they never join it.  With only_keys, records the
+# kernel logs during a system call (TTY, LOGIN) stay, though a SYSCALL
+# record with no key follows them; rule events keep only the keys listed.
+L=$TMP/serials
+pa_init "$L"
+printf 'only_keys = privaudit-exec\n' >"$TMP/keys.conf"
+{
+	sys='arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=0 items=2 ppid=10 pid=11 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="id" exe="/usr/bin/id" subj=unconfined'
+	printf 'type=SYSCALL msg=audit(1700000000.100:5000): %s key="privaudit-exec"\n' "$sys"
+	printf 'type=EXECVE msg=audit(1700000000.100:5000): argc=2 a0="id" a1="-u"\n'
+	printf 'type=DAEMON_ROTATE msg=audit(1700000000.101:5000): op=rotate-logs auid=4294967295 pid=800 uid=0 ses=4294967295 subj=unconfined res=success\n'
+	printf 'type=CWD msg=audit(1700000000.100:5000): cwd="/root"\n'
+	printf 'type=EOE msg=audit(1700000000.100:5000): \n'
+	printf 'type=SYSCALL msg=audit(1700000000.150:5001): %s key="other-key"\n' "$sys"
+	printf 'type=EXECVE msg=audit(1700000000.150:5001): argc=1 a0="not-kept"\n'
+	printf 'type=EOE msg=audit(1700000000.150:5001): \n'
+	printf 'type=TTY msg=audit(1700000000.200:8000): tty pid=6000 uid=0 auid=1000 ses=3 major=136 minor=0 comm="bash" data=726D202D7266202F0D\n'
+	printf 'type=SYSCALL msg=audit(1700000000.200:8000): %s key=(null)\n' "${sys/syscall=59/syscall=0}"
+	printf 'type=EOE msg=audit(1700000000.200:8000): \n'
+	printf 'type=LOGIN msg=audit(1700000000.300:8001): pid=1500 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) old-ses=4294967295 ses=3 res=1\n'
+	printf 'type=SYSCALL msg=audit(1700000000.300:8001): %s key=(null)\n' "${sys/syscall=59/syscall=1}"
+	printf 'type=EOE msg=audit(1700000000.300:8001): \n'
+} >"$TMP/serials.stream"
+run_cmd "$PA_PLUGIN" --dir "$L" --config "$TMP/keys.conf" --boot-id "$BOOT" <"$TMP/serials.stream"
+[ "$rc" -eq 0 ] || fail_cmd "serials: plugin exited $rc"
+$RECS dump "$L" >"$TMP/dump"
+"$PYTHON3" - "$TMP/dump" <<'EOF' || fail "serials and keys: records wrong (see above)"
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+cmds = [r for r in rs if r["kind"] == "command"]
+assert len(cmds) == 1, cmds
+assert cmds[0]["argv"] == ["id", "-u"], cmds[0]
+cfg = [r for r in rs if r["kind"] == "config_change"]
+assert len(cfg) == 1 and "DAEMON_ROTATE" in json.dumps(cfg[0]), cfg
+assert len([r for r in rs if r["kind"] == "tty_input"]) == 1, [r["kind"] for r in rs]
+assert any(r["kind"] == "audit_event" and "LOGIN" in json.dumps(r) for r in rs), [r["kind"] for r in rs]
+assert "not-kept" not in json.dumps(rs)
+EOF
+verify_ok "$L"
+pass "a DAEMON_* record with a kernel event's serial stays apart; only_keys keeps TTY and LOGIN"
 
 # SIGHUP reloads the config file, SIGTERM drains, stops, seals, exits 0.
 L=$TMP/signals
