@@ -65,7 +65,7 @@ static void buf_free(struct buf *b)
 /* The names of the command fields, in the order of PA_CMD_*. */
 static const char *const cmd_names[PA_CMD_FIELDS] = {
 	"auid", "ses", "uid", "euid", "pid", "ppid", "exe", "tty", "success", "exit",
-	"argv", "cwd", "source", "serial", "raw", "session_key",
+	"argv", "cwd", "source", "serial", "raw", "session_key", "argv_cut",
 };
 
 void pa_translate_init(struct pa_translate *t, pa_append_fn append, void *arg)
@@ -351,6 +351,7 @@ static int is_success(const struct pa_record *r)
 struct arg {
 	char *heap;            /* own buffer, or NULL: the bytes are pool.p + off */
 	size_t off, len, cap;
+	int lost;              /* bytes of it were not kept (the size limit) */
 };
 
 struct argv {
@@ -454,15 +455,18 @@ static void arg_done(struct argv *a, size_t idx, size_t n)
 	a->total += n;
 }
 
-/* Add a (piece of an) argument, decoded, within the size limit. */
+/* Add a (piece of an) argument, decoded, within the size limit.  Once a
+ * piece does not fit, no later one is kept either, however short: argv is
+ * kept as a prefix, and each argument it cuts is marked. */
 static int argv_add(struct argv *a, size_t idx, const char *val, size_t vlen, size_t limit)
 {
 	char *out;
 
 	if (idx >= ARGS_MAX || argv_grow(a, idx + 1) < 0)
 		return -1;
-	if (a->total + vlen > limit) {
+	if (a->cut || a->total + vlen > limit) {
 		a->cut = 1;
+		a->args[idx].lost = 1;
 		return 0;
 	}
 	out = arg_room(a, idx, vlen);
@@ -586,7 +590,7 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	/* one pass over SYSCALL's thirty-odd fields; slots in PA_CMD_* order */
 	const char *vals[10] = { 0 };
 	size_t lens[10] = { 0 };
-	int64_t ex;
+	int64_t ex, argv_cut = 0;
 	const char *v;
 	size_t vl;
 
@@ -632,8 +636,10 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	buf_on(&a.pool, pool, sizeof(pool));
 	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0 && st == PRIVAUDIT_OK)
 		st = PRIVAUDIT_E_NOMEM;
-	for (size_t i = 0; i < a.n; i++)
+	for (size_t i = 0; i < a.n; i++) {
 		cmd_bytes(t, e, PA_CMD_ARGV, arg_data(&a, i), a.args[i].len, &st);
+		argv_cut += a.args[i].lost != 0;
+	}
 	argv_free(&a);
 	if (cwd != NULL && pa_field_get(cwd, "cwd", &v, &vl))
 		cmd_decoded(t, e, PA_CMD_CWD, v, vl, scratch, &st);
@@ -651,6 +657,8 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	v = NULL;
 	vl = raw_text(ev, shrink, scratch, &v, &st);
 	cmd_bytes(t, e, PA_CMD_RAW, v, vl, &st);
+	if (argv_cut > 0)
+		cmd_int(t, e, PA_CMD_ARGV_CUT, argv_cut, &st);
 	return finish(t, e, st);
 }
 

@@ -481,6 +481,8 @@ static void replay_line(const privaudit_record *rec, int verified_mode)
 		print_field(stdout, b);
 		fputs(" $", stdout);
 		print_argv(rec);
+		if (get_u(rec, "argv_cut") > 0)
+			printf(" [%" PRIu64 " argument(s) cut: over the record size]", get_u(rec, "argv_cut"));
 		if (!bytes_eq(a, "user_cmd"))
 			printf("  => %s %" PRId64, ok ? "exit" : "FAILED", ex);
 	} else if (strcmp(kind, "tty_input") == 0) {

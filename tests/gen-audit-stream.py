@@ -358,6 +358,7 @@ class Gen:
         big.append(bytes(range(1, 256)) * 300)                   # split pieces, hex
         out.append(self.exec_event(argv=big))
         huge = [b"/usr/bin/echo"] + [b"B" * 120000 for _ in range(22)]   # 2.6 MB of argv
+        huge.append(b"short-last-arg")           # fits where the long ones did not: not kept
         out.append(self.exec_event(argv=huge))
         out.append(["x" * (1 << 20 | 12345)])                   # a line longer than 1 MiB
         out.append(self.exec_event(argv=[b"/usr/bin/true", b""]))  # an empty argument

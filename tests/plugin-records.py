@@ -35,7 +35,7 @@ FIELDS = {
     "command": {1: ("auid", "u"), 2: ("ses", "u"), 3: ("uid", "u"), 4: ("euid", "u"), 5: ("pid", "u"),
                 6: ("ppid", "u"), 7: ("exe", "b"), 8: ("argv", "b*"), 9: ("cwd", "b"),
                 10: ("success", "?"), 11: ("exit", "i"), 12: ("tty", "b"), 13: ("source", "s"),
-                14: ("serial", "u"), 15: ("raw", "b")},
+                14: ("serial", "u"), 15: ("raw", "b"), 16: ("argv_cut", "u")},
     "tty_input": {1: ("auid", "u"), 2: ("ses", "u"), 3: ("pid", "u"), 4: ("data", "b"), 5: ("tty", "b"),
                   6: ("serial", "u"), 7: ("raw", "b")},
     "config_change": {1: ("type", "s"), 2: ("auid", "u"), 3: ("ses", "u"), 4: ("op", "b"),
@@ -175,10 +175,19 @@ def check(d, expect_path):
         if "argv" in e:
             have = [a.hex() for a in r.get("argv", [])]
             if e.get("big"):
-                # too big for one record: kept as a prefix of the argv
+                # too big for one record: kept as a prefix of the argv, the
+                # arguments it cuts marked, every one after them empty
                 joined_h, joined_w = "".join(have), "".join(e["argv"])
                 if not have or not joined_w.startswith(joined_h) or len(have) > len(e["argv"]):
                     err(e, "huge argv not kept as a prefix")
+                whole = next((i for i, (h, w) in enumerate(zip(have, e["argv"])) if h != w), len(have))
+                if any(have[whole + 1:]):
+                    err(e, "huge argv: an argument kept after one that was cut")
+                if r.get("argv_cut", 0) != len(e["argv"]) - whole:
+                    err(e, "huge argv: argv_cut %d, but %d argument(s) are not whole"
+                        % (r.get("argv_cut", 0), len(e["argv"]) - whole))
+            elif r.get("argv_cut", 0) != 0:
+                err(e, "argv_cut %d on an argv kept whole" % r["argv_cut"])
             elif have != e["argv"]:
                 err(e, "argv %r, expected %r" % ([bytes.fromhex(a) for a in have][:8],
                                                   [bytes.fromhex(a) for a in e["argv"]][:8]))
