@@ -526,6 +526,7 @@ struct writer {
 	uint64_t settled_serial;
 	int seal_wanted;
 	int skip_line;             /* input resumes inside a lost line */
+	int log_sync;              /* the sync setting the log was opened with */
 	/* write failure: events are counted, not kept, until a commit works */
 	int failing;
 	uint64_t failed_events;
@@ -571,6 +572,7 @@ static int open_log(struct writer *w, unsigned flags)
 
 	if (!w->cfg.sync)
 		flags |= PRIVAUDIT_OPEN_NOSYNC;
+	w->log_sync = w->cfg.sync;   /* a reload changes it at the next open */
 	st = privaudit_open(&w->log, w->cfg.dir, flags);
 	if (st != PRIVAUDIT_OK) {
 		logmsg(LOG_ERR, "cannot open log %s: %s", w->cfg.dir, privaudit_strerror(st));
@@ -589,7 +591,7 @@ static privaudit_status write_group(struct writer *w, int seal)
 
 	if (seal)
 		return privaudit_seal(w->log);
-	if (!w->cfg.sync)
+	if (!w->log_sync)
 		return privaudit_commit(w->log);
 	st = privaudit_write(w->log);
 	if (st == PRIVAUDIT_OK) {
