@@ -65,7 +65,7 @@ static void buf_free(struct buf *b)
 /* The names of the command fields, in the order of PA_CMD_*. */
 static const char *const cmd_names[PA_CMD_FIELDS] = {
 	"auid", "ses", "uid", "euid", "pid", "ppid", "exe", "tty", "success", "exit",
-	"argv", "cwd", "source", "serial", "raw", "session_key", "argv_cut",
+	"argv", "cwd", "source", "serial", "raw", "session_key", "argv_cut", "audit_time_ms",
 };
 
 void pa_translate_init(struct pa_translate *t, pa_append_fn append, void *arg)
@@ -325,6 +325,15 @@ static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, s
 	size_t n = raw_text(ev, shrink, scratch, &raw, st);
 
 	set_bytes(e, "raw", raw, n, st);
+}
+
+/* The event's own time, from msg=audit(SEC.MSEC:SERIAL), in ms; 0 when
+ * there is none, or it is out of range (the event is recorded without). */
+static int64_t audit_time_ms(const struct pa_event *ev)
+{
+	if (ev->sec == 0 || ev->sec >= (uint64_t)INT64_MAX / 1000u - 1u || ev->msec > 999)
+		return 0;
+	return (int64_t)(ev->sec * 1000u + ev->msec);
 }
 
 static int is_success(const struct pa_record *r)
@@ -659,6 +668,8 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	cmd_bytes(t, e, PA_CMD_RAW, v, vl, &st);
 	if (argv_cut > 0)
 		cmd_int(t, e, PA_CMD_ARGV_CUT, argv_cut, &st);
+	if (audit_time_ms(ev) > 0)
+		cmd_int(t, e, PA_CMD_AUDIT_TIME, audit_time_ms(ev), &st);
 	return finish(t, e, st);
 }
 
@@ -684,6 +695,8 @@ static privaudit_status user_command(struct pa_translate *t, const struct pa_eve
 	set_bytes(e, "source", "user_cmd", 8, &st);
 	set_int(e, "serial", (int64_t)ev->serial, &st);
 	set_raw(e, ev, shrink, scratch, &st);
+	if (audit_time_ms(ev) > 0)
+		set_int(e, "audit_time_ms", audit_time_ms(ev), &st);
 	return finish(t, e, st);
 }
 
@@ -719,6 +732,8 @@ static privaudit_status tty_input(struct pa_translate *t, const struct pa_event 
 	}
 	set_int(e, "serial", (int64_t)ev->serial, &st);
 	set_raw(e, ev, shrink, scratch, &st);
+	if (audit_time_ms(ev) > 0)
+		set_int(e, "audit_time_ms", audit_time_ms(ev), &st);
 	return finish(t, e, st);
 }
 
@@ -740,6 +755,8 @@ static privaudit_status config_change(struct pa_translate *t, const struct pa_ev
 	set_int(e, "success", is_success(r), &st);
 	set_int(e, "serial", (int64_t)ev->serial, &st);
 	set_raw(e, ev, shrink, scratch, &st);
+	if (audit_time_ms(ev) > 0)
+		set_int(e, "audit_time_ms", audit_time_ms(ev), &st);
 	return finish(t, e, st);
 }
 
@@ -755,7 +772,8 @@ static privaudit_status audit_event(struct pa_translate *t, const struct pa_even
 	if (keyrec != NULL)
 		common(t, e, keyrec, &st);
 	set_int(e, "serial", (int64_t)ev->serial, &st);
-	set_int(e, "audit_time_ms", (int64_t)(ev->sec * 1000u + ev->msec), &st);
+	if (audit_time_ms(ev) > 0)
+		set_int(e, "audit_time_ms", audit_time_ms(ev), &st);
 	if (ev->unparsed) {
 		set_bytes(e, "types", "UNPARSED", 8, &st);
 	} else {

@@ -400,6 +400,18 @@ static uint64_t get_u(const privaudit_record *rec, const char *name)
 	return v;
 }
 
+/* When it happened: for what the audit plugin recorded, the audit event's
+ * own time (audit_time_ms); else when the record was appended. */
+static uint64_t event_time_ns(const privaudit_record *rec)
+{
+	uint64_t ms = 0;
+
+	if (privaudit_record_get_uint(rec, "audit_time_ms", &ms) == PRIVAUDIT_OK && ms > 0 &&
+	    ms < UINT64_MAX / 1000000u)
+		return ms * 1000000u;
+	return privaudit_record_time_ns(rec);
+}
+
 static void print_argv(const privaudit_record *rec)
 {
 	size_t n = privaudit_record_field_count(rec);
@@ -426,7 +438,7 @@ static void replay_line(const privaudit_record *rec, int verified_mode)
 {
 	const char *kind = privaudit_record_kind(rec);
 	privaudit_bytes a, b, c;
-	uint64_t t = privaudit_record_time_ns(rec);
+	uint64_t t = event_time_ns(rec);
 	char buf[32];
 	struct tm tm;
 	time_t tt = (time_t)(t / 1000000000u);
@@ -740,13 +752,14 @@ int cmd_replay(int argc, char **argv)
 		privaudit_reader_free(r);
 		return EXIT_CANNOT_READ;
 	}
-	/* Time order: writers (PAM, the audit plugin) append in their own order. */
+	/* Time order: writers (PAM, the audit plugin) append in their own
+	 * order, and the plugin some time after the event. */
 	for (size_t i = 0; i < n && st == PRIVAUDIT_OK; i++) {
 		const privaudit_record *rec;
 
 		ent[i].index = idx[i];
 		st = privaudit_reader_get(r, idx[i], &rec);
-		ent[i].time_ns = st == PRIVAUDIT_OK ? privaudit_record_time_ns(rec) : 0;
+		ent[i].time_ns = st == PRIVAUDIT_OK ? event_time_ns(rec) : 0;
 	}
 	if (st != PRIVAUDIT_OK) {
 		err_reader("replay", dir, st, r);

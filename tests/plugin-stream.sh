@@ -180,6 +180,8 @@ printf 'only_keys = privaudit-exec\n' >"$TMP/keys.conf"
 	printf 'type=LOGIN msg=audit(1700000000.300:8001): pid=1500 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) old-ses=4294967295 ses=3 res=1\n'
 	printf 'type=SYSCALL msg=audit(1700000000.300:8001): %s key=(null)\n' "${sys/syscall=59/syscall=1}"
 	printf 'type=EOE msg=audit(1700000000.300:8001): \n'
+	# a time no millisecond count can hold: recorded, without a time
+	printf "type=USER_CMD msg=audit(18446744073709551.400:8002): pid=1 uid=1000 auid=1000 ses=3 msg='cwd=\"/\" cmd=6C73 exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\n"
 } >"$TMP/serials.stream"
 run_cmd "$PA_PLUGIN" --dir "$L" --config "$TMP/keys.conf" --boot-id "$BOOT" <"$TMP/serials.stream"
 [ "$rc" -eq 0 ] || fail_cmd "serials: plugin exited $rc"
@@ -188,16 +190,22 @@ $RECS dump "$L" >"$TMP/dump"
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 cmds = [r for r in rs if r["kind"] == "command"]
-assert len(cmds) == 1, cmds
+assert len(cmds) == 2, cmds
 assert cmds[0]["argv"] == ["id", "-u"], cmds[0]
+assert cmds[1]["argv"] == ["ls"] and "audit_time_ms" not in cmds[1], cmds[1]
 cfg = [r for r in rs if r["kind"] == "config_change"]
 assert len(cfg) == 1 and "DAEMON_ROTATE" in json.dumps(cfg[0]), cfg
-assert len([r for r in rs if r["kind"] == "tty_input"]) == 1, [r["kind"] for r in rs]
-assert any(r["kind"] == "audit_event" and "LOGIN" in json.dumps(r) for r in rs), [r["kind"] for r in rs]
+tty = [r for r in rs if r["kind"] == "tty_input"]
+assert len(tty) == 1, [r["kind"] for r in rs]
+login = [r for r in rs if r["kind"] == "audit_event" and "LOGIN" in json.dumps(r)]
+assert len(login) == 1, [r["kind"] for r in rs]
+# each keeps the time of its audit event, not of the append
+times = [x.get("audit_time_ms") for x in (cmds[0], cfg[0], tty[0], login[0])]
+assert times == [1700000000100, 1700000000101, 1700000000200, 1700000000300], times
 assert "not-kept" not in json.dumps(rs)
 EOF
 verify_ok "$L"
-pass "a DAEMON_* record with a kernel event's serial stays apart; only_keys keeps TTY and LOGIN"
+pass "a DAEMON_* record with a kernel event's serial stays apart; only_keys keeps TTY and LOGIN; audit times kept"
 
 # SIGHUP reloads the config file, SIGTERM drains, stops, seals, exits 0.
 L=$TMP/signals
