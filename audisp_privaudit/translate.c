@@ -363,22 +363,34 @@ struct arg {
 	int lost;              /* bytes of it were not kept (the size limit) */
 };
 
+#define ARGS_SMALL 32
+
 struct argv {
-	struct arg *args;
+	struct arg *args;      /* small, or malloc'd past ARGS_SMALL arguments */
 	size_t n, cap;
 	size_t total;
 	int cut;
 	struct buf pool;
+	struct arg small[ARGS_SMALL];
 };
+
+static void argv_init(struct argv *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->args = a->small;
+	a->cap = ARGS_SMALL;
+}
 
 static void argv_free(struct argv *a)
 {
 	/* only arguments below n were ever given bytes */
 	for (size_t i = 0; i < a->n; i++)
 		free(a->args[i].heap);
-	free(a->args);
+	if (a->args != a->small)
+		free(a->args);
 	buf_free(&a->pool);
-	memset(a, 0, sizeof(*a));
+	a->args = NULL;
+	a->n = a->cap = 0;
 }
 
 static const char *arg_data(const struct argv *a, size_t i)
@@ -392,12 +404,18 @@ static const char *arg_data(const struct argv *a, size_t i)
 
 static int argv_realloc(struct argv *a, size_t n)
 {
-	size_t cap = a->cap ? a->cap : 32;
+	size_t cap = a->cap ? a->cap : ARGS_SMALL;
 	struct arg *nb;
 
 	while (cap < n)
 		cap *= 2;
-	nb = realloc(a->args, cap * sizeof(*nb));
+	if (a->args == a->small) {
+		nb = malloc(cap * sizeof(*nb));
+		if (nb != NULL)
+			memcpy(nb, a->small, sizeof(a->small));
+	} else {
+		nb = realloc(a->args, cap * sizeof(*nb));
+	}
 	if (nb == NULL)
 		return -1;
 	memset(nb + a->cap, 0, (cap - a->cap) * sizeof(*nb));
@@ -594,7 +612,7 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	const struct pa_record *cwd = find_rec(ev, "CWD");
 	privaudit_event *e = NULL;
 	privaudit_status st;
-	struct argv a = { 0 };
+	struct argv a;
 	char pool[4096];
 	/* one pass over SYSCALL's thirty-odd fields; slots in PA_CMD_* order */
 	const char *vals[10] = { 0 };
@@ -642,6 +660,7 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	 * PROCTITLE is the title of the process making the system call: in an
 	 * event without EXECVE (a watched file written, a failed execve) that
 	 * is the editor or the shell, not a command run, so it stays raw. */
+	argv_init(&a);
 	buf_on(&a.pool, pool, sizeof(pool));
 	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0 && st == PRIVAUDIT_OK)
 		st = PRIVAUDIT_E_NOMEM;
