@@ -779,6 +779,54 @@ static privaudit_status config_change(struct pa_translate *t, const struct pa_ev
 	return finish(t, e, st);
 }
 
+/* The fields an audit_event record takes from its key record, in one pass
+ * over it (the first of a repeated name counts): numbers, then values
+ * decoded, then success. */
+static const struct {
+	const char *name;
+	size_t len;
+	int num;
+} event_keys[] = {
+	{ "auid", 4, 1 }, { "ses", 3, 1 }, { "uid", 3, 1 }, { "pid", 3, 1 },
+	{ "exe", 3, 0 }, { "acct", 4, 0 }, { "op", 2, 0 }, { "terminal", 8, 0 },
+	{ "hostname", 8, 0 }, { "addr", 4, 0 },
+};
+#define EVENT_KEYS (sizeof(event_keys) / sizeof(event_keys[0]))
+
+static void event_fields(privaudit_event *e, const struct pa_record *r, struct buf *scratch,
+			 privaudit_status *st)
+{
+	const char *vals[EVENT_KEYS] = { 0 };
+	size_t lens[EVENT_KEYS] = { 0 };
+	struct pa_field_iter it;
+	struct pa_field f[32];
+	size_t n;
+	uint64_t u;
+
+	pa_fields_begin(&it, r->body, r->body_len);
+	while ((n = pa_fields_batch(&it, f, sizeof(f) / sizeof(f[0]))) > 0) {
+		for (size_t j = 0; j < n; j++) {
+			for (size_t k = 0; k < EVENT_KEYS; k++) {
+				if (vals[k] == NULL && f[j].klen == event_keys[k].len &&
+				    memcmp(f[j].key, event_keys[k].name, f[j].klen) == 0) {
+					vals[k] = f[j].val;
+					lens[k] = f[j].vlen;
+					break;
+				}
+			}
+		}
+	}
+	for (size_t k = 0; k < EVENT_KEYS; k++) {
+		if (vals[k] == NULL)
+			continue;
+		if (!event_keys[k].num)
+			copy_value(e, event_keys[k].name, vals[k], lens[k], scratch, st);
+		else if (pa_value_u64(vals[k], lens[k], &u) && u <= UINT32_MAX)
+			set_int(e, event_keys[k].name, (int64_t)u, st);
+	}
+	set_int(e, "success", is_success(r), st);
+}
+
 static privaudit_status audit_event(struct pa_translate *t, const struct pa_event *ev,
 				    const struct pa_record *keyrec, int shrink, struct buf *scratch)
 {
@@ -788,8 +836,10 @@ static privaudit_status audit_event(struct pa_translate *t, const struct pa_even
 	st = privaudit_event_new(&e, "audit_event");
 	if (st != PRIVAUDIT_OK)
 		return st;
-	if (keyrec != NULL)
+	if (keyrec != NULL) {
 		common(t, e, keyrec, &st);
+		event_fields(e, keyrec, scratch, &st);
+	}
 	set_int(e, "serial", (int64_t)ev->serial, &st);
 	if (audit_time_ms(ev) > 0)
 		set_int(e, "audit_time_ms", audit_time_ms(ev), &st);

@@ -42,7 +42,10 @@ FIELDS = {
     "config_change": {1: ("type", "s"), 2: ("auid", "u"), 3: ("ses", "u"), 4: ("op", "b"),
                       5: ("key", "b"), 6: ("success", "?"), 7: ("serial", "u"), 8: ("raw", "b"),
                       9: ("audit_time_ms", "u")},
-    "audit_event": {1: ("serial", "u"), 2: ("audit_time_ms", "u"), 3: ("types", "s*"), 4: ("raw", "b")},
+    "audit_event": {1: ("serial", "u"), 2: ("audit_time_ms", "u"), 3: ("types", "s*"), 4: ("raw", "b"),
+                    5: ("auid", "u"), 6: ("ses", "u"), 7: ("uid", "u"), 8: ("pid", "u"), 9: ("exe", "b"),
+                    10: ("acct", "b"), 11: ("op", "b"), 12: ("terminal", "b"), 13: ("hostname", "b"),
+                    14: ("addr", "b"), 15: ("success", "?")},
     "session_open": {1: ("service", "b"), 2: ("user", "b"), 9: ("auid", "u"), 10: ("ses", "u")},
     "application": {4: ("text", "b")},
 }

@@ -180,6 +180,7 @@ printf 'only_keys = privaudit-exec\n' >"$TMP/keys.conf"
 	printf 'type=LOGIN msg=audit(1700000000.300:8001): pid=1500 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) old-ses=4294967295 ses=3 res=1\n'
 	printf 'type=SYSCALL msg=audit(1700000000.300:8001): %s key=(null)\n' "${sys/syscall=59/syscall=1}"
 	printf 'type=EOE msg=audit(1700000000.300:8001): \n'
+	printf "type=USER_START msg=audit(1700000000.500:8003): pid=4242 uid=0 auid=1000 ses=3 subj=unconfined msg='op=PAM:session_open grantors=pam_limits,pam_unix acct=\"root\" exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=/dev/pts/0 res=success'\n"
 	# a time no millisecond count can hold: recorded, without a time
 	printf "type=USER_CMD msg=audit(18446744073709551.400:8002): pid=1 uid=1000 auid=1000 ses=3 msg='cwd=\"/\" cmd=6C73 exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\n"
 } >"$TMP/serials.stream"
@@ -199,13 +200,22 @@ tty = [r for r in rs if r["kind"] == "tty_input"]
 assert len(tty) == 1, [r["kind"] for r in rs]
 login = [r for r in rs if r["kind"] == "audit_event" and "LOGIN" in json.dumps(r)]
 assert len(login) == 1, [r["kind"] for r in rs]
+assert login[0]["auid"] == 1000 and login[0]["ses"] == 3, login[0]
+# a PAM event's fields, parsed (the account, operation and terminal are in its msg)
+pam = [r for r in rs if r["kind"] == "audit_event" and r.get("types") == ["USER_START"]]
+assert len(pam) == 1, [r.get("types") for r in rs]
+want = {"auid": 1000, "ses": 3, "uid": 0, "pid": 4242, "acct": "root", "op": "PAM:session_open",
+        "exe": "/usr/bin/sudo", "terminal": "/dev/pts/0", "hostname": "?", "addr": "?",
+        "success": True, "audit_time_ms": 1700000000500}
+got = {k: pam[0].get(k, 0 if k == "uid" else None) for k in want}   # 0 is not written
+assert got == want, got
 # each keeps the time of its audit event, not of the append
 times = [x.get("audit_time_ms") for x in (cmds[0], cfg[0], tty[0], login[0])]
 assert times == [1700000000100, 1700000000101, 1700000000200, 1700000000300], times
 assert "not-kept" not in json.dumps(rs)
 EOF
 verify_ok "$L"
-pass "a DAEMON_* record with a kernel event's serial stays apart; only_keys keeps TTY and LOGIN; audit times kept"
+pass "a DAEMON_* record with a kernel event's serial stays apart; only_keys keeps TTY and LOGIN; audit times kept; PAM fields parsed"
 
 # SIGHUP reloads the config file, SIGTERM drains, stops, seals, exits 0.
 L=$TMP/signals
