@@ -336,8 +336,11 @@ size_t pa_fields_batch(struct pa_field_iter *it, struct pa_field *out, size_t ma
 		}
 		v = ++p;
 		if (v < end && *v == '\'' && p - k == 4 && memcmp(k, "msg", 3) == 0 && outer_end == NULL) {
-			/* user-space message: its fields are iterated one by one */
-			const char *q = memchr(v + 1, '\'', (size_t)(end - v - 1));
+			/* user-space message: its fields are iterated one by one.
+			 * It ends at the last quote: nothing follows it in the
+			 * body, and a value inside may hold a quote (libaudit
+			 * does not encode one). */
+			const char *q = memrchr(v + 1, '\'', (size_t)(end - v - 1));
 
 			if (q != NULL) {
 				outer_end = end;

@@ -43,11 +43,12 @@ static inline size_t ref_fields(const char *body, size_t len, struct pa_field *o
 		v = ++p;
 		if (v < end && *v == '\'' && p - k == 4 && memcmp(k, "msg", 3) == 0 &&
 		    outer_end == NULL) {
-			const char *q = v + 1;
+			/* the message ends at the body's last quote */
+			const char *q = end - 1;
 
-			while (q < end && *q != '\'')
-				q++;
-			if (q < end) {
+			while (q > v && *q != '\'')
+				q--;
+			if (q > v) {
 				outer_end = end;
 				end = q;
 			}

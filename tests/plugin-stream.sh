@@ -181,6 +181,8 @@ printf 'only_keys = privaudit-exec\n' >"$TMP/keys.conf"
 	printf 'type=SYSCALL msg=audit(1700000000.300:8001): %s key=(null)\n' "${sys/syscall=59/syscall=1}"
 	printf 'type=EOE msg=audit(1700000000.300:8001): \n'
 	printf "type=USER_START msg=audit(1700000000.500:8003): pid=4242 uid=0 auid=1000 ses=3 subj=unconfined msg='op=PAM:session_open grantors=pam_limits,pam_unix acct=\"root\" exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=/dev/pts/0 res=success'\n"
+	# a quote inside a user message (libaudit does not encode it)
+	printf "type=USER_CMD msg=audit(1700000000.600:8004): pid=1 uid=1000 auid=1000 ses=3 msg='cwd=\"/\" cmd=\"/tmp/a'terminal=evil\" exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\n"
 	# a time no millisecond count can hold: recorded, without a time
 	printf "type=USER_CMD msg=audit(18446744073709551.400:8002): pid=1 uid=1000 auid=1000 ses=3 msg='cwd=\"/\" cmd=6C73 exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\n"
 } >"$TMP/serials.stream"
@@ -191,9 +193,11 @@ $RECS dump "$L" >"$TMP/dump"
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 cmds = [r for r in rs if r["kind"] == "command"]
-assert len(cmds) == 2, cmds
+assert len(cmds) == 3, cmds
 assert cmds[0]["argv"] == ["id", "-u"], cmds[0]
-assert cmds[1]["argv"] == ["ls"] and "audit_time_ms" not in cmds[1], cmds[1]
+assert cmds[1]["argv"] == ["/tmp/a'terminal=evil"] and cmds[1]["tty"] == "pts/0", cmds[1]
+assert cmds[1]["success"] is True, cmds[1]
+assert cmds[2]["argv"] == ["ls"] and "audit_time_ms" not in cmds[2], cmds[2]
 cfg = [r for r in rs if r["kind"] == "config_change"]
 assert len(cfg) == 1 and "DAEMON_ROTATE" in json.dumps(cfg[0]), cfg
 tty = [r for r in rs if r["kind"] == "tty_input"]
@@ -215,7 +219,7 @@ assert times == [1700000000100, 1700000000101, 1700000000200, 1700000000300], ti
 assert "not-kept" not in json.dumps(rs)
 EOF
 verify_ok "$L"
-pass "a DAEMON_* record with a kernel event's serial stays apart; only_keys keeps TTY and LOGIN; audit times kept; PAM fields parsed"
+pass "a DAEMON_* record with a kernel event's serial stays apart; only_keys keeps TTY and LOGIN; audit times kept; PAM fields parsed; a quote in a message"
 
 # SIGHUP reloads the config file, SIGTERM drains, stops, seals, exits 0.
 L=$TMP/signals
