@@ -92,12 +92,22 @@ static void logmsg(int prio, const char *fmt, ...)
 	}
 }
 
+/* /dev/null, put on standard input by a stop signal: a read() the signal
+ * did not interrupt (it came just before the call) then ends at once. */
+static int devnull_fd = -1;
+
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	int saved = errno;
+
+	if (sig == SIGHUP) {
 		reload_flag = 1;
-	else
+	} else {
 		stop_flag = 1;
+		if (devnull_fd >= 0)
+			dup2(devnull_fd, STDIN_FILENO);
+	}
+	errno = saved;
 }
 
 static uint64_t mono_ms(void)
@@ -1066,6 +1076,7 @@ int main(int argc, char **argv)
 	}
 
 	/* only the reader (this thread) takes signals; read() returns EINTR */
+	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
