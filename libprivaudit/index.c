@@ -23,7 +23,7 @@
 #include "reader.h"
 
 #define IX_MAGIC "PRVAUDIX"
-#define IX_VERSION 1u
+#define IX_VERSION 2u              /* 2: session times are event times */
 #define IX_NO_SESSION UINT32_MAX
 #define IX_MAX_FIELD 4096          /* summary strings are cut here (records keep all) */
 #define UNSET_ID 4294967295u
@@ -287,11 +287,29 @@ static void add_close(pa_index *ix, ix_session *x, const privaudit_record *rec)
 	}
 }
 
+/* When a record's event happened: the audit event's own time for what the
+ * audit plugin recorded (it appends some time after), else the append's. */
+static uint64_t event_time_ns(const pa_record *d)
+{
+	uint64_t ms = 0;
+
+	if (d->body_case == PRIVAUDIT__RECORD__BODY_COMMAND)
+		ms = d->command->audit_time_ms;
+	else if (d->body_case == PRIVAUDIT__RECORD__BODY_TTY_INPUT)
+		ms = d->tty_input->audit_time_ms;
+	else if (d->body_case == PRIVAUDIT__RECORD__BODY_CONFIG_CHANGE)
+		ms = d->config_change->audit_time_ms;
+	else if (d->body_case == PRIVAUDIT__RECORD__BODY_AUDIT_EVENT)
+		ms = d->audit_event->audit_time_ms;
+	return ms > 0 && ms < UINT64_MAX / 1000000u ? ms * 1000000u : d->time_ns;
+}
+
 static int index_record(pa_index *ix, const privaudit_record *rec)
 {
 	const pa_record *d = rec->rec;
 	const char *host = d->host != NULL ? d->host : "";
 	ix_session *x;
+	uint64_t t;
 	int64_t s;
 
 	/* A gap is listed as one (each record has one position): with a
@@ -302,12 +320,16 @@ static int index_record(pa_index *ix, const privaudit_record *rec)
 	if (s < 0 || add_pos(ix, rec, (uint32_t)s) < 0)
 		return -1;
 	x = &ix->sess[s];
+	t = event_time_ns(d);
 	if (x->records++ == 0) {
 		x->first_index = rec->index;
-		x->start_ns = d->time_ns;
+		x->start_ns = x->last_ns = t;
 	}
 	x->last_index = rec->index;
-	x->last_ns = d->time_ns;
+	if (t < x->start_ns)
+		x->start_ns = t;
+	if (t > x->last_ns)
+		x->last_ns = t;
 	switch (d->body_case) {
 	case PRIVAUDIT__RECORD__BODY_SESSION_OPEN:
 		return add_open(ix, x, rec);

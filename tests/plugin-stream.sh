@@ -218,6 +218,14 @@ times = [x.get("audit_time_ms") for x in (cmds[0], cfg[0], tty[0], login[0])]
 assert times == [1700000000100, 1700000000101, 1700000000200, 1700000000300], times
 assert "not-kept" not in json.dumps(rs)
 EOF
+# the session starts when its earliest event happened, not when it was read
+expect 0 "$PRIVAUDIT" sessions "$L" --json
+"$PYTHON3" -c '
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1])]
+mine = [x for x in s if x["key"].endswith(":3")]
+assert len(mine) == 1 and mine[0]["start_ns"] == 1700000000100000000, s
+' "$TMP/out" || fail_cmd "sessions: the session does not start at its earliest audit time"
 verify_ok "$L"
 pass "a DAEMON_* record with a kernel event's serial stays apart; only_keys keeps TTY and LOGIN; audit times kept; PAM fields parsed; a quote in a message"
 
