@@ -60,7 +60,7 @@ struct queue {
 	uint64_t dropped_lines;    /* lost lines not yet reported to the writer */
 	uint64_t dropped_total;
 	int dropping;              /* the last input read was dropped */
-	int drop_open;             /* ...and it ended inside a line */
+	int in_lost;               /* input so far ends inside a line counted lost */
 	int eof;
 	/* chunks the writer is done with, for the reader to fill again: no
 	 * malloc, free and fresh pages per read */
@@ -296,19 +296,20 @@ static size_t chunk_bytes(const struct chunk *c)
 }
 
 /* n bytes of input are dropped: count the lines lost, each line any byte
- * of which was dropped once.  A line the previous drop ended inside was
- * counted then.  With q->mu held; n > 0. */
+ * of which was dropped once.  A line an earlier drop ended inside was
+ * counted then (input queued since may lie inside it too).  With q->mu
+ * held; n > 0. */
 static void drop_locked(struct queue *q, const char *p, size_t n)
 {
 	int open = p[n - 1] != '\n';
 	uint64_t lost = count_lines(p, n) + (uint64_t)open;
 
-	if (q->dropping && q->drop_open)
+	if (q->in_lost)
 		lost--;   /* never below 0: n bytes ending in '\n' hold one */
 	q->dropped_lines += lost;
 	q->dropped_total += lost;
 	q->dropping = 1;
-	q->drop_open = open;
+	q->in_lost = open;
 }
 
 /* Queue a chunk, or drop it when the queue is full: never block. */
@@ -326,7 +327,9 @@ static void queue_put(struct queue *q, struct chunk *c)
 	}
 	c->dropped_before = q->dropped_lines;
 	c->after_drop = q->dropping;
-	c->torn_start = q->dropping && q->drop_open;
+	c->torn_start = q->in_lost;
+	if (q->in_lost && memchr(c->data, '\n', c->len) != NULL)
+		q->in_lost = 0;   /* the lost line ends in this chunk */
 	q->dropped_lines = 0;
 	q->dropping = 0;
 	if (q->tail)

@@ -548,9 +548,16 @@ static int collect_execve(const struct pa_event *ev, struct argv *a, size_t limi
 			}
 		}
 	}
-	/* arguments the kernel announced but did not log (cut records) */
-	if (have_argc && argc > a->n && argv_grow(a, (size_t)argc) < 0)
-		return -1;
+	/* arguments the kernel announced that did not arrive (lines over the
+	 * event's size limit): empty, and counted as cut */
+	if (have_argc && argc > a->n) {
+		size_t from = a->n;
+
+		if (argv_grow(a, (size_t)argc) < 0)
+			return -1;
+		for (size_t i = from; i < a->n; i++)
+			a->args[i].lost = 1;
+	}
 	return 0;
 }
 
@@ -1042,10 +1049,10 @@ static privaudit_status dispatch(struct pa_translate *t, const struct pa_event *
 	sys = find_rec(ev, "SYSCALL");
 	if (t->sel.drop_types != NULL && in_list(t->sel.drop_types, first->type, first->type_len))
 		return PRIVAUDIT_E_END;
-	/* Rule keys select the events a rule made, which start with their
-	 * SYSCALL record.  A record the kernel logs during a system call (TTY,
-	 * LOGIN) comes first, with a SYSCALL of no key after it: not a rule's. */
-	if (sys == first && !key_selected(t, sys, scratch))
+	/* Rule keys select system call events.  TTY input and logins are
+	 * kept whatever the keys: the kernel logs them during a system call,
+	 * first, with a SYSCALL record of no key after them. */
+	if (!rec_is(first, "TTY") && !rec_is(first, "LOGIN") && !key_selected(t, sys, scratch))
 		return PRIVAUDIT_E_END;
 	if (find_rec(ev, "EXECVE") != NULL)
 		return kernel_command(t, ev, shrink, scratch);

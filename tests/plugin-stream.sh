@@ -178,9 +178,23 @@ printf 'only_keys = privaudit-exec\n' >"$TMP/keys.conf"
 	printf 'type=SYSCALL msg=audit(1700000000.200:8000): %s key=(null)\n' "${sys/syscall=59/syscall=0}"
 	printf 'type=EOE msg=audit(1700000000.200:8000): \n'
 	printf 'type=LOGIN msg=audit(1700000000.300:8001): pid=1500 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) old-ses=4294967295 ses=3 res=1\n'
-	printf 'type=SYSCALL msg=audit(1700000000.300:8001): %s key=(null)\n' "${sys/syscall=59/syscall=1}"
+	lsys=${sys/syscall=59/syscall=1}
+	printf 'type=SYSCALL msg=audit(1700000000.300:8001): %s key=(null)\n' "${lsys/\/usr\/bin\/id/\/usr\/sbin\/sshd}"
 	printf 'type=EOE msg=audit(1700000000.300:8001): \n'
 	printf "type=USER_START msg=audit(1700000000.500:8003): pid=4242 uid=0 auid=1000 ses=3 subj=unconfined msg='op=PAM:session_open grantors=pam_limits,pam_unix acct=\"root\" exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=/dev/pts/0 res=success'\n"
+	# records the kernel logs during a system call, in front of a SYSCALL
+	# of another key, or none: not kept under only_keys
+	printf 'type=AVC msg=audit(1700000000.700:8005): avc:  denied  { read } for pid=11 comm="avc-marker"\n'
+	printf 'type=SYSCALL msg=audit(1700000000.700:8005): %s key="other-key"\n' "$sys"
+	printf 'type=EOE msg=audit(1700000000.700:8005): \n'
+	printf 'type=NETFILTER_CFG msg=audit(1700000000.710:8006): table=nf-marker family=2 entries=1\n'
+	printf 'type=SYSCALL msg=audit(1700000000.710:8006): %s key=(null)\n' "$sys"
+	printf 'type=EOE msg=audit(1700000000.710:8006): \n'
+	# an execve whose last two arguments never arrived (lines over the
+	# event's size limit): counted as cut
+	printf 'type=SYSCALL msg=audit(1700000000.720:8007): %s key="privaudit-exec"\n' "$sys"
+	printf 'type=EXECVE msg=audit(1700000000.720:8007): argc=3 a0="partial"\n'
+	printf 'type=EOE msg=audit(1700000000.720:8007): \n'
 	# a quote inside a user message (libaudit does not encode it)
 	printf "type=USER_CMD msg=audit(1700000000.600:8004): pid=1 uid=1000 auid=1000 ses=3 msg='cwd=\"/\" cmd=\"/tmp/a'terminal=evil\" exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\n"
 	# a time no millisecond count can hold: recorded, without a time
@@ -193,18 +207,22 @@ $RECS dump "$L" >"$TMP/dump"
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 cmds = [r for r in rs if r["kind"] == "command"]
-assert len(cmds) == 3, cmds
-assert cmds[0]["argv"] == ["id", "-u"], cmds[0]
-assert cmds[1]["argv"] == ["/tmp/a'terminal=evil"] and cmds[1]["tty"] == "pts/0", cmds[1]
-assert cmds[1]["success"] is True, cmds[1]
-assert cmds[2]["argv"] == ["ls"] and "audit_time_ms" not in cmds[2], cmds[2]
+assert len(cmds) == 4, cmds
+assert cmds[0]["argv"] == ["id", "-u"] and "argv_cut" not in cmds[0], cmds[0]
+assert cmds[1]["argv"] == ["partial", "", ""] and cmds[1]["argv_cut"] == 2, cmds[1]
+assert cmds[2]["argv"] == ["/tmp/a'terminal=evil"] and cmds[2]["tty"] == "pts/0", cmds[2]
+assert cmds[2]["success"] is True, cmds[2]
+assert cmds[3]["argv"] == ["ls"] and "audit_time_ms" not in cmds[3], cmds[3]
+assert "avc-marker" not in json.dumps(rs) and "nf-marker" not in json.dumps(rs), "only_keys let them in"
 cfg = [r for r in rs if r["kind"] == "config_change"]
 assert len(cfg) == 1 and "DAEMON_ROTATE" in json.dumps(cfg[0]), cfg
 tty = [r for r in rs if r["kind"] == "tty_input"]
 assert len(tty) == 1, [r["kind"] for r in rs]
 login = [r for r in rs if r["kind"] == "audit_event" and "LOGIN" in json.dumps(r)]
 assert len(login) == 1, [r["kind"] for r in rs]
+# who did it: from the event's SYSCALL record (the LOGIN record has no exe)
 assert login[0]["auid"] == 1000 and login[0]["ses"] == 3, login[0]
+assert login[0]["exe"] == "/usr/sbin/sshd", login[0]
 # a PAM event's fields, parsed (the account, operation and terminal are in its msg)
 pam = [r for r in rs if r["kind"] == "audit_event" and r.get("types") == ["USER_START"]]
 assert len(pam) == 1, [r.get("types") for r in rs]
