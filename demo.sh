@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # demo.sh: from a checkout to a signed log being written, sealed and
 # verified, and a tampered copy failing verification.  As root it first
 # installs the build dependencies with apt-get.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* audisp-privaudit.c: the auditd plugin.  One thread only reads stdin into
  * a bounded queue, so auditd never waits on us; a writer thread parses,
  * appends through libprivaudit and writes in groups; a sync thread makes

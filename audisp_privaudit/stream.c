@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* stream.c: lines, records and events of the auditd plugin string stream.
  * Every byte is input from outside: nothing here trusts lengths, quotes or
  * digits to be where the format says they are. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* stream.h: the auditd plugin string stream (one record per line) cut into
  * lines, records parsed in place, and records grouped into events by serial.
  * No I/O and no log logic here, so the parser is testable and fuzzable alone. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* translate.c: one audit event in, privaudit records out.  Parsed fields go
  * beside the raw event text, which is always kept, so that nothing the
  * kernel said is lost to a parser's mistake. */

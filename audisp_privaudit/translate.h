@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* translate.h: audit events (stream.h) turned into privaudit records
  * (command, tty_input, config_change, audit_event, gap), and loss found in
  * the stream itself (serial jumps, auditd's own loss reports). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bench-append.c: durable group-commit append rate of libprivaudit against a
  * raw write+fdatasync loop writing the same bytes with the same commit
  * interval.  A benchmark, not a test: it prints numbers and exits 0 unless

@@ -1,9 +1,11 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bench-pam.sh: what pam_privaudit.so adds to a PAM session open+close, run
 # through pamtester with the real libpam: the module's stack against the
 # same stack with pam_permit.so only, and that cost as a ratio to one raw
 # fdatasync of a 300-byte write on the same disk, measured in the same run.
-# Both sync=yes (the default) and sync=no.  Needs root (it writes three
+# Both sync=yes (the default) and sync=no, the records going to a
+# privauditd started here on a private socket.  Needs root (it writes three
 # service files to /etc/pam.d, removed on exit).
 #
 #   bench/bench-pam.sh [BUILD_DIR] [-n SESSIONS]
@@ -52,12 +54,14 @@ done
 BUILD=$(cd "${BUILD:-.}" && pwd)
 MOD=$BUILD/pam_privaudit/.libs/pam_privaudit.so
 PRIVAUDIT=$BUILD/cli/privaudit
+PRIVAUDITD=$BUILD/privauditd/privauditd
 BENCH_DIR=${BENCH_DIR:-/var/tmp}
 
 die() { echo "bench-pam.sh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (service files in /etc/pam.d)"
 [ -f "$MOD" ] || die "$MOD missing: build first (make -C $BUILD)"
 [ -x "$PRIVAUDIT" ] || die "$PRIVAUDIT missing: build first"
+[ -x "$PRIVAUDITD" ] || die "$PRIVAUDITD missing: build first"
 for t in pamtester python3 "${CC:-cc}"; do
 	command -v "$t" >/dev/null 2>&1 || die "needs $t"
 done
@@ -73,9 +77,10 @@ for f in $SVC_PERMIT $SVC_YES $SVC_NO $SVC_REF; do
 	[ -e "$f" ] && die "$f exists: left by an earlier run? remove it first"
 done
 work=$(mktemp -d "$BENCH_DIR/privaudit-bench-pam.XXXXXX")
-made=""
+made="" dpid=""
 cleanup() {
 	for f in $made; do rm -f "$f"; done
+	if [ -n "$dpid" ]; then kill -9 "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -172,11 +177,25 @@ ${CC:-cc} -O2 -shared -fPIC -o "$work/pam_ref_fdatasync.so" "$work/ref.c" ||
 
 "$PRIVAUDIT" init "$work/log" >/dev/null || die "privaudit init failed"
 LOG=$work/log
+# The module hands its records to privauditd (issue 14): one on a private
+# socket, with none of the host's configuration.
+SOCK=$work/privauditd.sock
+: >"$work/privauditd.conf"
+"$PRIVAUDITD" --dir "$LOG" --socket "$SOCK" --config "$work/privauditd.conf" --foreground \
+	2>"$work/privauditd.err" &
+dpid=$!
+i=0
+while [ ! -S "$SOCK" ]; do
+	i=$((i + 1))
+	kill -0 "$dpid" 2>/dev/null || { cat "$work/privauditd.err" >&2; die "privauditd exited at start"; }
+	[ "$i" -lt 200 ] || die "privauditd made no socket in 10 s"
+	sleep 0.05
+done
 umask 022
 printf 'session required pam_permit.so\n' >"$SVC_PERMIT"; made="$made $SVC_PERMIT"
-printf 'session required %s dir=%s sync=yes\nsession required pam_permit.so\n' "$MOD" "$LOG" >"$SVC_YES"
+printf 'session required %s socket=%s sync=yes\nsession required pam_permit.so\n' "$MOD" "$SOCK" >"$SVC_YES"
 made="$made $SVC_YES"
-printf 'session required %s dir=%s sync=no\nsession required pam_permit.so\n' "$MOD" "$LOG" >"$SVC_NO"
+printf 'session required %s socket=%s sync=no\nsession required pam_permit.so\n' "$MOD" "$SOCK" >"$SVC_NO"
 made="$made $SVC_NO"
 printf 'session required %s %s\nsession required pam_permit.so\n' "$work/pam_ref_fdatasync.so" \
 	"$work/ref-records" >"$SVC_REF"
@@ -281,6 +300,15 @@ verdict = lambda ok: "met" if ok else "MISSED"
 print("targets: sync=yes %s against the back-to-back fdatasync, %s against the one from a session open;"
       " sync=no %s" % (verdict(ratio < 2), verdict(ratio_ref < 2), verdict(us(med_no) < 200)))
 EOF
-# every session it timed is in the log, and the log verifies
+# every session it ran (20 warm-up + N timed per stack) is in the log, and
+# the log verifies once the daemon has sealed it and exited
+kill -TERM "$dpid"
+wait "$dpid" || { rc=$?; dpid=""; cat "$work/privauditd.err" >&2; die "privauditd exited $rc on SIGTERM"; }
+dpid=""
 "$PRIVAUDIT" verify "$LOG" --key "$LOG/log.pub" >/dev/null || die "the log does not verify afterwards"
-echo "log after the run: verified"
+"$PRIVAUDIT" show "$LOG" --kind session_open >"$work/opens" || die "privaudit show failed"
+for s in yes no; do
+	got=$(grep -c " service=privaudit-bench-sync-$s " "$work/opens" || true)
+	[ "$got" -eq $((N + 20)) ] || die "sync=$s: $got session_open records for $((N + 20)) sessions"
+done
+echo "log after the run: verified, one session_open per session ($((N + 20)) per module stack)"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bench-plugin.sh: auditd plugin ingest rate, side by side in one run, on the
 # same generated stream (tests/gen-audit-stream.py --mode bench: mostly
 # execve events with 2 to 20 arguments, some TTY, USER_CMD and PAM events,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bench-sessions.sh: listing sessions and replaying one session of a big
 # log, cold (no index, page cache dropped when root) and warm (index
 # built), against ausearch/aureport on an audit.log holding the same

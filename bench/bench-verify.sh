@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bench-verify.sh: `privaudit verify` throughput against sha256sum and
 # openssl's SHA-256 over the same bytes.  A benchmark, not a test.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # run.sh: build and run the privaudit benchmarks (bench/README.md).
 #
 #   bench/run.sh [BUILD_DIR] [bench-append options: -n N -c EVERY -s BYTES]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cli.h: what the privaudit verbs share. */
 #ifndef PA_CLI_H
 #define PA_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* common.c: what every privaudit verb shares: exit statuses, numbers and
  * times on the command line, progress on a terminal, reading small files. */
 #include "config.h"

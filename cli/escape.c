@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* escape.c: terminal- and JSON-safe output of untrusted bytes. */
 #include "config.h"
 

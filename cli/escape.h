@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* escape.h: printing bytes that came from a log, so that they cannot drive
  * the reader's terminal or break JSON. */
 #ifndef PA_CLI_ESCAPE_H

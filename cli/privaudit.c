@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* privaudit.c: the command administrators and auditors use.  All log and
  * crypto work is libprivaudit's; this file parses options and prints. */
 #include "config.h"

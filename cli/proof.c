@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proof.c: the prove and check-proof verbs: a session's records with the
  * proofs that a signed checkpoint covers them, checked without the log. */
 #include "config.h"

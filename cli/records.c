@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* records.c: records as readable lines or JSON objects, and the verbs that
  * print them: show, export and tail.  Every string from a log is escaped. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* records.h: printing records, shared by the verbs that show them. */
 #ifndef PA_CLI_RECORDS_H
 #define PA_CLI_RECORDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sessions.c: the auditor's view of sessions: one line per privileged
  * session, and one session replayed in time order. */
 #include "config.h"

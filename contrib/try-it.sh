@@ -1,13 +1,20 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # try-it.sh: from a fresh Debian 12 machine to a verified replay of a real
-# sudo session, in one command, as root:
+# sudo session, in one command:
 #
-#     sudo contrib/try-it.sh
+#     sh contrib/try-it.sh
+#
+# It needs root.  Run by another user, it runs itself again as root with
+# sudo, or with su (root's password) where sudo is not installed, as on a
+# fresh Debian 12 minimal image.
 #
 # It installs the build dependencies with apt-get, builds privaudit and
-# installs it into /usr, creates the log /var/log/privaudit, turns on the
-# auditd plugin and the PAM module (pam-auth-update), loads the audit rules
-# (starting auditd if it is not running), creates the user "demo" with a
+# installs it into /usr, creates the log /var/log/privaudit, starts
+# privauditd (the writer for the PAM module's records), turns on the
+# auditd plugin and the PAM module (pam-auth-update), puts the audit rules
+# in /etc/audit/rules.d and loads them (starting auditd if it is not
+# running), creates the user "demo" with a
 # NOPASSWD sudoers drop-in, has demo run commands through sudo in a login
 # session of its own, then prints `privaudit sessions --verified`, that session's
 # `privaudit replay` and `privaudit verify`'s verdict.
@@ -16,6 +23,9 @@
 # contrib/undo-try-it.sh puts it back.  Running it again reuses what is
 # there.  Environment: DEMO_USER (default demo), BUILD_DIR (default
 # _build/try-it in the checkout), PRIVAUDIT_DIR (default /var/log/privaudit).
+
+# Run by sh (dash): the rest is bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,13 +38,40 @@ pa=/usr/bin/privaudit
 plugin=/usr/sbin/audisp-privaudit
 plugin_conf=/etc/audit/plugins.d/privaudit.conf
 rules=/etc/audit/rules.d/privaudit.rules
+shipped_rules=/usr/share/privaudit/privaudit.rules
 
 say() { printf '\n== %s\n' "$*"; }
 die() { printf 'try-it: %s\n' "$*" >&2; printf 'try-it: contrib/undo-try-it.sh undoes what was done so far\n' >&2; exit 1; }
 # mark NAME [VALUE]: remember a change for undo-try-it.sh (first value kept).
 mark() { [ -e "$state/$1" ] || printf '%s\n' "${2:-yes}" >"$state/$1"; }
 
-[ "$(id -u)" = 0 ] || { echo "try-it: run as root: sudo $0" >&2; exit 1; }
+# shq ARG...: the ARGs quoted for any POSIX shell (su -c hands them to
+# root's login shell, whichever it is).
+shq() {
+	local a out="" q="'" e="'\\''"
+	for a; do out+="${out:+ }'${a//$q/$e}'"; done
+	printf '%s\n' "$out"
+}
+if [ "$(id -u)" != 0 ]; then
+	# sudo drops the environment: the variables above are handed on.
+	cmd=(env)
+	for v in DEMO_USER BUILD_DIR PRIVAUDIT_DIR; do
+		[ -z "${!v+set}" ] || cmd+=("$v=${!v}")
+	done
+	cmd+=(bash "$top/contrib/${0##*/}" "$@")
+	if command -v sudo >/dev/null; then
+		echo "try-it: not root: running again as root with sudo" >&2
+		exec sudo -- "${cmd[@]}"
+	elif command -v su >/dev/null; then
+		echo "try-it: not root and no sudo here: running again as root with su (root's password)" >&2
+		exec su -c "$(shq "${cmd[@]}")" root
+	fi
+	echo "try-it: run it as root (neither sudo nor su is installed)" >&2
+	exit 1
+fi
+# su without "-" keeps the caller's PATH, without the sbin directories on
+# Debian (useradd, auditctl, pam-auth-update...).
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
 mkdir -p "$state"
 chmod 0700 "$state"
 
@@ -61,7 +98,8 @@ fi
 say "build in $build and install into /usr"
 (cd "$top" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf failed"
 mkdir -p "$build"
-(cd "$build" && "$top/configure" -q --prefix=/usr --sysconfdir=/etc --localstatedir=/var &&
+(cd "$build" && "$top/configure" -q --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
+	--with-logdir="$logdir" &&
 	make -s -j"$(nproc)" >/dev/null) || die "build failed"
 # What make install writes, listed first from a staged copy, so the undo
 # removes exactly those files.
@@ -93,6 +131,46 @@ else
 fi
 [ -e "$state/pinned.pub" ] || cp "$logdir/log.pub" "$state/pinned.pub"
 
+# ---------------------------------------------------------------- daemon
+# privauditd writes what pam_privaudit.so sends it (over its socket,
+# /run/privaudit/privauditd.sock).  Under systemd: its socket unit, enabled;
+# the service starts at the first connection.  Else started here, in the
+# background, with a pidfile for the undo.
+say "privauditd: the writer for the PAM module's records"
+daemon=/usr/sbin/privauditd
+daemon_conf=/etc/privaudit/privauditd.conf
+daemon_pidfile=/run/privaudit/privauditd.pid
+daemon_sock=/run/privaudit/privauditd.sock
+if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
+	systemctl daemon-reload
+	systemctl enable --now privauditd.socket || die "systemctl enable --now privauditd.socket failed"
+	mark daemon-started systemd
+	# a privauditd already running (a second run) takes the new program
+	# and, in its sandbox, the log made above
+	systemctl try-restart privauditd.service || die "systemctl try-restart privauditd failed"
+	echo "privauditd.socket enabled and listening on $daemon_sock"
+else
+	pid=$(cat "$daemon_pidfile" 2>/dev/null) || pid=""
+	if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = privauditd ]; then
+		echo "stopping the privauditd of an earlier run (pid $pid)"
+		kill -TERM "$pid"
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	fi
+	mkdir -p -m 0755 /run/privaudit
+	# A session of its own: a ^C in this terminal is not for it.
+	setsid "$daemon" --foreground --config "$daemon_conf" </dev/null >>"$state/privauditd.log" 2>&1 &
+	pid=$!
+	echo "$pid" >"$daemon_pidfile"
+	mark daemon-started pidfile
+	for _ in $(seq 1 100); do
+		[ -S "$daemon_sock" ] || ! kill -0 "$pid" 2>/dev/null && break
+		sleep 0.1
+	done
+	[ -S "$daemon_sock" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = privauditd ] ||
+		die "privauditd did not start: $(tail -5 "$state/privauditd.log")"
+	echo "no systemd here: started $daemon --config $daemon_conf (pid $pid, in $daemon_pidfile)"
+fi
+
 # ---------------------------------------------------------------- PAM
 say "PAM: session optional pam_privaudit.so"
 # The installed module, named as the profile names it (a test's line with
@@ -123,6 +201,12 @@ enabled=$(sed -n 's/^enabled \([0-9]*\)$/\1/p' <<<"$st")
 [ "$enabled" != 2 ] || die "the audit configuration is locked (enabled 2): reboot without -e 2 first"
 sed -i 's/^active = no$/active = yes/' "$plugin_conf"
 mark plugin-activated
+# make install leaves the rules in /usr/share/privaudit; enabling puts them
+# in rules.d (as doc/admin-guide.md says), where augenrules loads them at
+# each start of auditd.  Loaded below with auditctl, not augenrules --load,
+# which would replace the whole running set.
+install -m 0640 "$shipped_rules" "$rules" || die "cannot install $shipped_rules into $rules"
+mark rules-installed "$rules"
 auditd_pid=$(sed -n 's/^pid \([0-9]*\)$/\1/p' <<<"$st")
 if [ "${auditd_pid:-0}" -ne 0 ]; then
 	echo "auditd runs (pid $auditd_pid): reloading it to start the plugin"

@@ -1,17 +1,26 @@
 #!/bin/bash
-# undo-try-it.sh: undoes contrib/try-it.sh, as root:
+# SPDX-License-Identifier: ISC
+# undo-try-it.sh: undoes contrib/try-it.sh:
 #
-#     sudo contrib/undo-try-it.sh [--remove-log]
+#     sh contrib/undo-try-it.sh [--remove-log]
+#
+# Like try-it.sh, run by another user it runs itself again as root with
+# sudo, or with su (root's password) where sudo is not installed.
 #
 # From what try-it.sh wrote down in /var/lib/privaudit-try-it, in reverse
 # order: removes the demo user and its sudoers drop-in, takes
 # pam_privaudit.so out of the PAM stacks (pam-auth-update --remove), deletes
-# the audit rules it loaded (by their privaudit-* keys), turns the plugin off
+# the audit rules it loaded (by their privaudit-* keys) and removes the copy
+# it put in /etc/audit/rules.d, turns the plugin off
 # (stopping auditd if try-it started it, else reloading it), restores the
-# kernel's audit enabled flag, and removes every file `make install` wrote.
+# kernel's audit enabled flag, stops privauditd (disables its socket under
+# systemd), and removes every file `make install` wrote.
 # The log stays in /var/log/privaudit (it is evidence) unless --remove-log
 # is given and try-it.sh created it.  The packages apt-get installed stay.
 # Safe to run when try-it.sh stopped half-way, or twice.
+
+# Run by sh (dash): the rest is bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -uo pipefail
 
 state=/var/lib/privaudit-try-it
@@ -24,7 +33,28 @@ case "${1:-}" in
 "") ;;
 *) echo "usage: $0 [--remove-log]" >&2; exit 2 ;;
 esac
-[ "$(id -u)" = 0 ] || { echo "undo-try-it: run as root: sudo $0" >&2; exit 1; }
+# shq ARG...: the ARGs quoted for any POSIX shell (su -c hands them to
+# root's login shell, whichever it is).
+shq() {
+	local a out="" q="'" e="'\\''"
+	for a; do out+="${out:+ }'${a//$q/$e}'"; done
+	printf '%s\n' "$out"
+}
+if [ "$(id -u)" != 0 ]; then
+	cmd=(bash "$(cd "$(dirname "$0")" && pwd)/${0##*/}" "$@")
+	if command -v sudo >/dev/null; then
+		echo "undo-try-it: not root: running again as root with sudo" >&2
+		exec sudo -- "${cmd[@]}"
+	elif command -v su >/dev/null; then
+		echo "undo-try-it: not root and no sudo here: running again as root with su (root's password)" >&2
+		exec su -c "$(shq "${cmd[@]}")" root
+	fi
+	echo "undo-try-it: run it as root (neither sudo nor su is installed)" >&2
+	exit 1
+fi
+# su without "-" keeps the caller's PATH, without the sbin directories on
+# Debian (userdel, auditctl, pam-auth-update...).
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
 if [ ! -d "$state" ]; then
 	echo "undo-try-it: nothing to undo ($state does not exist)"
 	exit 0
@@ -61,6 +91,27 @@ if has pam-sudo-line; then
 	sed -i '/pam_privaudit\.so # privaudit try-it\.sh$/d' /etc/pam.d/sudo
 fi
 
+# ---------------------------------------------------------------- daemon
+if has daemon-started; then
+	case $(val daemon-started) in
+	systemd)
+		say "privauditd: systemctl disable --now privauditd.socket privauditd.service"
+		systemctl disable --now privauditd.socket privauditd.service ||
+			warn "systemctl disable --now privauditd.socket failed" ;;
+	pidfile)
+		pidfile=/run/privaudit/privauditd.pid
+		pid=$(cat "$pidfile" 2>/dev/null) || pid=""
+		if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = privauditd ]; then
+			say "privauditd: stopping pid $pid (SIGTERM: it seals and exits)"
+			kill -TERM "$pid"
+			for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+			kill -0 "$pid" 2>/dev/null && warn "privauditd (pid $pid) did not stop"
+		fi
+		rm -f "$pidfile" ;;
+	esac
+	rmdir /run/privaudit 2>/dev/null
+fi
+
 # ---------------------------------------------------------------- audit
 # By key, whoever loaded them (try-it, or augenrules when auditd started).
 if command -v auditctl >/dev/null && auditctl -l 2>/dev/null | grep -q "key=privaudit-"; then
@@ -71,6 +122,10 @@ if command -v auditctl >/dev/null && auditctl -l 2>/dev/null | grep -q "key=priv
 		auditctl -D -k "$key" >/dev/null 2>&1
 	done
 	auditctl -l 2>/dev/null | grep -q 'key=privaudit-' && warn "privaudit audit rules are still loaded"
+fi
+if has rules-installed; then
+	say "audit: removing $(val rules-installed)"
+	rm -f -- "$(val rules-installed)"
 fi
 if has plugin-activated && [ -e "$plugin_conf" ]; then
 	sed -i 's/^active = yes$/active = no/' "$plugin_conf"
@@ -109,12 +164,16 @@ if has files; then
 	while IFS= read -r f; do
 		case $f in /*) rm -f -- "$f" ;; esac
 	done <"$state/files"
-	rmdir /usr/share/doc/privaudit 2>/dev/null
+	rmdir /usr/share/doc/privaudit /usr/share/privaudit 2>/dev/null
+	rmdir /etc/privaudit 2>/dev/null
+	# systemd forgets the privauditd units that are gone
+	[ "$(ps -p 1 -o comm= 2>/dev/null)" != systemd ] || systemctl daemon-reload
 	ldconfig
 fi
-# The rules file is gone from rules.d: regenerate audit.rules from it, so
-# that the next start of auditd does not load them again.
-if has files && command -v augenrules >/dev/null && grep -qs 'privaudit-' /etc/audit/audit.rules; then
+# The rules file is gone from rules.d: regenerate audit.rules without it,
+# so that the next start of auditd does not load them again.
+if { has files || has rules-installed; } && command -v augenrules >/dev/null &&
+	grep -qs 'privaudit-' /etc/audit/audit.rules; then
 	augenrules >/dev/null 2>&1 || warn "augenrules failed"
 fi
 if has log-created; then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* example.c: the libprivaudit(3) example: append a text record to a log,
  * commit, seal, and verify the log against its first public key.
  * Usage: example DIR (the log is created there if DIR holds none yet).

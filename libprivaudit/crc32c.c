@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* crc32c.c: CRC-32C, with the SSE4.2 instruction when the CPU has it and a
  * slicing table otherwise.  It only detects torn writes, never tampering. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* crc32c.h: CRC-32C (Castagnoli) of frames, to find torn writes. */
 #ifndef PA_CRC32C_H
 #define PA_CRC32C_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* error.c: the one error space of libprivaudit and its messages. */
 #include "config.h"
 

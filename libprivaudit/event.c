@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* event.c: records built by kind and field name, so front ends (PAM module,
  * auditd plugin, applications) fill any record of proto/privaudit.proto
  * without linking protobuf-c or knowing the wire format.  The schema's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* field.c: a record's fields by position and by name, read through the
  * schema's descriptors, so readers print any kind without knowing it. */
 #include "config.h"

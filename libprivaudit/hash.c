@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* hash.c: SHA-256 (FIPS 180-4) for the Merkle tree, in-house: the x86 SHA
  * extensions when the CPU has them, portable C otherwise.  Hashing is most
  * of the cost of appending and verifying, and an external crypto library

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* hash.h: SHA-256 (the x86 SHA extensions when present, portable C
  * otherwise) and the RFC 9162 leaf and node hashes. */
 #ifndef PA_HASH_H

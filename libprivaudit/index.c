@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* index.c: the session index.  One pass over the records groups them into
  * login sessions by (host, session key) and keeps where each session's
  * records are, so listing sessions and replaying one does not read the

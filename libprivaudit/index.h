@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* index.h: the session index, a cache beside the log (DIR/index) that lists
  * sessions and where their records are.  It is rebuilt when it does not
  * match the log and never trusted over the signed data. */

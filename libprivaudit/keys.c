@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* keys.c: forward-secure one-time signing keys.  Secrets exist only in
  * sodium_malloc memory and in the 0600 key file, and are wiped after use. */
 #include "config.h"

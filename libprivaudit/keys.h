@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* keys.h: the one-time Ed25519 signing keys and their 0600 state file. */
 #ifndef PA_KEYS_H
 #define PA_KEYS_H

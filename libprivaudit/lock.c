@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lock.c: OFD locks serialize writers from any process or thread; unlike
  * POSIX record locks, closing another fd on the file in the same process
  * does not drop them, which matters inside PAM's host process. */

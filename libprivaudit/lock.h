@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lock.h: the log directory's writer lock (an open file description lock). */
 #ifndef PA_LOCK_H
 #define PA_LOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.c: the writer: creating a log, appending with group commit under the
  * directory lock, recovery of torn tails, and forward-secure sealing. */
 #include "config.h"

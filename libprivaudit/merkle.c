@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* merkle.c: RFC 9162 Merkle tree hashing, frontier and proofs. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* merkle.h: the RFC 9162 Merkle tree: an incremental frontier for writers and
  * verifiers, and inclusion and consistency proofs. */
 #ifndef PA_MERKLE_H

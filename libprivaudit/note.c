@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* note.c: checkpoint notes in the C2SP tlog-checkpoint and signed-note
  * formats.  Every byte of a note handed to a verifier is hostile. */
 #include "config.h"

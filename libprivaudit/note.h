@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* note.h: C2SP tlog-checkpoint bodies in C2SP signed-note envelopes, signed
  * with Ed25519, and signed-note verifier key lines. */
 #ifndef PA_NOTE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* privaudit.h: public interface of libprivaudit, the signed append-only log
  * of privileged sessions.  See libprivaudit(3) and privaudit-log(5). */
 #ifndef PRIVAUDIT_H

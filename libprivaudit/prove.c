@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* prove.c: self-contained proofs that records are in a log, checked with
  * only the log's first public key.  A proof carries the chain of signed
  * checkpoints from the first key to the one that signed the checkpoint

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* reader.c: reading a log's records in order, following it as it grows,
  * and by position; after a verification, every record returned is checked
  * against the verified tree.  Every byte read is treated as hostile. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* reader.h: the reader's insides, shared by the record accessors, the
  * session index and the proofs. */
 #ifndef PA_READER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* record.c: decoding stored records.  The size is bounded before unpacking
  * and a record without a body is rejected. */
 #include "config.h"

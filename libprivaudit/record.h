@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* record.h: building, packing and decoding privaudit.Record messages. */
 #ifndef PA_RECORD_H
 #define PA_RECORD_H

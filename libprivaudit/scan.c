@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* scan.c: a producer thread reads a segment in chunks, checks each frame's
  * CRC and hashes its leaf, and hands batches to the verifier in file order
  * through a ring of three buffers.  Every length is bounded before use and

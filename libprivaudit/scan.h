@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* scan.h: reads a segment's frames on a second thread, checking their CRC
  * and computing their Merkle leaf hashes ahead of the verifier, so that
  * verification uses both cores. */

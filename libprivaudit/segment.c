@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* segment.c: the segment file layout.  Readers treat every byte as hostile:
  * lengths are bounded before any allocation and reads never pass the end. */
 #include "config.h"

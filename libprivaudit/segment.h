@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* segment.h: segment files: names, the versioned header, and length-framed,
  * CRC-checked entries read through a bounded buffer. */
 #ifndef PA_SEGMENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* state.c: two alternating checksummed slots, so a torn state write leaves
  * the older slot readable. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* state.h: the writers' cache of where the log ends and of the tree frontier,
  * so that opening and committing never re-read the log.  Never trusted by a
  * verifier; a stale or lost state only costs a scan of the newer frames. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* util.c: careful file I/O and error detail shared by libprivaudit's modules. */
 #include "config.h"
 

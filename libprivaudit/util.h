@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* util.h: byte order helpers, careful file I/O and error detail for libprivaudit. */
 #ifndef PA_UTIL_H
 #define PA_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* verifier.h: what the reader and the proof builder take from a verifier
  * run: each record that passed its checks, and every leaf hash. */
 #ifndef PA_VERIFIER_H

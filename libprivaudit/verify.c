@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* verify.c: the verifier.  It reads every segment, recomputes the Merkle
  * tree, and checks each checkpoint and the key rotation chain from the
  * pinned first key.  It needs nothing secret and trusts no byte it reads. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Warning and hardening flags, probed one by one so an older compiler still builds.
 AC_DEFUN([PA_ADD_CFLAG], [
   AC_MSG_CHECKING([whether $CC accepts $2])

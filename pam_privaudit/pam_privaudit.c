@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* pam_privaudit.c: records privileged PAM sessions and authentication
- * attempts into a privaudit log.  It runs inside sshd, sudo, su and login:
- * it never prints, never aborts, keeps no fd open between calls, waits a
- * bounded time for the log, and changes the stack's outcome only when the
- * administrator asks for failmode=closed. */
+ * attempts by handing them to privauditd, the host's log writer, over its
+ * Unix socket.  It runs inside sshd, sudo, su and login, so it holds no
+ * log lock and links nothing but libpam: it never prints, never aborts,
+ * keeps no fd open between calls, waits a bounded time for the daemon's
+ * answer, and changes the stack's outcome only when the administrator asks
+ * for failmode=closed. */
 #include "config.h"
 
 #include <errno.h>
@@ -27,23 +30,24 @@
 #include <linux/audit.h>
 #include <linux/netlink.h>
 
-#include "privaudit.h"
+#include "client.h"
+#include "wire.h"
 
 #define PAM_EXPORT __attribute__((visibility("default")))
 #define DATA_NAME "pam_privaudit_session"
-#define DEFAULT_DIR PRIVAUDIT_LOGDIR   /* configure --with-logdir */
+#define DEFAULT_SOCKET PRIVAUDITD_SOCKET   /* configure --with-socket */
 #define DEFAULT_USERS "root"
 #define DEFAULT_GROUPS "sudo,wheel,adm"
 /* Services whose authentication is itself a bid for privilege: during auth
  * and account sudo's PAM_USER is the invoking user, not the target. */
 #define DEFAULT_ESCALATION "sudo,sudo-i,su,su-l,pkexec,polkit-1,doas,run0"
-#define DEFAULT_LOCK_TIMEOUT_MS 2000
+#define DEFAULT_TIMEOUT_MS 2000
 #define UNSET_ID 4294967295u
 
 enum auth_mode { AUTH_ATTEMPT, AUTH_FAIL, AUTH_SUCC };
 
 struct options {
-	const char *dir;
+	const char *socket;
 	const char *users;
 	const char *groups;
 	const char *services;
@@ -55,7 +59,7 @@ struct options {
 	int failmode_closed;
 	int debug;
 	int seal;
-	int lock_timeout_ms;
+	int timeout_ms;           /* lock_timeout=: the wait for the daemon's answer */
 	enum auth_mode auth_mode;
 };
 
@@ -88,19 +92,22 @@ static int parse_num(const char *s, long max, long *out)
 static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct options *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->dir = DEFAULT_DIR;
+	o->socket = DEFAULT_SOCKET;
 	o->users = DEFAULT_USERS;
 	o->groups = DEFAULT_GROUPS;
 	o->escalation = DEFAULT_ESCALATION;
 	o->uid_min = -1;
 	o->sync = 1;
-	o->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
+	o->timeout_ms = DEFAULT_TIMEOUT_MS;
 	o->auth_mode = AUTH_ATTEMPT;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (strncmp(a, "dir=", 4) == 0 && a[4] == '/')
-			o->dir = a + 4;
+		if (strncmp(a, "socket=", 7) == 0 && a[7] == '/')
+			o->socket = a + 7;
+		else if (strncmp(a, "dir=", 4) == 0)
+			/* the log is privauditd's (--dir) since the daemon writes it */
+			pam_syslog(pamh, LOG_WARNING, "dir= is ignored: privauditd's --dir names the log");
 		else if (strncmp(a, "users=", 6) == 0)
 			o->users = a + 6;
 		else if (strncmp(a, "groups=", 7) == 0)
@@ -142,7 +149,7 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct o
 			if (parse_num(a + 13, 600000, &v) < 0)
 				pam_syslog(pamh, LOG_ERR, "bad argument ignored: %s", a);
 			else
-				o->lock_timeout_ms = (int)v;
+				o->timeout_ms = (int)v;
 		} else
 			pam_syslog(pamh, LOG_ERR, "unknown argument ignored: %s", a);
 	}
@@ -301,61 +308,41 @@ static void free_session_data(pam_handle_t *pamh, void *data, int status)
 }
 
 /* PAM item as bytes, or nothing when unset. */
-static void set_item(pam_handle_t *pamh, privaudit_event *ev, const char *field, int item,
-		     privaudit_status *st)
+static void add_item(pam_handle_t *pamh, struct pa_wire_buf *b, const char *field, int item)
 {
 	const void *v = NULL;
 
-	if (*st != PRIVAUDIT_OK)
-		return;
 	if (pam_get_item(pamh, item, &v) == PAM_SUCCESS && v != NULL)
-		*st = privaudit_event_set_bytes(ev, field, v, strlen(v));
+		pa_wire_add_str(b, field, v);
 }
 
-static void set_int(privaudit_event *ev, const char *field, int64_t v, privaudit_status *st)
+/* Hand one record to privauditd and wait, at most timeout_ms, for its
+ * answer: once the record is durable (sync) or written (sync=no).  0 when
+ * it was recorded; the reason goes to syslog otherwise. */
+static int send_record(pam_handle_t *pamh, const struct options *o, struct pa_wire_buf *b,
+		       const char *what)
 {
-	if (*st == PRIVAUDIT_OK)
-		*st = privaudit_event_set_int(ev, field, v);
-}
+	char text[PA_WIRE_ANSWER_MAX];
+	const char *stage = "build";
+	int code;
 
-static void set_str(privaudit_event *ev, const char *field, const char *v, privaudit_status *st)
-{
-	if (*st == PRIVAUDIT_OK && v != NULL)
-		*st = privaudit_event_set_bytes(ev, field, v, strlen(v));
-}
-
-/* Append one event and commit it: made durable when sync, else written
- * (it survives the process, and becomes durable with the next synced
- * commit or seal of the log by any writer). */
-static privaudit_status write_event(pam_handle_t *pamh, const struct options *o,
-				    const privaudit_event *ev, const char *what, int sync)
-{
-	privaudit_log *log = NULL;
-	privaudit_status st, cst;
-
-	/* Deferred: open, append and commit take the lock once. */
-	st = privaudit_open_timeout(&log, o->dir,
-				    PRIVAUDIT_OPEN_DEFER | (sync ? 0 : PRIVAUDIT_OPEN_NOSYNC),
-				    o->lock_timeout_ms);
-	if (st != PRIVAUDIT_OK) {
-		pam_syslog(pamh, LOG_ERR, "cannot open log %s for %s: %s", o->dir, what,
-			   privaudit_strerror(st));
-		return st;
+	if (pa_wire_end(b) < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot build the %s record (out of memory or over %u bytes)",
+			   what, PA_WIRE_REQUEST_MAX);
+		return -1;
 	}
-	privaudit_set_program(log, "pam_privaudit");
-	st = privaudit_append_event(log, ev);
-	if (st == PRIVAUDIT_OK)
-		st = o->seal ? privaudit_seal(log) : privaudit_commit(log);
-	if (st != PRIVAUDIT_OK)
-		pam_syslog(pamh, LOG_ERR, "cannot record %s in %s: %s (%s)", what, o->dir,
-			   privaudit_strerror(st), privaudit_log_error(log));
-	cst = privaudit_close(log);
-	if (st == PRIVAUDIT_OK && cst != PRIVAUDIT_OK) {
-		pam_syslog(pamh, LOG_ERR, "cannot record %s in %s: %s", what, o->dir,
-			   privaudit_strerror(cst));
-		st = cst;
+	code = pa_client_call(o->socket, b, o->timeout_ms, text, sizeof(text), &stage);
+	if (code < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot record %s: privauditd at %s: %s: %s", what,
+			   o->socket, stage, strerror(errno));
+		return -1;
 	}
-	return st;
+	if (code != PA_WIRE_OK) {
+		pam_syslog(pamh, LOG_ERR, "cannot record %s: privauditd answered %d: %s", what,
+			   code, text);
+		return -1;
+	}
+	return 0;
 }
 
 /* 16 random bytes naming a session with no audit session id: a name,
@@ -510,10 +497,10 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 {
 	struct options o;
 	struct session_data *sd;
-	privaudit_event *ev = NULL;
-	privaudit_status st;
+	struct pa_wire_buf b = {0};
 	const void *service = NULL, *user = NULL;
 	char boot[64], login_name[256] = "";
+	int rc;
 	uint32_t auid, ses;
 
 	(void)flags;
@@ -548,38 +535,35 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	}
 	sd->start_ns = mono_ns();
 
-	st = privaudit_event_new(&ev, "session_open");
-	set_item(pamh, ev, "service", PAM_SERVICE, &st);
-	set_item(pamh, ev, "user", PAM_USER, &st);
-	set_item(pamh, ev, "ruser", PAM_RUSER, &st);
-	set_item(pamh, ev, "rhost", PAM_RHOST, &st);
-	set_item(pamh, ev, "tty", PAM_TTY, &st);
-	set_int(ev, "pid", getpid(), &st);
-	set_int(ev, "uid", getuid(), &st);
-	set_int(ev, "euid", geteuid(), &st);
-	set_int(ev, "auid", auid, &st);
-	set_int(ev, "ses", ses, &st);
-	set_str(ev, "boot_id", boot, &st);
-	set_str(ev, "login_user", login_name[0] ? login_name : NULL, &st);
-	set_int(ev, "result", PAM_SUCCESS, &st);
-	if (st == PRIVAUDIT_OK)
-		st = privaudit_event_set_bytes(ev, "session_key", sd->key, strlen(sd->key));
-	if (st == PRIVAUDIT_OK)
-		st = write_event(pamh, &o, ev, "session open", o.sync);
-	else
-		pam_syslog(pamh, LOG_ERR, "cannot build the session record: %s", privaudit_strerror(st));
-	privaudit_event_free(ev);
-	sd->recorded = st == PRIVAUDIT_OK;
+	pa_wire_begin(&b, "session_open",
+		      (o.sync ? PA_WIRE_SYNC : 0) | (o.seal ? PA_WIRE_SEAL : 0));
+	add_item(pamh, &b, "service", PAM_SERVICE);
+	add_item(pamh, &b, "user", PAM_USER);
+	add_item(pamh, &b, "ruser", PAM_RUSER);
+	add_item(pamh, &b, "rhost", PAM_RHOST);
+	add_item(pamh, &b, "tty", PAM_TTY);
+	pa_wire_add_int(&b, "pid", getpid());
+	pa_wire_add_int(&b, "uid", getuid());
+	pa_wire_add_int(&b, "euid", geteuid());
+	pa_wire_add_int(&b, "auid", auid);
+	pa_wire_add_int(&b, "ses", ses);
+	pa_wire_add_str(&b, "boot_id", boot[0] ? boot : NULL);
+	pa_wire_add_str(&b, "login_user", login_name[0] ? login_name : NULL);
+	pa_wire_add_int(&b, "result", PAM_SUCCESS);
+	pa_wire_add_str(&b, "session_key", sd->key);
+	rc = send_record(pamh, &o, &b, "session open");
+	pa_wire_buf_free(&b);
+	sd->recorded = rc == 0;
 	if (o.tty_audit && sd->recorded)
 		(void)tty_audit_set(pamh, 1, o.log_passwd, &sd->tty_audit_prev,
 				    &sd->tty_audit_prev_passwd);
 	if (pam_set_data(pamh, DATA_NAME, sd, free_session_data) != PAM_SUCCESS) {
 		free(sd);
-		return st == PRIVAUDIT_OK ? PAM_SUCCESS : failure(&o);
+		return rc == 0 ? PAM_SUCCESS : failure(&o);
 	}
-	if (o.debug && st == PRIVAUDIT_OK)
-		pam_syslog(pamh, LOG_DEBUG, "session %s recorded in %s", sd->key, o.dir);
-	return st == PRIVAUDIT_OK ? PAM_SUCCESS : failure(&o);
+	if (o.debug && rc == 0)
+		pam_syslog(pamh, LOG_DEBUG, "session %s recorded through %s", sd->key, o.socket);
+	return rc == 0 ? PAM_SUCCESS : failure(&o);
 }
 
 PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -587,8 +571,8 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	struct options o;
 	const void *data = NULL;
 	const struct session_data *sd;
-	privaudit_event *ev = NULL;
-	privaudit_status st;
+	struct pa_wire_buf b = {0};
+	int rc;
 
 	(void)flags;
 	parse_args(pamh, argc, argv, &o);
@@ -599,24 +583,22 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 		(void)tty_audit_set(pamh, sd->tty_audit_prev, sd->tty_audit_prev_passwd, NULL, NULL);
 	if (!sd->recorded)
 		return PAM_IGNORE;
-	st = privaudit_event_new(&ev, "session_close");
-	set_item(pamh, ev, "service", PAM_SERVICE, &st);
-	set_item(pamh, ev, "user", PAM_USER, &st);
-	set_int(ev, "pid", getpid(), &st);
-	set_int(ev, "duration_ns", (int64_t)(mono_ns() - sd->start_ns), &st);
-	set_int(ev, "result", PAM_SUCCESS, &st);
-	if (st == PRIVAUDIT_OK)
-		st = privaudit_event_set_bytes(ev, "session_key", sd->key, strlen(sd->key));
 	/* Only the open record must be durable before the hook returns (it
-	 * is what lets the session go on).  The close record is written
-	 * without fdatasync: a crash of the process cannot lose it, a crash
-	 * of the machine before the log's next synced commit or seal can,
-	 * and saving a disk flush per logout is worth that (pam_privaudit(8)).
-	 * seal still syncs everything it covers. */
-	if (st == PRIVAUDIT_OK)
-		st = write_event(pamh, &o, ev, "session close", 0);
-	privaudit_event_free(ev);
-	if (st != PRIVAUDIT_OK)
+	 * is what lets the session go on).  The close record is answered once
+	 * privauditd has written it, without waiting for fdatasync: a crash
+	 * of the machine before the log's next synced commit or seal can
+	 * lose it, and saving a disk flush per logout is worth that
+	 * (pam_privaudit(8)).  The daemon seals soon after a close. */
+	pa_wire_begin(&b, "session_close", o.seal ? PA_WIRE_SEAL : 0);
+	add_item(pamh, &b, "service", PAM_SERVICE);
+	add_item(pamh, &b, "user", PAM_USER);
+	pa_wire_add_int(&b, "pid", getpid());
+	pa_wire_add_int(&b, "duration_ns", (int64_t)(mono_ns() - sd->start_ns));
+	pa_wire_add_int(&b, "result", PAM_SUCCESS);
+	pa_wire_add_str(&b, "session_key", sd->key);
+	rc = send_record(pamh, &o, &b, "session close");
+	pa_wire_buf_free(&b);
+	if (rc != 0)
 		return failure(&o);
 	return PAM_SUCCESS;
 }
@@ -627,8 +609,7 @@ static int record_attempt(pam_handle_t *pamh, int argc, const char **argv, const
 {
 	/* mode_override is AUTH_ATTEMPT for both hooks today: the arguments decide. */
 	struct options o;
-	privaudit_event *ev = NULL;
-	privaudit_status st;
+	struct pa_wire_buf b = {0};
 	const void *service = NULL, *user = NULL;
 	enum auth_mode mode;
 	uint32_t auid, ses;
@@ -643,23 +624,22 @@ static int record_attempt(pam_handle_t *pamh, int argc, const char **argv, const
 		return PAM_IGNORE;
 	if (!privileged_target(&o, user) && !(service != NULL && in_list(o.escalation, service)))
 		return PAM_IGNORE;
-	st = privaudit_event_new(&ev, "auth_attempt");
-	set_item(pamh, ev, "service", PAM_SERVICE, &st);
-	set_item(pamh, ev, "user", PAM_USER, &st);
-	set_item(pamh, ev, "ruser", PAM_RUSER, &st);
-	set_item(pamh, ev, "rhost", PAM_RHOST, &st);
-	set_item(pamh, ev, "tty", PAM_TTY, &st);
-	set_str(ev, "phase", phase, &st);
-	set_int(ev, "uid", getuid(), &st);
 	audit_ids(&auid, &ses);
-	set_int(ev, "auid", auid, &st);
-	set_int(ev, "ses", ses, &st);
+	pa_wire_begin(&b, "auth_attempt", o.sync ? PA_WIRE_SYNC : 0);
+	add_item(pamh, &b, "service", PAM_SERVICE);
+	add_item(pamh, &b, "user", PAM_USER);
+	add_item(pamh, &b, "ruser", PAM_RUSER);
+	add_item(pamh, &b, "rhost", PAM_RHOST);
+	add_item(pamh, &b, "tty", PAM_TTY);
+	pa_wire_add_str(&b, "phase", phase);
+	pa_wire_add_int(&b, "uid", getuid());
+	pa_wire_add_int(&b, "auid", auid);
+	pa_wire_add_int(&b, "ses", ses);
 	/* result: 0 success, 1 failure, -1 not known at this point */
-	set_int(ev, "result", mode == AUTH_SUCC ? 0 : mode == AUTH_FAIL ? 1 : -1, &st);
-	set_int(ev, "success", mode == AUTH_SUCC, &st);
-	if (st == PRIVAUDIT_OK)
-		st = write_event(pamh, &o, ev, phase, o.sync);
-	privaudit_event_free(ev);
+	pa_wire_add_int(&b, "result", mode == AUTH_SUCC ? 0 : mode == AUTH_FAIL ? 1 : -1);
+	pa_wire_add_int(&b, "success", mode == AUTH_SUCC);
+	(void)send_record(pamh, &o, &b, phase);
+	pa_wire_buf_free(&b);
 	return PAM_IGNORE;
 }
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e-audit.sh: the auditor's verbs (sessions, replay, show, export, tail,
 # prove, check-proof) on logs written through the library: synthetic login
 # sessions with sudo, commands, TTY input and hostile strings, an open

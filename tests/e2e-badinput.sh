@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e-badinput.sh: the reader treats every byte of a log as hostile: corrupt
 # lengths, truncated records, bad headers, empty and random segments must
 # fail verify cleanly (no signal, within 20 s); a read-only log still

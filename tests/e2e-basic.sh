@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e-basic.sh: the everyday CLI path (init, append, seal, checkpoint,
 # verify and its options) against doc/cli-contract.txt, with paref.py as an
 # independent reader of what was written.

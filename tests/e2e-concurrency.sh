@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e-concurrency.sh: 16 processes appending to one log at once, with
 # different batch sizes, some sealing: every record lands exactly once, in
 # each writer's order, and the log verifies.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e-crash.sh: writers killed with SIGKILL at random moments lose nothing
 # they reported committed and duplicate nothing; the log verifies both
 # before and after the next writer recovers it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # e2e-lib.sh: helpers shared by the end-to-end tests (sourced, not run).
 # Environment: PRIVAUDIT (the CLI), PAREF (tests/paref.py), PYTHON3,
 # PA_WRITER (tests/pa-writer).  Exit statuses follow automake: 0 pass,
@@ -48,6 +49,43 @@ need_writer() {
 }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# privauditd, the host's writer for PAM records (PRIVAUDITD, set by make
+# check).  pa_daemon_start LOG SOCKET [ARGS...] starts it in the
+# foreground, in the background, its standard error in $TMP/privauditd.err,
+# stopped at exit; it returns once the socket is there (connections made
+# from then on wait in its backlog while it opens the log).
+PRIVAUDITD=${PRIVAUDITD:-}
+PAWIRE=${PAWIRE:-$pa_here/pawire.py}
+pa_daemon_pid=""
+need_daemon() {
+	[ -n "$PRIVAUDITD" ] || skip "PRIVAUDITD is not set"
+	[ -x "$PRIVAUDITD" ] || skip "PRIVAUDITD=$PRIVAUDITD is not executable"
+}
+pa_daemon_start() {
+	pa_d_log=$1 pa_d_sock=$2
+	shift 2
+	rm -f "$pa_d_sock"
+	"$PRIVAUDITD" --dir "$pa_d_log" --socket "$pa_d_sock" --foreground "$@" \
+		2>>"$TMP/privauditd.err" &
+	pa_daemon_pid=$!
+	on_exit "kill -9 $pa_daemon_pid"
+	pa_d_i=0
+	while [ ! -S "$pa_d_sock" ]; do
+		pa_d_i=$((pa_d_i + 1))
+		kill -0 "$pa_daemon_pid" 2>/dev/null || { cat "$TMP/privauditd.err" >&2; fail "privauditd exited at start"; }
+		[ "$pa_d_i" -lt 200 ] || fail "privauditd made no socket in 10 s"
+		sleep 0.05
+	done
+}
+# Stop it as systemd would (SIGTERM: seal, exit); fails when it does not
+# exit 0.
+pa_daemon_stop() {
+	[ -n "$pa_daemon_pid" ] || return 0
+	kill -TERM "$pa_daemon_pid" 2>/dev/null
+	wait "$pa_daemon_pid" || fail "privauditd exited $? on SIGTERM"
+	pa_daemon_pid=""
+}
 
 # Cleanup: commands registered with on_exit run first (last in, first out),
 # then the temporary directory goes.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e-tamper.sh: every kind of tampering with a sealed log must fail verify
 # with the exit status of doc/cli-contract.txt and name the first bad
 # record; an untouched copy must verify.  paref.py does the tampering.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # example.sh: the libprivaudit(3) example (doc/example.c) on a fresh log and
 # again, each result accepted by "privaudit verify --key DIR/log.pub".
 # Environment (set by make check): PA_EXAMPLE, PRIVAUDIT.  Exit 0 pass, 1 fail.

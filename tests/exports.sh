@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # exports.sh: libprivaudit.so exports exactly the privaudit_* functions of
 # privaudit.h (no other names, none of the protobuf-c privaudit__* code).
 # Environment (set by make check): top_builddir, top_srcdir.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fields_ref.h: the plugin's key=value grammar (audisp_privaudit/stream.c),
  * written out byte by byte with none of its shortcuts, for tests that
  * compare pa_fields_batch against it. */

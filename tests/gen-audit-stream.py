@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """gen-audit-stream.py: generate auditd plugin streams (format = string, the
 RAW or ENRICHED form) for audisp-privaudit, and what the plugin must make of
 them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pa-sessions.c: writes synthetic login sessions through libprivaudit, as
  * the PAM module and the audit plugin would: an sshd login, a sudo session
  * inside it, commands with argv and cwd, TTY input, then the closes.  Used

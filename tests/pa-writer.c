@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pa-writer.c: a test writer: appends COUNT records "w<ID>-<n>", commits
  * every BATCH, prints "committed <n>" after each commit, and seals every
  * SEAL_EVERY commits.  Used by the crash and concurrency tests. */

@@ -1,7 +1,9 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # pam-exports.sh: pam_privaudit.so exports the PAM entry points it
-# implements and nothing else (no libprivaudit, libsodium or helper
-# symbols a host process could bind to by accident), and it loads with
+# implements and nothing else (no helper symbols a host process could bind
+# to by accident), needs no library but libpam and libc (DT_NEEDED: none of
+# libprivaudit, libsodium, libprotobuf-c), and it loads with
 # dlopen(RTLD_NOW), as libpam loads it, with no undefined symbol left.
 # Environment (set by make check): top_builddir, PAM_MODULE, PYTHON3.
 
@@ -45,6 +47,31 @@ for f in $required; do
 done
 n=$(printf '%s\n' "$names" | grep -c ' pam_sm_')
 printf 'ok - %s exports only its %s pam_sm_* entry points\n' "$mod" "$n"
+
+# --- links libpam and libc only
+# The module is a thin client of privauditd: the log's code and its crypto
+# (libprivaudit, libsodium, libprotobuf-c) must not be loaded into every
+# sshd, sudo and su.  Sanitizer runtimes come with --enable-sanitizers.
+if command -v readelf >/dev/null 2>&1; then
+	needed=$(LC_ALL=C readelf -d "$mod" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p') ||
+		fail "readelf -d $mod failed"
+elif command -v objdump >/dev/null 2>&1; then
+	needed=$(LC_ALL=C objdump -p "$mod" | awk '$1 == "NEEDED" { print $2 }') ||
+		fail "objdump -p $mod failed"
+else
+	skip "neither readelf nor objdump found"
+fi
+[ -n "$needed" ] || fail "no DT_NEEDED entry read from $mod (not even libc)"
+bad=""
+for lib in $needed; do
+	case $lib in
+	*privaudit* | *sodium* | *protobuf*) fail "$mod needs $lib: the module must not link the log's libraries" ;;
+	libpam.so.* | libc.so.* | libasan.so.* | libubsan.so.*) ;;
+	*) bad="$bad $lib" ;;
+	esac
+done
+[ -z "$bad" ] || fail "$mod needs more than libpam and libc:$bad"
+printf 'ok - %s needs only: %s\n' "$mod" "$(echo $needed)"
 
 # --- loads with every symbol resolved, as libpam's dlopen(RTLD_NOW) does
 PYTHON3=${PYTHON3:-python3}

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # pam-valgrind.sh: every test_pam case (the module loaded by the real
 # libpam under pam_wrapper) under valgrind memcheck: no error and nothing
 # definitely lost.  Skipped (77) without valgrind or under AddressSanitizer.

@@ -1,10 +1,12 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # pam-wrapper.sh: runs tests/test_pam (cmocka + libpamtest) with the real
 # libpam under pam_wrapper, without root: service files in a temporary
-# directory name the built module by absolute path.  Exit 77 (skip) when
-# pam_wrapper or libpamtest were not found at configure time.
+# directory name the built module by absolute path, and the built privauditd,
+# which test_pam starts for each test, on a socket in that directory.  Exit
+# 77 (skip) when pam_wrapper or libpamtest were not found at configure time.
 # Environment (set by make check): top_builddir, PAM_WRAPPER_SO, PAM_MODULE,
-# TEST_PAM, PRIVAUDIT.
+# TEST_PAM, PRIVAUDIT, PRIVAUDITD.
 
 set -u
 
@@ -15,6 +17,7 @@ skip() { printf 'SKIP: %s: %s\n' "$me" "$*" >&2; exit 77; }
 top_builddir=${top_builddir:-.}
 PAM_MODULE=${PAM_MODULE:-$top_builddir/pam_privaudit/.libs/pam_privaudit.so}
 TEST_PAM=${TEST_PAM:-$top_builddir/tests/test_pam}
+PRIVAUDITD=${PRIVAUDITD:-$top_builddir/privauditd/privauditd}
 
 [ -n "${PAM_WRAPPER_SO:-}" ] ||
 	skip "pam_wrapper not found by configure (Debian: libpam-wrapper libpamtest0-dev)"
@@ -24,6 +27,8 @@ TEST_PAM=${TEST_PAM:-$top_builddir/tests/test_pam}
 [ -x "$TEST_PAM" ] || fail "$TEST_PAM not built"
 [ -f "$PAM_MODULE" ] || fail "module not built: $PAM_MODULE"
 case $PAM_MODULE in /*) ;; *) PAM_MODULE=$(pwd)/$PAM_MODULE ;; esac
+[ -x "$PRIVAUDITD" ] || fail "daemon not built: $PRIVAUDITD"
+case $PRIVAUDITD in /*) ;; *) PRIVAUDITD=$(pwd)/$PRIVAUDITD ;; esac
 
 # pam_set_items.so (shipped with pam_wrapper) sets hostile items for the test
 mods=$(pkg-config --variable=modules pam_wrapper 2>/dev/null) || mods=""
@@ -62,20 +67,21 @@ asan=$(ldd "$TEST_PAM" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
 # PA_VALGRIND=1 (tests/pam-valgrind.sh): the same cases under valgrind
 # memcheck: any error, or a block definitely lost, fails.
 run=""
-limit=55
+limit=150
 if [ "${PA_VALGRIND:-0}" = 1 ]; then
 	command -v valgrind >/dev/null 2>&1 || skip "valgrind not installed"
 	[ -n "$asan" ] && skip "an AddressSanitizer build cannot run under valgrind"
 	run="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99"
 	limit=600
 fi
-# A hung module must fail the test, not stall make check.
+# A hung module must fail the test, not stall make check.  Each test
+# starts privauditd on a new log and verifies it: about a second apiece.
 # shellcheck disable=SC2086
 timeout -k 5 $limit env \
 	LD_PRELOAD="$preload" PAM_WRAPPER=1 \
 	PAM_WRAPPER_SERVICE_DIR="$tmp/services" \
 	LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-	PA_PAM_BASE="$tmp" TMPDIR="$tmp" \
+	PA_PAM_BASE="$tmp" TMPDIR="$tmp" PRIVAUDITD="$PRIVAUDITD" \
 	$run "$TEST_PAM"
 rc=$?
 [ "$rc" -eq 124 ] && fail "test_pam timed out"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # paref.py: an independent reader of the privaudit log format (doc/format.md),
 # written from the spec alone, to cross-check the C verifier and to tamper
 # with logs in the end-to-end tests.  Standard library only.

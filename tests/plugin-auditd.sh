@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # plugin-auditd.sh: audisp-privaudit under a real auditd (root only).  The
 # test starts its own auditd with a private configuration (its own log file,
 # plugin_dir holding only an active privaudit.conf), loads the shipped rules,
@@ -84,16 +85,34 @@ sed -e 's|^active = .*|active = yes|' -e "s|^path = .*|path = $(cd "$(dirname "$
 grep -q '^format = string' "$A/plugins.d/privaudit.conf" || fail "shipped conf lost format = string"
 chmod 0640 "$A/auditd.conf" "$A/plugins.d/privaudit.conf" "$A/plugin.conf"
 
-# The shipped rules; the log-directory rules watch this test's log.  Watches
-# of install paths whose directory does not exist yet (privaudit not
-# installed, as under make distcheck) would stop auditctl: left out here.
+# The shipped rules; the log-directory rules watch this test's log, and the
+# rule leaving out the plugin's own writes names this build's plugin, as
+# the kernel sees it run (the libtool wrapper execs the program in .libs).
+# Watches and exe= rules of install paths whose directory does not exist
+# yet (privaudit not installed, as under make distcheck) would stop
+# auditctl: left out here.
 grep -q '^-w /' "$RULES" || fail "no watches in $RULES"
 grep -q -- '-F dir=/' "$RULES" || fail "no log directory rule in $RULES"
+grep -q '^-a never,exit .*-F dir=/.*-F exe=/.*/audisp-privaudit ' "$RULES" ||
+	fail "no rule leaving out the plugin's own writes in $RULES"
 grep -q '@[a-z]*@' "$RULES" && fail "unsubstituted path in $RULES"
+plugin_exe=$(cd "$(dirname "$PA_PLUGIN")" && pwd)/$(basename "$PA_PLUGIN")
+for c in "$(dirname "$plugin_exe")/.libs/lt-$(basename "$plugin_exe")" \
+	"$(dirname "$plugin_exe")/.libs/$(basename "$plugin_exe")"; do
+	[ -x "$c" ] && { plugin_exe=$c; break; }
+done
 sed "s|-F dir=[^ ]*|-F dir=$L|" "$RULES" | while IFS= read -r line; do
 	case "$line" in
 	"-w "*)
 		w=${line#-w }
+		w=${w%% *}
+		[ -d "$(dirname "$w")" ] || { say "# left out (not installed): $line"; continue; }
+		;;
+	*" -F exe="*/audisp-privaudit" "*)
+		line=$(printf '%s\n' "$line" | sed "s|-F exe=[^ ]*|-F exe=$plugin_exe|")
+		;;
+	*" -F exe="*)
+		w=${line#* -F exe=}
 		w=${w%% *}
 		[ -d "$(dirname "$w")" ] || { say "# left out (not installed): $line"; continue; }
 		;;
@@ -103,8 +122,7 @@ done >"$A/privaudit.rules"
 auditctl -R "$A/privaudit.rules" >"$TMP/out" 2>"$TMP/err" || fail_cmd "shipped rules do not load"
 auditctl -l | grep -q 'privaudit-exec' || fail "rules not loaded"
 
-# auditd in the foreground (-n), with no login uid, so the plugin's own
-# writes are not themselves audited by the log-directory rule.
+# auditd in the foreground (-n), with no login uid, as when started at boot.
 sh -c 'echo 4294967295 >/proc/self/loginuid 2>/dev/null; exec auditd -n -c "$1"' sh "$A" \
 	>"$TMP/auditd.out" 2>&1 &
 apid=$!
@@ -120,6 +138,14 @@ for _ in $(seq 1 50); do
 done
 pgrep -P "$apid" >/dev/null || { cat "$TMP/auditd.out" >&2; fail "auditd did not start the plugin"; }
 say "# auditd $apid, plugin $(pgrep -P "$apid" | tr '\n' ' ')"
+# The rule leaving out the plugin's writes must name what really runs, or
+# each of its appends would come back to it as events to append.
+for _ in $(seq 1 50); do
+	[ "$(readlink "/proc/$(pgrep -P "$apid" | head -n1)/exe")" = "$plugin_exe" ] && break
+	sleep 0.1
+done
+ran=$(readlink "/proc/$(pgrep -P "$apid" | head -n1)/exe")
+[ "$ran" = "$plugin_exe" ] || fail "the plugin runs as $ran, the rules leave out $plugin_exe"
 
 # ---------------------------------------------------------------- the user
 nonce=$$$RANDOM
@@ -137,6 +163,12 @@ exec setpriv --reuid="$1" --regid="$(id -g "$3")" --init-groups env HOME=/home/"
 	{ cat "$TMP/user.out" >&2; fail "the user session failed"; }
 ses=$(cat "$TMP/ses")
 key="$boot_id:$ses"
+# A write into the log directory by a process with no login uid (a daemon,
+# or systemd-run): recorded, as any writer's but the plugin's and privauditd's.
+# dd opens log.pub for appending and writes nothing.
+sh -c 'echo 4294967295 >/proc/self/loginuid 2>/dev/null
+	exec dd of="$1/log.pub" oflag=append conv=notrunc count=0 status=none </dev/null' sh "$L" ||
+	fail "dd of=$L/log.pub"
 grep -q "pa-e2e-su-$nonce" "$TMP/user.out" || { cat "$TMP/user.out" >&2; fail "commands did not run"; }
 say "# user $USER_ uid $uid_ session $ses"
 
@@ -148,6 +180,12 @@ kill -0 "$apid" 2>/dev/null && fail "auditd did not stop on SIGTERM"
 wait "$apid" 2>/dev/null
 apid=""
 grep -q "pa-e2e-sudo-$nonce" "$A/log/audit.log" || fail "auditd's own log lacks the commands: rules not effective"
+grep 'type=SYSCALL ' "$A/log/audit.log" | grep 'key="privaudit-log"' >"$TMP/logdir-events"
+grep -q "exe=\"$plugin_exe\"" "$TMP/logdir-events" &&
+	fail "the plugin's own appends were audited ($(grep -c "exe=\"$plugin_exe\"" "$TMP/logdir-events") events)"
+grep -q 'exe="[^"]*/dd"' "$TMP/logdir-events" ||
+	fail "a write into the log directory by a process with no login uid was not audited"
+say "# log directory events: $(wc -l <"$TMP/logdir-events"), none by the plugin"
 
 verify_ok "$L"
 "$PYTHON3" "$pa_here/plugin-records.py" dump "$L" >"$TMP/dump"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # plugin-crash.sh: audisp-privaudit killed with SIGKILL mid-stream, then
 # restarted: the log verifies after every kill, no event is recorded twice,
 # the killed runs show as writer-start records without a writer-stop, and a
@@ -35,7 +36,10 @@ for i in range(0, len(d), 8192):
 		sleep 0.05
 	done
 	[ -n "$pid_" ] || fail "plugin did not start"
-	sleep "0.$((3 + RANDOM % 9))"
+	# 0.3 to 1.1 s ("0.$((3 + RANDOM % 9))" gave 0.10 and 0.11 s: a kill
+	# before the plugin's writer start)
+	d_=$((3 + RANDOM % 9))
+	sleep "$((d_ / 10)).$((d_ % 10))"
 	kill -9 "$pid_" 2>/dev/null || fail "round $r: plugin already gone before the kill"
 	wait 2>/dev/null
 	pid_=""

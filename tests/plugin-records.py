@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """plugin-records.py: read the records of a privaudit log with paref.py (the
 independent reader written from doc/format.md) and decode their bodies, to
 check what audisp-privaudit wrote.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # plugin-stream.sh: audisp-privaudit fed generated auditd plugin streams
 # (tests/gen-audit-stream.py: every record type, RAW and ENRICHED, malformed
 # lines, huge argv, missing EOE, interleaved events, records split across

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # plugin-valgrind.sh: audisp-privaudit under valgrind memcheck on a recorded
 # stream (every record type, malformed lines, huge argv, missing EOE): no
 # memory error, nothing definitely lost, and the log verifies.  Skipped when

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # run-all.sh: the whole test suite, as the README gives it: a -Werror build
 # and its make check, the same suite under ASan+UBSan, and make distcheck.
 # Run from the top of a checkout; builds out of tree under ${BUILD_ROOT:-_build}.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_event.c: records built by kind and field name (event.c) are stored
  * byte for byte, hostile values included, and bad names or values are refused. */
 #include "config.h"

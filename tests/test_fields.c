@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_fields.c: the plugin's field tokenizer (pa_fields_batch, with its
  * 16-byte compare for short key=value fields and its word-at-a-time scans)
  * against the grammar written out byte by byte (fields_ref.h): real audit

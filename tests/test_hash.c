@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_hash.c: the in-house SHA-256, both implementations (the SHA-NI code
  * runs only where the CPU has it), against the FIPS 180-4 examples and
  * against libsodium's independent SHA-256 on every length up to three

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_keys.c: the 0600 one-time key file: round trip, mode, any corruption
  * refused, and no copy of a replaced secret in the new file or the old inode. */
 #include "config.h"

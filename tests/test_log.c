@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_log.c: the writer through the public API: append, commit, seal, lock
  * timeout, recovery, rollover, fds, key rotation, ENOSPC via --wrap=pwrite,
  * which files are synced (fdatasync defined here: the library is linked in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_merkle.c: the RFC 9162 tree, frontier and proofs against vectors from
  * tests/paref.py (an independent implementation) and RFC 6962's test data. */
 #include "config.h"

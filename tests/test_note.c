@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_note.c: signed checkpoint notes and verifier key lines: ours verify,
  * and every malformed or foreign note or key line is refused. */
 #include "config.h"

@@ -1,12 +1,16 @@
+/* SPDX-License-Identifier: ISC */
 /* test_pam.c: pam_privaudit.so loaded by the real libpam under pam_wrapper
- * (tests/pam-wrapper.sh runs it): sessions, auth and account attempts read
- * back from the log, every module argument, failmodes, a lock held by
- * someone else, hostile PAM items, and the host process left as it was.
+ * (tests/pam-wrapper.sh runs it), talking to the real privauditd, which
+ * each test starts on a temporary log and socket: sessions, auth and
+ * account attempts read back from the log, every module argument,
+ * failmodes with the daemon down, stalled or saying no, hostile PAM items,
+ * and the host process left as it was.
  *
  * pam_wrapper reads its service files once, at start-up, so they are
  * written beforehand by this same program:
  *   test_pam --services SERVICE_DIR BASE MODULE SET_ITEMS_MODULE
- * and the tests then run with PA_PAM_BASE=BASE (logs live in BASE/log). */
+ * and the tests then run with PA_PAM_BASE=BASE (the log is BASE/log, the
+ * daemon's socket BASE/pad.sock) and PRIVAUDITD naming the daemon. */
 #include "config.h"
 
 #include "testutil.h"
@@ -16,8 +20,9 @@
 #include <pwd.h>
 #include <signal.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
@@ -41,7 +46,14 @@
 #define UNPRIV_USER2 "daemon"
 #define HUGE_LEN (64 * 1024)
 
+/* Sockets under BASE, as the service files name them. */
+#define DAEMON_SOCK "pad.sock"      /* the real privauditd */
+#define STALL_SOCK "stall.sock"     /* listens, never accepts nor answers */
+#define PEER_SOCK "peer.sock"       /* a fake daemon with canned answers */
+
 static char base[1024], logdir[TU_PATH_MAX], vkey[512];
+static char sockpath[TU_PATH_MAX], daemon_err[TU_PATH_MAX], daemon_conf[TU_PATH_MAX];
+static const char *daemon_bin;
 
 /* ------------------------------------------------------------ service files */
 
@@ -53,63 +65,77 @@ static const struct service {
 	 "auth required pam_deny.so\naccount required pam_deny.so\n"
 	 "password required pam_deny.so\nsession required pam_deny.so\n"},
 	{"pa_basic",
-	 "auth optional @M@ dir=@D@\nauth required pam_permit.so\n"
-	 "account optional @M@ dir=@D@\naccount required pam_permit.so\n"
-	 "session required @M@ dir=@D@\n"},
+	 "auth optional @M@ socket=@K@\nauth required pam_permit.so\n"
+	 "account optional @M@ socket=@K@\naccount required pam_permit.so\n"
+	 "session required @M@ socket=@K@\n"},
 	/* only our module: its own return code decides the stack's */
 	{"pa_alone",
-	 "auth required @M@ dir=@D@\naccount required @M@ dir=@D@\n"
-	 "session required @M@ dir=@D@\n"},
+	 "auth required @M@ socket=@K@\naccount required @M@ socket=@K@\n"
+	 "session required @M@ socket=@K@\n"},
 	/* the same outcome must come with and without our module */
 	{"pa_deny",
-	 "auth optional @M@ dir=@D@\nauth required pam_deny.so\n"
-	 "account optional @M@ dir=@D@\naccount required pam_deny.so\n"},
+	 "auth optional @M@ socket=@K@\nauth required pam_deny.so\n"
+	 "account optional @M@ socket=@K@\naccount required pam_deny.so\n"},
 	{"pa_ref_deny", "auth required pam_deny.so\naccount required pam_deny.so\n"},
-	{"pa_users", "session required @M@ dir=@D@ users=" UNPRIV_USER "\n"},
-	{"pa_groups", "session required @M@ dir=@D@ groups=sudo,@G@\n"},
-	{"pa_nogroups", "session required @M@ dir=@D@ users= groups=\n"},
-	{"pa_services_in", "session required @M@ dir=@D@ services=sshd,pa_services_in,su\n"},
-	{"pa_services_out", "session required @M@ dir=@D@ services=sshd,pa_services,su\n"},
-	{"pa_uid_min", "session required @M@ dir=@D@ uid_min=1000\n"},
-	{"pa_uid_min_high", "session required @M@ dir=@D@ uid_min=70000\n"},
-	{"pa_uid_min_bad", "session required @M@ dir=@D@ uid_min=1000x\n"},
+	{"pa_users", "session required @M@ socket=@K@ users=" UNPRIV_USER "\n"},
+	{"pa_groups", "session required @M@ socket=@K@ groups=sudo,@G@\n"},
+	{"pa_nogroups", "session required @M@ socket=@K@ users= groups=\n"},
+	{"pa_services_in", "session required @M@ socket=@K@ services=sshd,pa_services_in,su\n"},
+	{"pa_services_out", "session required @M@ socket=@K@ services=sshd,pa_services,su\n"},
+	{"pa_uid_min", "session required @M@ socket=@K@ uid_min=1000\n"},
+	{"pa_uid_min_high", "session required @M@ socket=@K@ uid_min=70000\n"},
+	{"pa_uid_min_bad", "session required @M@ socket=@K@ uid_min=1000x\n"},
 	{"pa_fail_closed",
-	 "auth required @M@ dir=@D@ failmode=closed\nauth required pam_permit.so\n"
-	 "account required @M@ dir=@D@ failmode=closed\naccount required pam_permit.so\n"
-	 "session required @M@ dir=@D@ failmode=closed\nsession required pam_permit.so\n"},
+	 "auth required @M@ socket=@K@ failmode=closed\nauth required pam_permit.so\n"
+	 "account required @M@ socket=@K@ failmode=closed\naccount required pam_permit.so\n"
+	 "session required @M@ socket=@K@ failmode=closed\nsession required pam_permit.so\n"},
 	{"pa_fail_open",
-	 "auth required @M@ dir=@D@ failmode=open\nauth required pam_permit.so\n"
-	 "account required @M@ dir=@D@ failmode=open\naccount required pam_permit.so\n"
-	 "session required @M@ dir=@D@ failmode=open\nsession required pam_permit.so\n"},
-	{"pa_lock_closed",
-	 "session required @M@ dir=@D@ lock_timeout=200 failmode=closed\n"
+	 "auth required @M@ socket=@K@ failmode=open\nauth required pam_permit.so\n"
+	 "account required @M@ socket=@K@ failmode=open\naccount required pam_permit.so\n"
+	 "session required @M@ socket=@K@ failmode=open\nsession required pam_permit.so\n"},
+	/* a daemon that never answers */
+	{"pa_stall_closed",
+	 "session required @M@ socket=@B@/" STALL_SOCK " lock_timeout=200 failmode=closed\n"
 	 "session required pam_permit.so\n"},
-	{"pa_lock_open",
-	 "session required @M@ dir=@D@ lock_timeout=200 failmode=open\n"
+	{"pa_stall_open",
+	 "session required @M@ socket=@B@/" STALL_SOCK " lock_timeout=200 failmode=open\n"
 	 "session required pam_permit.so\n"},
+	/* a daemon that answers what the test tells it to */
+	{"pa_peer_closed",
+	 "session required @M@ socket=@B@/" PEER_SOCK " failmode=closed\n"
+	 "session required pam_permit.so\n"},
+	{"pa_peer_open",
+	 "session required @M@ socket=@B@/" PEER_SOCK " failmode=open\n"
+	 "session required pam_permit.so\n"},
+	{"pa_peer_sync_yes", "session required @M@ socket=@B@/" PEER_SOCK " sync=yes\n"},
+	{"pa_peer_sync_no", "session required @M@ socket=@B@/" PEER_SOCK " sync=no\n"},
+	{"pa_peer_seal", "session required @M@ socket=@B@/" PEER_SOCK " seal sync=no\n"},
+	{"pa_peer_auth", "auth required @M@ socket=@B@/" PEER_SOCK " sync=no\n"},
 	/* pam_set_items.so copies PAM_RHOST, PAM_TTY... from the environment */
 	{"pa_items",
-	 "auth required @S@\nauth optional @M@ dir=@D@\nauth required pam_permit.so\n"
-	 "account required @S@\naccount optional @M@ dir=@D@\naccount required pam_permit.so\n"
-	 "session required @S@\nsession required @M@ dir=@D@\n"},
+	 "auth required @S@\nauth optional @M@ socket=@K@\nauth required pam_permit.so\n"
+	 "account required @S@\naccount optional @M@ socket=@K@\naccount required pam_permit.so\n"
+	 "session required @S@\nsession required @M@ socket=@K@\n"},
+	/* dir= named the log before privauditd wrote it: now ignored, said so */
 	{"pa_unknown",
-	 "session required @M@ dir=@D@ bogus_arg=1 lock_timeout=soon uid_min=-3 sync=maybe\n"},
-	{"pa_debug", "session required @M@ dir=@D@ debug\n"},
-	{"pa_sync_yes", "session required @M@ dir=@D@ sync=yes\n"},
-	{"pa_sync_no", "session required @M@ dir=@D@ sync=no\n"},
-	{"pa_seal", "session required @M@ dir=@D@ seal\n"},
-	{"pa_tty", "session required @M@ dir=@D@ tty_audit log_passwd\n"},
-	{"pa_tty_nopasswd", "session required @M@ dir=@D@ tty_audit\n"},
+	 "session required @M@ socket=@K@ bogus_arg=1 lock_timeout=soon uid_min=-3 sync=maybe "
+	 "dir=@B@/elsewhere\n"},
+	{"pa_debug", "session required @M@ socket=@K@ debug\n"},
+	{"pa_sync_yes", "session required @M@ socket=@K@ sync=yes\n"},
+	{"pa_sync_no", "session required @M@ socket=@K@ sync=no\n"},
+	{"pa_seal", "session required @M@ socket=@K@ seal\n"},
+	{"pa_tty", "session required @M@ socket=@K@ tty_audit log_passwd\n"},
+	{"pa_tty_nopasswd", "session required @M@ socket=@K@ tty_audit\n"},
 	/* the documented placement: authfail only after a failure, authsucc
 	 * only after a success */
 	{"pa_auth_ok",
 	 "auth [success=2 default=ignore] pam_permit.so\n"
-	 "auth optional @M@ dir=@D@ authfail\nauth requisite pam_deny.so\n"
-	 "auth optional @M@ dir=@D@ authsucc\nauth required pam_permit.so\n"},
+	 "auth optional @M@ socket=@K@ authfail\nauth requisite pam_deny.so\n"
+	 "auth optional @M@ socket=@K@ authsucc\nauth required pam_permit.so\n"},
 	{"pa_auth_bad",
 	 "auth [success=2 default=ignore] pam_deny.so\n"
-	 "auth optional @M@ dir=@D@ authfail\nauth requisite pam_deny.so\n"
-	 "auth optional @M@ dir=@D@ authsucc\nauth required pam_permit.so\n"},
+	 "auth optional @M@ socket=@K@ authfail\nauth requisite pam_deny.so\n"
+	 "auth optional @M@ socket=@K@ authsucc\nauth required pam_permit.so\n"},
 };
 
 /* The primary group of UNPRIV_USER, which no default makes privileged. */
@@ -127,10 +153,10 @@ static const char *unpriv_group(void)
 
 static int write_services(const char *dir, const char *b, const char *module, const char *set_items)
 {
-	char log[TU_PATH_MAX];
+	char sock[TU_PATH_MAX];
 	const char *group = unpriv_group();
 
-	snprintf(log, sizeof(log), "%s/log", b);
+	snprintf(sock, sizeof(sock), "%s/%s", b, DAEMON_SOCK);
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
 		char path[TU_PATH_MAX];
 		const char *p = services[i].body;
@@ -144,8 +170,9 @@ static int write_services(const char *dir, const char *b, const char *module, co
 		}
 		while (*p != '\0') {
 			if (p[0] == '@' && p[1] != '\0' && p[2] == '@') {
-				const char *v = p[1] == 'M' ? module : p[1] == 'D' ? log :
-						p[1] == 'S' ? set_items : p[1] == 'G' ? group : NULL;
+				const char *v = p[1] == 'M' ? module : p[1] == 'K' ? sock :
+						p[1] == 'B' ? b : p[1] == 'S' ? set_items :
+						p[1] == 'G' ? group : NULL;
 
 				if (v == NULL) {
 					fprintf(stderr, "bad token in service %s\n", services[i].name);
@@ -164,24 +191,6 @@ static int write_services(const char *dir, const char *b, const char *module, co
 		}
 	}
 	return 0;
-}
-
-/* ------------------------------------------------------------ durability probe */
-
-/* The module's libprivaudit.so binds to these (exported from this program
- * with --export-dynamic-symbol): count the syncs made inside a PAM call. */
-static int n_fdatasync, n_fsync;
-
-int fdatasync(int fd)
-{
-	n_fdatasync++;
-	return (int)syscall(SYS_fdatasync, fd);
-}
-
-int fsync(int fd)
-{
-	n_fsync++;
-	return (int)syscall(SYS_fsync, fd);
 }
 
 /* ------------------------------------------------------------ running PAM */
@@ -245,6 +254,7 @@ static void close_keep(pam_handle_t *ph, int expect)
 	assert_int_equal(pam_end(ph, rv), PAM_SUCCESS);
 }
 
+
 /* ------------------------------------------------------------ reading the log */
 
 typedef struct recs {
@@ -261,51 +271,68 @@ static void recs_free(recs *rs)
 	rs->n = 0;
 }
 
-/* Every record of the log at dir, in index order. */
-static void load_records(const char *dir, recs *rs)
+/* Records a PAM client asks for; the daemon adds its own (writer start and
+ * stop, key rotations and checkpoints when it seals) at times of its
+ * choosing, which the tests do not count. */
+static int is_pam_record(const pa_record *r)
 {
+	return r->body_case == PRIVAUDIT__RECORD__BODY_SESSION_OPEN ||
+	       r->body_case == PRIVAUDIT__RECORD__BODY_SESSION_CLOSE ||
+	       r->body_case == PRIVAUDIT__RECORD__BODY_AUTH_ATTEMPT;
+}
+
+/* The PAM records of the log at dir, in log order, read as a user's program
+ * would, through libprivaudit's reader, while the daemon may be writing.
+ * With sealed != NULL the log is verified first (against the key printed
+ * at init) and *sealed counts those records a verified checkpoint covers. */
+static void load_records_sealed(const char *dir, recs *rs, size_t *sealed)
+{
+	privaudit_reader *r = NULL;
+	const privaudit_record *rec;
+	privaudit_status st;
 	size_t cap = 0;
 
 	memset(rs, 0, sizeof(*rs));
-	for (uint64_t seg = 0;; seg++) {
-		char name[PA_SEG_NAME_MAX], path[TU_PATH_MAX];
-		pa_segreader r;
-		pa_frame_status fs;
-		struct stat sb;
-		int fd;
+	assert_int_equal(privaudit_reader_open(&r, dir), PRIVAUDIT_OK);
+	if (sealed != NULL) {
+		const privaudit_verify_report *rep = NULL;
 
-		pa_seg_name(name, seg);
-		tu_path(path, dir, name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			assert_true(seg > 0);
-			break;
-		}
-		assert_int_equal(fstat(fd, &sb), 0);
-		assert_int_equal(pa_segreader_init(&r, fd, PA_SEG_HEADER, (uint64_t)sb.st_size),
-				 PRIVAUDIT_OK);
-		for (;;) {
-			const unsigned char *entry;
-			size_t len;
-			uint64_t off;
-
-			fs = pa_segreader_next(&r, &entry, &len, &off);
-			if (fs != PA_FRAME_OK)
-				break;
-			assert_int_equal(pa_load64(entry), rs->n);
-			if (rs->n == cap) {
-				cap = cap ? cap * 2 : 64;
-				rs->r = realloc(rs->r, cap * sizeof(*rs->r));
-				assert_non_null(rs->r);
-			}
-			rs->r[rs->n] = pa_record_decode(entry + PA_ENTRY_INDEX, len - PA_ENTRY_INDEX);
-			assert_non_null(rs->r[rs->n]);
-			rs->n++;
-		}
-		assert_int_equal(fs, PA_FRAME_END);
-		pa_segreader_free(&r);
-		close(fd);
+		*sealed = 0;
+		st = privaudit_reader_verify(r, vkey, &rep);
+		if (st != PRIVAUDIT_OK)
+			fail_msg("verify %s: %s", dir, rep ? rep->detail : privaudit_strerror(st));
 	}
+	while ((st = privaudit_reader_next(r, &rec)) == PRIVAUDIT_OK) {
+		const void *entry;
+		size_t len;
+		pa_record *pr;
+
+		privaudit_record_entry(rec, &entry, &len);
+		assert_true(len > PA_ENTRY_INDEX);
+		pr = pa_record_decode((const unsigned char *)entry + PA_ENTRY_INDEX,
+				      len - PA_ENTRY_INDEX);
+		assert_non_null(pr);
+		if (!is_pam_record(pr)) {
+			pa_record_free(pr);
+			continue;
+		}
+		if (sealed != NULL)
+			*sealed += privaudit_record_verified(rec) == 1;
+		if (rs->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			rs->r = realloc(rs->r, cap * sizeof(*rs->r));
+			assert_non_null(rs->r);
+		}
+		rs->r[rs->n++] = pr;
+	}
+	if (st != PRIVAUDIT_E_END)
+		fail_msg("reading %s: %s", dir, privaudit_reader_error(r));
+	privaudit_reader_free(r);
+}
+
+static void load_records(const char *dir, recs *rs)
+{
+	load_records_sealed(dir, rs, NULL);
 }
 
 static size_t record_count(void)
@@ -354,6 +381,10 @@ static void assert_str(ProtobufCBinaryData b, const char *want)
 
 /* The log verifies against the key printed at init, by the library and by
  * the CLI when PRIVAUDIT names it. */
+
+/* The log verifies against the key printed at init, by the library and by
+ * the CLI when PRIVAUDIT names it, and nothing in it is left unsealed
+ * (run once the daemon has stopped: SIGTERM seals). */
 static void verify_log(void)
 {
 	const privaudit_verify_report *rep = NULL;
@@ -365,6 +396,9 @@ static void verify_log(void)
 	if (privaudit_verify_run(v, &rep) != PRIVAUDIT_OK || rep->status != PRIVAUDIT_OK)
 		fail_msg("verify: %s", rep ? rep->detail : "no report");
 	assert_int_equal(rep->pinned, 1);
+	if (rep->unsealed != 0)
+		fail_msg("%llu records unsealed after privauditd stopped",
+			 (unsigned long long)rep->unsealed);
 	privaudit_verifier_free(v);
 
 	if (cli != NULL && cli[0] != '\0') {
@@ -391,6 +425,142 @@ static void verify_log(void)
 	}
 }
 
+/* ------------------------------------------------------------ privauditd */
+
+static pid_t daemon_pid = -1;
+
+/* What the daemon said on standard error, for a failure message. */
+static void show_daemon_err(void)
+{
+	char *err = (char *)tu_read(daemon_err, NULL);
+
+	if (err != NULL)
+		print_error("privauditd said:\n%s\n", err);
+	free(err);
+}
+
+/* A socket of ours at path, listening (backlog < 0: bound, but nobody
+ * listens: a stale socket); -1 when it cannot be made. */
+static int unix_listen(const char *path, int backlog)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path));
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (backlog >= 0 && listen(fd, backlog) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int unix_connects(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return rc == 0;
+}
+
+/* Start privauditd in the foreground on the log at dir and the test's
+ * socket, as a child of this process, and wait until it takes
+ * connections. */
+static void daemon_start(const char *dir)
+{
+	pid_t pid;
+
+	assert_int_equal(daemon_pid, -1);
+	unlink(sockpath);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int err = open(daemon_err, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		/* not left running when the test dies */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+		}
+		if (err >= 0)
+			dup2(err, 2);
+		/* the daemon is neither under pam_wrapper nor under the
+		 * sanitizer runtime preloaded for this program */
+		unsetenv("LD_PRELOAD");
+		unsetenv("PAM_WRAPPER");
+		unsetenv("PAM_WRAPPER_SERVICE_DIR");
+		execl(daemon_bin, daemon_bin, "--foreground", "--dir", dir, "--socket", sockpath,
+		      "--config", daemon_conf, "--heartbeat", "3600", (char *)NULL);
+		_exit(127);
+	}
+	daemon_pid = pid;
+	for (int i = 0;; i++) {
+		int status;
+
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			daemon_pid = -1;
+			show_daemon_err();
+			fail_msg("%s exited at start (status %d)", daemon_bin, status);
+		}
+		if (unix_connects(sockpath))
+			return;
+		if (i == 2000) {
+			show_daemon_err();
+			fail_msg("%s took no connection on %s in 20 s", daemon_bin, sockpath);
+		}
+		usleep(10 * 1000);
+	}
+}
+
+/* SIGTERM, as systemd stops it; its wait status (killed after 20 s). */
+static int daemon_stop(void)
+{
+	pid_t pid = daemon_pid;
+	int status = -1;
+
+	if (pid < 0)
+		return 0;
+	daemon_pid = -1;
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	for (int i = 0; i < 2000; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	show_daemon_err();
+	fail_msg("privauditd did not exit within 20 s of SIGTERM");
+	return status;
+}
+
+/* Stopped as systemd stops it, it exits 0 (having sealed the log). */
+static void daemon_stop_ok(void)
+{
+	int status = daemon_stop();
+
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		show_daemon_err();
+		fail_msg("privauditd exited with status %d on SIGTERM, expected 0", status);
+	}
+}
+
 /* ------------------------------------------------------------ fixtures */
 
 /* Open descriptors, umask and signal dispositions of this process. */
@@ -402,6 +572,7 @@ struct proc_state {
 
 static struct proc_state pristine;   /* before any PAM call */
 
+static void capture_abandon(void);
 static void proc_state(struct proc_state *ps);
 static void assert_same_state(const struct proc_state *a, const struct proc_state *b,
 			      const char *when);
@@ -415,10 +586,13 @@ static void fresh_log(void)
 	assert_true(vkey[0] != '\0');
 }
 
+/* Each test: a new log, and privauditd writing it. */
 static int setup(void **state)
 {
 	(void)state;
 	fresh_log();
+	unlink(daemon_err);
+	daemon_start(logdir);
 	return 0;
 }
 
@@ -428,11 +602,19 @@ static int teardown(void **state)
 	struct proc_state now;
 
 	(void)state;
+	capture_abandon();
+	/* a test that stopped the daemon started it again unless it failed */
+	if (daemon_pid >= 0) {
+		daemon_stop_ok();
+		verify_log();
+	}
 	/* whatever a test did through PAM left the process as it found it */
 	proc_state(&now);
 	assert_same_state(&pristine, &now, "after the test");
 	tu_rmrf(logdir);
-	tu_rmrf(tu_path(path, base, "log.moved"));
+	unlink(sockpath);
+	unlink(tu_path(path, base, STALL_SOCK));
+	unlink(tu_path(path, base, PEER_SOCK));
 	return 0;
 }
 
@@ -480,6 +662,8 @@ struct capture {
 	char path[2][TU_PATH_MAX];
 };
 
+static struct capture *capturing;   /* between capture_start and capture_end */
+
 static void capture_start(struct capture *c)
 {
 	fflush(NULL);
@@ -494,6 +678,7 @@ static void capture_start(struct capture *c)
 		assert_int_equal(dup2(fd, i + 1), i + 1);
 		close(fd);
 	}
+	capturing = c;
 }
 
 /* Restore stdout and stderr; what each received, malloc'd. */
@@ -501,6 +686,7 @@ static void capture_end(struct capture *c, char **out, char **err)
 {
 	char **dst[2] = {out, err};
 
+	capturing = NULL;
 	fflush(NULL);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(dup2(c->saved[i], i + 1), i + 1);
@@ -508,6 +694,19 @@ static void capture_end(struct capture *c, char **out, char **err)
 		*dst[i] = (char *)tu_read(c->path[i], NULL);
 		unlink(c->path[i]);
 	}
+}
+
+/* A test that failed while capturing: its output back where it shows. */
+static void capture_abandon(void)
+{
+	char *out, *err;
+
+	if (capturing == NULL)
+		return;
+	capture_end(capturing, &out, &err);
+	print_error("captured while the test failed:\n%s%s", out ? out : "", err ? err : "");
+	free(out);
+	free(err);
 }
 
 /* Every line of err was printed by pam_wrapper on the module's behalf
@@ -525,6 +724,113 @@ static void assert_only_syslog(const char *err)
 			break;
 		p = nl + 1;
 	}
+}
+
+
+/* ------------------------------------------------------------ a fake daemon */
+
+/* The request flags of the wire protocol (privauditd/wire.h), as the
+ * module must send them. */
+#define WIRE_SYNC 0x1u
+#define WIRE_SEAL 0x2u
+
+/* One answer of a fake privauditd: the bytes sent back (a 4-byte
+ * big-endian length first), or none at all (it hangs up). */
+struct canned {
+	unsigned char bytes[64];
+	size_t len;
+};
+
+/* A well-formed answer: version, code, text. */
+static struct canned answer(unsigned version, unsigned code, const char *text)
+{
+	struct canned c;
+	size_t tl = strlen(text);
+
+	assert_true(tl + 6 <= sizeof(c.bytes));
+	memset(&c, 0, sizeof(c));
+	c.bytes[3] = (unsigned char)(2 + tl);
+	c.bytes[4] = (unsigned char)version;
+	c.bytes[5] = (unsigned char)code;
+	memcpy(c.bytes + 6, text, tl);
+	c.len = 6 + tl;
+	return c;
+}
+
+/* What a fake daemon saw of one request. */
+struct seen {
+	unsigned char version, flags;
+	char kind[32];
+};
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A child that accepts n connections on lfd, reads each request whole,
+ * writes what it was to report (when >= 0) and answers it with ans[i].
+ * It exits 0 when all went so, and is killed after 20 s. */
+static pid_t fake_daemon(int lfd, const struct canned *ans, size_t n, int report)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid > 0)
+		return pid;
+	alarm(20);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char hdr[4], *body;
+		struct seen s;
+		uint32_t len;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0 || read_full(fd, hdr, 4) < 0)
+			_exit(2);
+		len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+		if (len < 3 || len > (1u << 20))
+			_exit(3);
+		body = malloc(len);
+		if (body == NULL || read_full(fd, body, len) < 0)
+			_exit(4);
+		memset(&s, 0, sizeof(s));
+		s.version = body[0];
+		s.flags = body[1];
+		if (body[2] >= sizeof(s.kind) || 3u + body[2] > len)
+			_exit(5);
+		memcpy(s.kind, body + 3, body[2]);
+		free(body);
+		if (report >= 0 && write(report, &s, sizeof(s)) != (ssize_t)sizeof(s))
+			_exit(6);
+		if (ans[i].len > 0 &&
+		    send(fd, ans[i].bytes, ans[i].len, MSG_NOSIGNAL) != (ssize_t)ans[i].len)
+			_exit(7);
+		close(fd);
+	}
+	_exit(0);
+}
+
+static void fake_daemon_done(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the fake daemon did not see every request it expected (status %d)", status);
 }
 
 /* ------------------------------------------------------------ tests */
@@ -582,7 +888,11 @@ static void test_open_close(void **state)
 	} else {
 		assert_int_equal(so->login_user.len, 0);
 	}
-	assert_int_equal(ro->writer_pid, (uint32_t)getpid());
+	/* written by privauditd, which stamped who asked: this process */
+	assert_int_equal(ro->writer_pid, (uint32_t)daemon_pid);
+	assert_int_equal(so->peer_pid, (uint32_t)getpid());
+	assert_int_equal(so->peer_uid, (uint32_t)getuid());
+	assert_int_equal(so->peer_gid, (uint32_t)getgid());
 	assert_true(ro->time_ns <= (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
 	assert_true(ro->time_ns + 60 * 1000000000ull > (uint64_t)now.tv_sec * 1000000000u);
 
@@ -606,6 +916,10 @@ static void test_open_close(void **state)
 	assert_str(sc->service, "pa_basic");
 	assert_str(sc->user, "root");
 	assert_int_equal(sc->pid, (uint32_t)getpid());
+	assert_int_equal(rc->writer_pid, (uint32_t)daemon_pid);
+	assert_int_equal(sc->peer_pid, (uint32_t)getpid());
+	assert_int_equal(sc->peer_uid, (uint32_t)getuid());
+	assert_int_equal(sc->peer_gid, (uint32_t)getgid());
 	assert_int_equal(sc->result, PAM_SUCCESS);
 	assert_true(sc->duration_ns > 0);
 	assert_true(sc->duration_ns < 60 * 1000000000ull);
@@ -626,7 +940,6 @@ static void test_open_close(void **state)
 			     memcmp(rs.r[n0 + 2]->session_key.data, rs.r[n0]->session_key.data,
 				    rs.r[n0]->session_key.len) == 0);
 	recs_free(&rs);
-	verify_log();
 }
 
 /* Targets that are not privileged by default: the module returns
@@ -660,7 +973,6 @@ static void test_not_privileged(void **state)
 	/* root through the same stack alone: PAM_SUCCESS from the module */
 	assert_int_equal(run_one("pa_alone", "root", PAMTEST_OPEN_SESSION), PAM_SUCCESS);
 	assert_int_equal(record_count(), n0 + 1);
-	verify_log();
 }
 
 /* users=, groups=, services=, uid_min=: who counts as privileged. */
@@ -695,7 +1007,6 @@ static void test_users(void **state)
 	expect_recorded("pa_users", UNPRIV_USER, 1);
 	expect_recorded("pa_users", UNPRIV_USER2, 0);
 	expect_recorded("pa_users", "root", 1);       /* uid 0 always counts */
-	verify_log();
 }
 
 static void test_groups(void **state)
@@ -708,7 +1019,6 @@ static void test_groups(void **state)
 	/* empty lists: only uid 0 */
 	expect_recorded("pa_nogroups", UNPRIV_USER, 0);
 	expect_recorded("pa_nogroups", "root", 1);
-	verify_log();
 }
 
 static void test_services(void **state)
@@ -717,7 +1027,6 @@ static void test_services(void **state)
 	expect_recorded("pa_services_in", "root", 1);
 	/* "pa_services" is a prefix of neither: whole names only */
 	expect_recorded("pa_services_out", "root", 0);
-	verify_log();
 }
 
 static void test_uid_min(void **state)
@@ -733,54 +1042,71 @@ static void test_uid_min(void **state)
 	/* a malformed value is ignored, not read as a prefix */
 	expect_recorded("pa_uid_min_bad", UNPRIV_USER, 0);
 	expect_recorded("pa_uid_min_bad", "root", 1);
-	verify_log();
 }
 
-/* Ways the log can be unusable; 0 when this one cannot be made here. */
-enum breakage { BROKEN_MISSING, BROKEN_NOT_A_LOG, BROKEN_READ_ONLY, BROKEN_LOCK_NOT_A_FILE };
+/* Ways the daemon can be out of reach or of use. */
+enum outage { OUT_STOPPED, OUT_STALE_SOCKET, OUT_NOT_A_SOCKET, OUT_NO_LOG };
 
-static const char *const breakage_name[] = {"missing", "not a log", "read-only",
-					     "lock not a file"};
+static const char *const outage_name[] = {
+	"daemon stopped", "stale socket, nobody listening", "socket path is a plain file",
+	"daemon running without a usable log"};
 
-static void break_log(enum breakage b)
+static void outage_begin(enum outage o, const char *other)
 {
-	char path[TU_PATH_MAX];
+	int fd;
 
-	switch (b) {
-	case BROKEN_MISSING:
-		tu_rmrf(logdir);
+	switch (o) {
+	case OUT_STOPPED:
+		/* the daemon took its socket away when it stopped */
+		assert_int_equal(access(sockpath, F_OK), -1);
 		break;
-	case BROKEN_NOT_A_LOG:
-		tu_rmrf(logdir);
-		assert_int_equal(mkdir(logdir, 0700), 0);
+	case OUT_STALE_SOCKET:
+		fd = unix_listen(sockpath, -1);
+		assert_true(fd >= 0);
+		close(fd);
 		break;
-	case BROKEN_READ_ONLY: {
-		/* the files and the directory: writing anything must fail */
-		DIR *d = opendir(logdir);
-		struct dirent *de;
-
-		assert_non_null(d);
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				chmod(tu_path(path, logdir, de->d_name), 0444);
-		closedir(d);
-		assert_int_equal(chmod(logdir, 0555), 0);
+	case OUT_NOT_A_SOCKET:
+		tu_write(sockpath, "not a socket\n", 13);
+		break;
+	case OUT_NO_LOG:
+		tu_rmrf(other);
+		assert_int_equal(mkdir(other, 0700), 0);
+		daemon_start(other);
 		break;
 	}
-	case BROKEN_LOCK_NOT_A_FILE:
-		tu_path(path, logdir, "lock");
-		assert_int_equal(unlink(path), 0);
-		assert_int_equal(mkdir(path, 0700), 0);
+}
+
+static void outage_end(enum outage o, const char *other)
+{
+	int status;
+
+	switch (o) {
+	case OUT_STOPPED:
+	case OUT_STALE_SOCKET:
+	case OUT_NOT_A_SOCKET:
+		unlink(sockpath);
+		break;
+	case OUT_NO_LOG:
+		/* it has nothing to seal: any exit will do, not a crash */
+		status = daemon_stop();
+		if (!WIFEXITED(status))
+			fail_msg("privauditd without a log: wait status %d on SIGTERM", status);
+		tu_rmrf(other);
 		break;
 	}
 }
 
 /* failmode=closed refuses the session when it cannot be recorded,
- * failmode=open lets it through; auth and account never change outcome. */
+ * failmode=open lets it through; auth and account never change outcome;
+ * either way the module says why in syslog and nothing on the terminal. */
 static void test_failmodes(void **state)
 {
+	char other[TU_PATH_MAX];
+
 	(void)state;
-	for (int b = BROKEN_MISSING; b <= BROKEN_LOCK_NOT_A_FILE; b++) {
+	tu_path(other, base, "not-a-log");
+	daemon_stop_ok();
+	for (int o = OUT_STOPPED; o <= OUT_NO_LOG; o++) {
 		struct pam_testcase closed[] = {
 			pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
 			pam_test(PAMTEST_ACCOUNT, PAM_SUCCESS),
@@ -792,22 +1118,27 @@ static void test_failmodes(void **state)
 			pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
 			pam_test(PAMTEST_CLOSE_SESSION, PAM_SUCCESS),
 		};
+		struct capture cap;
+		char *out, *err;
 
-		/* root writes through permissions: read-only is for other users */
-		if (b == BROKEN_READ_ONLY && geteuid() == 0)
-			continue;
-		print_message("log %s\n", breakage_name[b]);
-		fresh_log();
-		break_log((enum breakage)b);
+		print_message("%s\n", outage_name[o]);
+		outage_begin((enum outage)o, other);
+		capture_start(&cap);
 		RUN("pa_fail_closed", "root", closed);
 		RUN("pa_fail_open", "root", open_);
-		/* nothing was written to the broken log */
-		chmod(logdir, 0700);
-		if (b == BROKEN_READ_ONLY || b == BROKEN_LOCK_NOT_A_FILE)
-			assert_int_equal(record_count(), 3);
+		capture_end(&cap, &out, &err);
+		outage_end((enum outage)o, other);
+		assert_string_equal(out, "");
+		assert_only_syslog(err);
+		if (strstr(err, "cannot record session open") == NULL)
+			fail_msg("%s: the module did not say why in syslog:\n%s", outage_name[o], err);
+		free(out);
+		free(err);
 	}
-	/* and a working log under the same services records everything */
-	fresh_log();
+	/* nothing went anywhere meanwhile, and the daemon back on its log
+	 * records everything under the same services */
+	daemon_start(logdir);
+	assert_int_equal(record_count(), 0);
 	{
 		struct pam_testcase tc[] = {
 			pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
@@ -819,39 +1150,35 @@ static void test_failmodes(void **state)
 
 		RUN("pa_fail_closed", "root", tc);
 		load_records(logdir, &rs);
-		assert_int_equal(rs.n, 3 + 4);
-		assert_int_equal(count_kind(&rs, 3, PRIVAUDIT__RECORD__BODY_AUTH_ATTEMPT), 2);
-		assert_int_equal(count_kind(&rs, 3, PRIVAUDIT__RECORD__BODY_SESSION_OPEN), 1);
-		assert_int_equal(count_kind(&rs, 3, PRIVAUDIT__RECORD__BODY_SESSION_CLOSE), 1);
+		assert_int_equal(rs.n, 4);
+		assert_int_equal(count_kind(&rs, 0, PRIVAUDIT__RECORD__BODY_AUTH_ATTEMPT), 2);
+		assert_int_equal(count_kind(&rs, 0, PRIVAUDIT__RECORD__BODY_SESSION_OPEN), 1);
+		assert_int_equal(count_kind(&rs, 0, PRIVAUDIT__RECORD__BODY_SESSION_CLOSE), 1);
 		recs_free(&rs);
 	}
-	verify_log();
 }
 
-/* The log goes away while the session is open: closing it is refused with
- * failmode=closed and allowed with failmode=open. */
+/* The daemon goes away while the session is open: closing it is refused
+ * with failmode=closed and allowed with failmode=open. */
 static void test_failmode_at_close(void **state)
 {
 	static const char *const svc[] = {"pa_fail_closed", "pa_fail_open"};
-	char moved[TU_PATH_MAX];
 
 	(void)state;
-	tu_path(moved, base, "log.moved");
 	for (int i = 0; i < 2; i++) {
 		pam_handle_t *ph;
 		size_t n0 = record_count();
 		recs rs;
 
 		ph = open_keep(svc[i], "root", PAM_SUCCESS);
-		assert_int_equal(rename(logdir, moved), 0);
+		daemon_stop_ok();
 		close_keep(ph, i == 0 ? REFUSED : PAM_SUCCESS);
-		assert_int_equal(rename(moved, logdir), 0);
+		daemon_start(logdir);
 		load_records(logdir, &rs);
 		assert_int_equal(rs.n, n0 + 1);
 		assert_int_equal(rs.r[n0]->body_case, PRIVAUDIT__RECORD__BODY_SESSION_OPEN);
 		recs_free(&rs);
 	}
-	verify_log();
 }
 
 /* A 64 KiB rhost, newlines and ANSI escapes in tty and ruser, invalid
@@ -901,7 +1228,6 @@ static void test_hostile_items(void **state)
 	assert_str(r->session_open->user, "root");
 	recs_free(&rs);
 	free(rhost);
-	verify_log();
 }
 
 /* A NULL user, and a 64 KiB user name full of control bytes that no
@@ -934,8 +1260,8 @@ static void test_hostile_user(void **state)
 	unsetenv("PAM_USER");
 	assert_int_equal(record_count(), n0);
 	free(user);
-	verify_log();
 }
+
 
 static void proc_state(struct proc_state *ps)
 {
@@ -973,7 +1299,9 @@ static void assert_same_state(const struct proc_state *a, const struct proc_stat
 static void test_process_state(void **state)
 {
 	struct proc_state before, now;
+	char stall[TU_PATH_MAX];
 	pam_handle_t *ph;
+	int lfd;
 
 	(void)state;
 	proc_state(&before);
@@ -999,21 +1327,28 @@ static void test_process_state(void **state)
 	assert_int_equal(run_one("pa_seal", "root", PAMTEST_OPEN_SESSION), PAM_SUCCESS);
 	proc_state(&now);
 	assert_same_state(&before, &now, "after 20 sessions");
+	assert_int_equal(record_count(), 2 + 20 * 4 + 1);
 
-	/* failures */
-	break_log(BROKEN_NOT_A_LOG);
+	/* failures: the daemon down */
+	daemon_stop_ok();
 	assert_int_equal(run_one("pa_fail_closed", "root", PAMTEST_OPEN_SESSION), REFUSED);
 	assert_int_equal(run_one("pa_fail_open", "root", PAMTEST_OPEN_SESSION), PAM_SUCCESS);
-	fresh_log();
-	break_log(BROKEN_LOCK_NOT_A_FILE);
-	assert_int_equal(run_one("pa_fail_closed", "root", PAMTEST_OPEN_SESSION), REFUSED);
 	assert_int_equal(run_one("pa_fail_closed", "root", PAMTEST_AUTHENTICATE), PAM_SUCCESS);
 	proc_state(&now);
-	assert_same_state(&before, &now, "after failures");
-	fresh_log();
-}
+	assert_same_state(&before, &now, "with the daemon down");
 
-/* ---- a lock held by another writer */
+	/* a daemon that never answers: the wait ends, the socket is closed */
+	lfd = unix_listen(tu_path(stall, base, STALL_SOCK), 8);
+	assert_true(lfd >= 0);
+	proc_state(&before);
+	assert_int_equal(run_one("pa_stall_closed", "root", PAMTEST_OPEN_SESSION), REFUSED);
+	assert_int_equal(run_one("pa_stall_open", "root", PAMTEST_OPEN_SESSION), PAM_SUCCESS);
+	proc_state(&now);
+	assert_same_state(&before, &now, "after a daemon that never answered");
+	close(lfd);
+	unlink(stall);
+	daemon_start(logdir);
+}
 
 /* One pam_open_session in a child, so that a module that blocks cannot
  * hang the test: its return code, or -1 when it took over limit_ms (the
@@ -1058,32 +1393,31 @@ static int timed_open(const char *svc, const char *user, int limit_ms, double *m
 	return rv;
 }
 
-static void test_lock_held(void **state)
+/* A daemon that takes the connection and never answers (here: a socket
+ * that listens and never accepts, so the request sits in its buffers):
+ * pam_open_session gives up after lock_timeout=200, with the failmode
+ * applied, and nothing is recorded anywhere. */
+static void test_daemon_stalls(void **state)
 {
 	static const struct {
 		const char *svc;
 		int expect;
 	} cases[] = {
-		{"pa_lock_closed", REFUSED},
-		{"pa_lock_open", PAM_SUCCESS},
+		{"pa_stall_closed", REFUSED},
+		{"pa_stall_open", PAM_SUCCESS},
 	};
-	char path[TU_PATH_MAX];
-	struct flock fl;
+	char stall[TU_PATH_MAX];
 	size_t n0 = record_count();
-	int fd;
+	int lfd;
 
 	(void)state;
-	fd = open(tu_path(path, logdir, "lock"), O_RDWR | O_CLOEXEC);
-	assert_true(fd >= 0);
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+	lfd = unix_listen(tu_path(stall, base, STALL_SOCK), 8);
+	assert_true(lfd >= 0);
 	for (size_t i = 0; i < 2; i++) {
 		double ms;
 		int rv = timed_open(cases[i].svc, "root", 5000, &ms);
 
-		print_message("%s with the lock held: %d after %.0f ms\n", cases[i].svc, rv, ms);
+		print_message("%s with a silent daemon: %d after %.0f ms\n", cases[i].svc, rv, ms);
 		if (rv < 0)
 			fail_msg("%s: pam_open_session still blocked after %.0f ms with lock_timeout=200",
 				 cases[i].svc, ms);
@@ -1092,17 +1426,97 @@ static void test_lock_held(void **state)
 				 pam_strerror(NULL, rv), cases[i].expect);
 		if (ms > 1000)
 			fail_msg("%s: took %.0f ms with lock_timeout=200", cases[i].svc, ms);
-		assert_true(ms >= 150);   /* it did wait for the lock */
+		assert_true(ms >= 150);   /* it did wait for the answer */
 	}
+	close(lfd);
+	unlink(stall);
 	assert_int_equal(record_count(), n0);
-	close(fd);   /* releases the lock */
-	assert_int_equal(run_one("pa_lock_closed", "root", PAMTEST_OPEN_SESSION), PAM_SUCCESS);
-	assert_int_equal(record_count(), n0 + 1);
-	verify_log();
 }
 
-/* Unknown and malformed arguments go to syslog and are ignored; the module
- * prints nothing of its own. */
+/* A daemon that answers, but not "recorded": an error code, a garbled or
+ * foreign answer, a hang-up.  Each is a failure to record: refused with
+ * failmode=closed, let through with failmode=open, said in syslog only. */
+static void test_daemon_errors(void **state)
+{
+	static const struct {
+		const char *what;
+		unsigned version, code;
+		const char *text;
+	} kinds[] = {
+		{"failed", 1, 4, "log on fire"},
+		{"refused", 1, 3, "not you"},
+		{"malformed", 1, 1, ""},
+		{"an unknown code", 1, 77, ""},
+		{"\"recorded\" in another version", 9, 0, ""},
+		{"an answer too short", 0, 0, NULL},
+		{"a hang-up", 0, 0, NULL},
+	};
+	enum { NK = sizeof(kinds) / sizeof(kinds[0]) };
+	struct canned ans[2 * NK];
+	struct proc_state before, now;
+	char peer[TU_PATH_MAX];
+	size_t n0 = record_count();
+	pid_t pid;
+	int lfd;
+
+	(void)state;
+	memset(ans, 0, sizeof(ans));
+	for (size_t k = 0; k < NK; k++) {
+		struct canned c;
+
+		if (kinds[k].text != NULL) {
+			c = answer(kinds[k].version, kinds[k].code, kinds[k].text);
+		} else if (strcmp(kinds[k].what, "an answer too short") == 0) {
+			memset(&c, 0, sizeof(c));
+			c.bytes[3] = 1;    /* a body of one byte: no code */
+			c.bytes[4] = 1;
+			c.len = 5;
+		} else {
+			memset(&c, 0, sizeof(c));   /* nothing: hang up */
+		}
+		ans[2 * k] = ans[2 * k + 1] = c;
+	}
+	lfd = unix_listen(tu_path(peer, base, PEER_SOCK), 16);
+	assert_true(lfd >= 0);
+	pid = fake_daemon(lfd, ans, 2 * NK, -1);
+	close(lfd);
+	proc_state(&before);
+	for (size_t k = 0; k < NK; k++) {
+		struct capture cap;
+		char *out, *err;
+		int rc_closed, rc_open;
+
+		capture_start(&cap);
+		rc_closed = run_one("pa_peer_closed", "root", PAMTEST_OPEN_SESSION);
+		rc_open = run_one("pa_peer_open", "root", PAMTEST_OPEN_SESSION);
+		capture_end(&cap, &out, &err);
+		print_message("daemon answers %s: closed %d, open %d\n", kinds[k].what, rc_closed,
+			      rc_open);
+		if (rc_closed != REFUSED || rc_open != PAM_SUCCESS)
+			fail_msg("daemon answers %s: failmode=closed gave %d, failmode=open %d; "
+				 "expected %d and %d; syslog said:\n%s",
+				 kinds[k].what, rc_closed, rc_open, REFUSED, PAM_SUCCESS, err);
+		assert_string_equal(out, "");
+		assert_only_syslog(err);
+		if (strstr(err, "cannot record session open") == NULL)
+			fail_msg("daemon answers %s: not said in syslog:\n%s", kinds[k].what, err);
+		/* the daemon's reason reaches the administrator */
+		if (kinds[k].text != NULL && kinds[k].text[0] != '\0' && kinds[k].version == 1 &&
+		    strstr(err, kinds[k].text) == NULL)
+			fail_msg("daemon answers %s: its text is not in syslog:\n%s", kinds[k].what,
+				 err);
+		free(out);
+		free(err);
+	}
+	proc_state(&now);
+	assert_same_state(&before, &now, "after the fake daemon's answers");
+	fake_daemon_done(pid);
+	unlink(peer);
+	assert_int_equal(record_count(), n0);
+}
+
+/* Unknown and malformed arguments go to syslog and are ignored; dir= (the
+ * log is privauditd's now) likewise; the module prints nothing of its own. */
 static void test_unknown_argument(void **state)
 {
 	static const char *const expected[] = {
@@ -1110,20 +1524,23 @@ static void test_unknown_argument(void **state)
 		"bad argument ignored: lock_timeout=soon",
 		"bad argument ignored: uid_min=-3",
 		"unknown argument ignored: sync=maybe",
+		"dir= is ignored",
 	};
 	struct pam_testcase tc[] = {
 		pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
 		pam_test(PAMTEST_CLOSE_SESSION, PAM_SUCCESS),
 	};
 	struct capture cap;
-	char *out, *err;
+	char *out, *err, elsewhere[TU_PATH_MAX];
 	size_t n0 = record_count();
 
 	(void)state;
-	unsetenv("PAM_WRAPPER_DEBUGLEVEL");
+	/* pam_wrapper shows LOG_WARNING from level 1 */
+	assert_int_equal(setenv("PAM_WRAPPER_DEBUGLEVEL", "1", 1), 0);
 	capture_start(&cap);
 	RUN("pa_unknown", "root", tc);
 	capture_end(&cap, &out, &err);
+	unsetenv("PAM_WRAPPER_DEBUGLEVEL");
 	assert_string_equal(out, "");
 	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
 		if (strstr(err, expected[i]) == NULL)
@@ -1131,8 +1548,9 @@ static void test_unknown_argument(void **state)
 	assert_only_syslog(err);
 	free(out);
 	free(err);
+	/* recorded through the daemon, into its log, and nothing made at dir= */
 	assert_int_equal(record_count(), n0 + 2);
-	verify_log();
+	assert_int_equal(access(tu_path(elsewhere, base, "elsewhere"), F_OK), -1);
 }
 
 /* debug: says what it did (at LOG_DEBUG), silent otherwise. */
@@ -1151,90 +1569,149 @@ static void test_debug(void **state)
 	capture_end(&cap, &out, &err);
 	unsetenv("PAM_WRAPPER_DEBUGLEVEL");
 	assert_string_equal(out, "");
-	if (strstr(err, "recorded in ") == NULL || strstr(err, logdir) == NULL)
+	if (strstr(err, "recorded through ") == NULL || strstr(err, sockpath) == NULL)
 		fail_msg("debug did not say where the session was recorded:\n%s", err);
 	if (strstr(err, "non-privileged target: not recorded") == NULL)
 		fail_msg("debug did not say why a session was not recorded:\n%s", err);
 	/* only the debug service said so */
 	{
-		const char *first = strstr(err, "recorded in ");
+		const char *first = strstr(err, "recorded through ");
 
-		assert_null(strstr(first + 1, "recorded in "));
+		assert_null(strstr(first + 1, "recorded through "));
 	}
 	assert_only_syslog(err);
 	free(out);
 	free(err);
-	verify_log();
 }
 
-/* sync=yes (the default): the open record is fdatasync'ed before
- * pam_open_session returns; sync=no: written without a sync.  The close
- * record is written without a sync either way (pam_privaudit(8)), and is
- * in the log when pam_close_session returns. */
+/* When pam_open_session returns, the open record is in the log for any
+ * reader, with sync=yes (the default) and with sync=no; and likewise the
+ * close record when pam_close_session returns.  What sync= changes is only
+ * what the module asks of the daemon: durable before the answer or not
+ * (kill -9 of the daemon and crash recovery are tests of their own), which
+ * a fake daemon sees in each request's flags: sync only on the open record
+ * (pam_privaudit(8): the close is answered once written), seal on both when
+ * asked. */
 static void test_sync(void **state)
 {
+	static const char *const svcs[] = {"pa_basic", "pa_sync_yes", "pa_sync_no"};
 	static const struct {
 		const char *svc;
-		int synced;
-	} cases[] = {{"pa_basic", 1}, {"pa_sync_yes", 1}, {"pa_sync_no", 0}};
+		enum pamtest_ops op;
+		const char *kind;
+		unsigned flags;
+	} wire[] = {
+		{"pa_peer_sync_yes", PAMTEST_OPEN_SESSION, "session_open", WIRE_SYNC},
+		{"pa_peer_sync_yes", PAMTEST_CLOSE_SESSION, "session_close", 0},
+		{"pa_peer_sync_no", PAMTEST_OPEN_SESSION, "session_open", 0},
+		{"pa_peer_sync_no", PAMTEST_CLOSE_SESSION, "session_close", 0},
+		{"pa_peer_seal", PAMTEST_OPEN_SESSION, "session_open", WIRE_SEAL},
+		{"pa_peer_seal", PAMTEST_CLOSE_SESSION, "session_close", WIRE_SEAL},
+		{"pa_peer_closed", PAMTEST_OPEN_SESSION, "session_open", WIRE_SYNC},
+		{"pa_peer_auth", PAMTEST_AUTHENTICATE, "auth_attempt", 0},
+	};
+	enum { NW = sizeof(wire) / sizeof(wire[0]) };
+	struct canned ok[NW];
+	char peer[TU_PATH_MAX];
+	pid_t pid;
+	int lfd, p[2];
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
 		size_t n0 = record_count();
 		pam_handle_t *ph;
-		int syncs;
+		recs rs;
 
-		n_fdatasync = n_fsync = 0;
-		ph = open_keep(cases[i].svc, "root", PAM_SUCCESS);
-		syncs = n_fdatasync + n_fsync;
-		print_message("%s: %d fdatasync, %d fsync in open_session\n", cases[i].svc,
-			      n_fdatasync, n_fsync);
-		if (cases[i].synced && n_fdatasync < 1)
-			fail_msg("%s: the open record was not fdatasync'ed", cases[i].svc);
-		if (!cases[i].synced && syncs != 0)
-			fail_msg("%s: %d syncs with sync=no", cases[i].svc, syncs);
-		/* the record is there before the session goes on */
-		assert_int_equal(record_count(), n0 + 1);
-		n_fdatasync = n_fsync = 0;
+		ph = open_keep(svcs[i], "root", PAM_SUCCESS);
+		load_records(logdir, &rs);
+		if (rs.n != n0 + 1)
+			fail_msg("%s: pam_open_session returned before its record was in the log",
+				 svcs[i]);
+		assert_int_equal(rs.r[n0]->body_case, PRIVAUDIT__RECORD__BODY_SESSION_OPEN);
+		assert_str(rs.r[n0]->session_open->service, svcs[i]);
+		recs_free(&rs);
 		close_keep(ph, PAM_SUCCESS);
-		if (n_fdatasync + n_fsync != 0)
-			fail_msg("%s: %d syncs in close_session", cases[i].svc, n_fdatasync + n_fsync);
-		assert_int_equal(record_count(), n0 + 2);
+		load_records(logdir, &rs);
+		if (rs.n != n0 + 2)
+			fail_msg("%s: pam_close_session returned before its record was in the log",
+				 svcs[i]);
+		assert_int_equal(rs.r[n0 + 1]->body_case, PRIVAUDIT__RECORD__BODY_SESSION_CLOSE);
+		recs_free(&rs);
 	}
-	verify_log();
+
+	for (size_t i = 0; i < NW; i++)
+		ok[i] = answer(1, 0, "");
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	lfd = unix_listen(tu_path(peer, base, PEER_SOCK), 16);
+	assert_true(lfd >= 0);
+	pid = fake_daemon(lfd, ok, NW, p[1]);
+	close(lfd);
+	close(p[1]);
+	for (size_t i = 0; i < NW; i++) {
+		struct seen s;
+
+		if (wire[i].op == PAMTEST_OPEN_SESSION && i + 1 < NW &&
+		    wire[i + 1].op == PAMTEST_CLOSE_SESSION) {
+			struct pam_testcase tc[] = {
+				pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
+				pam_test(PAMTEST_CLOSE_SESSION, PAM_SUCCESS),
+			};
+
+			RUN(wire[i].svc, "root", tc);
+		} else if (wire[i].op != PAMTEST_CLOSE_SESSION) {
+			int rv = run_one(wire[i].svc, "root", wire[i].op);
+
+			assert_int_equal(rv, wire[i].op == PAMTEST_OPEN_SESSION ? PAM_SUCCESS
+										 : ALL_IGNORED);
+		}
+		assert_int_equal(read_full(p[0], &s, sizeof(s)), 0);
+		assert_int_equal(s.version, 1);
+		assert_string_equal(s.kind, wire[i].kind);
+		if (s.flags != wire[i].flags)
+			fail_msg("%s, %s: request flags 0x%x, expected 0x%x", wire[i].svc, wire[i].kind,
+				 s.flags, wire[i].flags);
+	}
+	close(p[0]);
+	fake_daemon_done(pid);
+	unlink(peer);
 }
 
-/* seal: a checkpoint (after a key rotation) follows the session record. */
+/* seal: when pam_open_session returns, a signed checkpoint covers the
+ * record (and every one before it), as the library's verifier finds; a
+ * session without it is sealed by the daemon soon after it closes. */
 static void test_seal(void **state)
 {
-	const privaudit_verify_report *rep = NULL;
-	privaudit_verifier *v = NULL;
-	uint64_t cps;
-	size_t n0 = record_count();
+	pam_handle_t *ph;
+	size_t sealed;
 	recs rs;
 
 	(void)state;
-	assert_int_equal(privaudit_verifier_new(&v, logdir), PRIVAUDIT_OK);
-	assert_int_equal(privaudit_verify_run(v, &rep), PRIVAUDIT_OK);
-	cps = rep->checkpoints;
-	privaudit_verifier_free(v);
-
-	assert_int_equal(run_one("pa_seal", "root", PAMTEST_OPEN_SESSION), PAM_SUCCESS);
-	load_records(logdir, &rs);
-	assert_int_equal(rs.n, n0 + 3);
-	assert_int_equal(rs.r[n0]->body_case, PRIVAUDIT__RECORD__BODY_SESSION_OPEN);
-	assert_int_equal(rs.r[n0 + 1]->body_case, PRIVAUDIT__RECORD__BODY_KEY_ROTATION);
-	assert_int_equal(rs.r[n0 + 2]->body_case, PRIVAUDIT__RECORD__BODY_CHECKPOINT);
-	assert_int_equal(rs.r[n0 + 2]->checkpoint->tree_size, n0 + 2);
+	ph = open_keep("pa_basic", "root", PAM_SUCCESS);
+	load_records_sealed(logdir, &rs, &sealed);
+	assert_int_equal(rs.n, 1);
+	/* written, not sealed: what seal changes can be seen */
+	assert_int_equal(sealed, 0);
 	recs_free(&rs);
 
-	assert_int_equal(privaudit_verifier_new(&v, logdir), PRIVAUDIT_OK);
-	assert_int_equal(privaudit_verifier_pin_key(v, vkey), PRIVAUDIT_OK);
-	assert_int_equal(privaudit_verify_run(v, &rep), PRIVAUDIT_OK);
-	assert_int_equal(rep->checkpoints, cps + 1);
-	assert_int_equal(rep->unsealed, 0);
-	privaudit_verifier_free(v);
-	verify_log();
+	assert_int_equal(run_one("pa_seal", "root", PAMTEST_OPEN_SESSION), PAM_SUCCESS);
+	load_records_sealed(logdir, &rs, &sealed);
+	assert_int_equal(rs.n, 2);
+	assert_int_equal(rs.r[1]->body_case, PRIVAUDIT__RECORD__BODY_SESSION_OPEN);
+	assert_str(rs.r[1]->session_open->service, "pa_seal");
+	if (sealed != 2)
+		fail_msg("seal: %zu of the 2 session records sealed when the hook returned", sealed);
+	recs_free(&rs);
+
+	close_keep(ph, PAM_SUCCESS);
+	for (int i = 0;; i++) {
+		load_records_sealed(logdir, &rs, &sealed);
+		recs_free(&rs);
+		if (sealed == 3)
+			break;
+		if (i == 100)
+			fail_msg("a session close still unsealed 5 s later (%zu of 3 sealed)", sealed);
+		usleep(50 * 1000);
+	}
 }
 
 /* The kernel's TTY auditing state of this process, as pam_tty_audit reads
@@ -1318,7 +1795,6 @@ static void test_tty_audit(void **state)
 		}
 		assert_int_equal(record_count(), n0 + 2);
 	}
-	verify_log();
 }
 
 /* auth and account: the attempt is recorded (authfail/authsucc say which
@@ -1337,6 +1813,9 @@ static void check_attempt(const pa_record *r, const char *svc, const char *phase
 	assert_int_equal(a->uid, (uint32_t)getuid());
 	assert_int_equal(a->auid, read_audit_id("/proc/self/loginuid"));
 	assert_int_equal(a->ses, read_audit_id("/proc/self/sessionid"));
+	assert_int_equal(a->peer_pid, (uint32_t)getpid());
+	assert_int_equal(a->peer_uid, (uint32_t)getuid());
+	assert_int_equal(a->peer_gid, (uint32_t)getgid());
 }
 
 static void test_auth_hooks(void **state)
@@ -1382,7 +1861,6 @@ static void test_auth_hooks(void **state)
 	check_attempt(rs.r[n0], "pa_auth_ok", "auth", 0, 1);
 	check_attempt(rs.r[n0 + 1], "pa_auth_bad", "auth", 1, 0);
 	recs_free(&rs);
-	verify_log();
 }
 
 /* The process before any PAM call (cmocka's own signal handlers being in
@@ -1391,6 +1869,18 @@ static int group_setup(void **state)
 {
 	(void)state;
 	proc_state(&pristine);
+	return 0;
+}
+
+/* A daemon left by a test that failed half-way is not left running. */
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, NULL, 0);
+		daemon_pid = -1;
+	}
 	return 0;
 }
 
@@ -1408,7 +1898,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_hostile_items, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lock_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_daemon_stalls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_daemon_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_argument, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_debug, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
@@ -1416,27 +1907,47 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_tty_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_hooks, setup, teardown),
 	};
+	struct sockaddr_un sa;
 	const char *b;
 
 	if (argc == 6 && strcmp(argv[1], "--services") == 0)
 		return write_services(argv[2], argv[3], argv[4], argv[5]);
 	if (argc != 1) {
 		fprintf(stderr, "usage: test_pam --services SERVICE_DIR BASE MODULE SET_ITEMS_MODULE\n"
-				"       PA_PAM_BASE=BASE test_pam (under pam_wrapper)\n");
+				"       PA_PAM_BASE=BASE PRIVAUDITD=DAEMON test_pam (under pam_wrapper)\n");
 		return 2;
 	}
 	b = getenv("PA_PAM_BASE");
-	if (b == NULL || b[0] != '/' || getenv("PAM_WRAPPER_SERVICE_DIR") == NULL) {
+	daemon_bin = getenv("PRIVAUDITD");
+	if (b == NULL || b[0] != '/' || getenv("PAM_WRAPPER_SERVICE_DIR") == NULL ||
+	    daemon_bin == NULL || daemon_bin[0] == '\0') {
 		fprintf(stderr, "test_pam: run through tests/pam-wrapper.sh\n");
 		return 2;
 	}
 	snprintf(base, sizeof(base), "%s", b);
 	snprintf(logdir, sizeof(logdir), "%s/log", base);
+	snprintf(sockpath, sizeof(sockpath), "%s/%s", base, DAEMON_SOCK);
+	snprintf(daemon_err, sizeof(daemon_err), "%s/privauditd.err", base);
+	snprintf(daemon_conf, sizeof(daemon_conf), "%s/privauditd.conf", base);
+	if (strlen(base) + 1 + sizeof(STALL_SOCK) > sizeof(sa.sun_path)) {
+		fprintf(stderr, "test_pam: %s is too long a directory for a Unix socket\n", base);
+		return 2;
+	}
+	/* the daemon's defaults, whatever /etc/privaudit/privauditd.conf says */
+	{
+		FILE *f = fopen(daemon_conf, "w");
+
+		if (f == NULL || fputs("# test_pam: privauditd's defaults\n", f) < 0 ||
+		    fclose(f) != 0) {
+			perror(daemon_conf);
+			return 2;
+		}
+	}
 	/* items pam_set_items.so would copy in from a stray environment */
 	unsetenv("PAM_USER");
 	unsetenv("PAM_RUSER");
 	unsetenv("PAM_RHOST");
 	unsetenv("PAM_TTY");
 	unsetenv("PAM_AUTHTOK");
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

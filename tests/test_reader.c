@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_reader.c: the reading side of libprivaudit: records in order and by
  * position, field access, the session index (built, reused, extended,
  * rejected when it does not match), verified reading, proofs, and the

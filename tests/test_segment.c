@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_segment.c: segment names, headers, CRC-32C, frames, and the bounded
  * frame reader on real files: torn tails, bad CRCs and lengths, big frames. */
 #include "config.h"

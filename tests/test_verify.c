@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_verify.c: the verifier's report on logs built through the API: pins,
  * trusted and stale checkpoints, and tampering named at the right record. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* testutil.h: helpers shared by the cmocka unit tests: temporary directories,
  * whole-file I/O, directory listings and open descriptor counts. */
 #ifndef PA_TESTUTIL_H

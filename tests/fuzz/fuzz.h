@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz.h: what every harness in tests/fuzz shares: the libFuzzer entry
  * point (also driven by stub-main.c for `make check`) and a crash that
  * libFuzzer and the replay both report when a harness's own check fails. */

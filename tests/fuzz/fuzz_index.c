@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_index.c: the session index file (DIR/index), which anyone who can
  * write the log directory can replace.  Parsing hostile bytes never reads
  * outside them; an index that parses serializes back to the same bytes. */

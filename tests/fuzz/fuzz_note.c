@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_note.c: checkpoint notes and verifier key lines.  When the input's
  * first line is a key line (a log.pub), the rest is a note checked with that
  * key, as `privaudit verify --key` does; otherwise the whole input is a note

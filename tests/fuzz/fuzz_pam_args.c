@@ -1,18 +1,24 @@
-/* fuzz_pam_args.c: the PAM module's argument parser and its handling of PAM
+/* SPDX-License-Identifier: ISC */
+/* fuzz_pam_args.c: the PAM module's argument parser, its handling of PAM
  * items (user, ruser, rhost, tty, service: set by whoever runs sshd or sudo
- * against us).  pam_privaudit.c is included, its parser being static; this
- * file stands in for libpam, and the log calls of write_event() are
- * replaced by a fake log that packs each event into a record and decodes
- * it back (the real log path has its own tests).
+ * against us) and the requests it builds, read back by privauditd's own
+ * parser.  pam_privaudit.c is included, its parser being static; this file
+ * stands in for libpam, and for the socket: pa_client_call() is replaced by
+ * a fake daemon that hands the request to pa_request_event() (request.c,
+ * as privauditd does), packs the event into a record and decodes it back,
+ * and answers with the code the input picks.
  *
- * Input: NUL-separated strings.  The first byte picks the hooks run; then
+ * Input: NUL-separated strings.  The first byte picks the hooks run (bits
+ * 0-3) and the fake daemon's answer (bits 4-6, see answer_for); then
  * service, user, ruser, rhost, tty (an empty string leaves the item unset),
- * then the module arguments.  dir= and tty_audit arguments are dropped: the
- * harness must not write a real log nor change the kernel's TTY auditing. */
+ * then the module arguments.  tty_audit arguments are dropped: the harness
+ * must not change the kernel's TTY auditing. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <security/pam_modules.h>
 #include <security/pam_ext.h>
@@ -20,83 +26,99 @@
 #include "fuzz.h"
 #include "privaudit.h"
 #include "record.h"
+#include "request.h"
+#include "wire.h"
 
 #define MAX_ARGS 32
 
-/* ------------------------------------------------------- fake log */
+/* ------------------------------------------------------- fake privauditd */
 
-static privaudit_status fake_open_timeout(privaudit_log **out, const char *dir, unsigned flags,
-					  int ms)
+/* What the fake daemon answers this input's requests with: a code of
+ * enum pa_wire_code, or -1 for a daemon that cannot be reached. */
+static int answer;
+
+static int answer_for(unsigned bits)
 {
-	(void)flags;
-	(void)ms;
-	FUZZ_CHECK(dir != NULL && dir[0] == '/');
-	*out = malloc(1);
-	return *out != NULL ? PRIVAUDIT_OK : PRIVAUDIT_E_NOMEM;
+	static const int answers[] = {PA_WIRE_OK, PA_WIRE_OK, PA_WIRE_OK, PA_WIRE_OK,
+				      PA_WIRE_FAILED, PA_WIRE_REFUSED, PA_WIRE_BAD, -1};
+
+	return answers[bits & 7];
 }
 
-static privaudit_status fake_append_event(privaudit_log *log, const privaudit_event *ev)
+/* The request as privauditd reads it: one frame, accepted by its parser
+ * whole (a request the module builds is never refused for its form), every
+ * field set on a record that packs and decodes to the same kind, stamped
+ * with the peer credentials the daemon gives it. */
+static void check_request(const struct pa_wire_buf *req)
 {
+	struct pa_peer peer = {.pid = getpid(), .uid = getuid(), .gid = getgid()};
+	privaudit_event *ev = NULL;
 	Privaudit__Record rec;
 	pa_record *back;
+	enum pa_wire_code code;
+	const char *why = NULL;
 	unsigned char *buf;
+	unsigned flags = 0;
+	int closes = 0;
 	size_t len;
 
-	FUZZ_CHECK(log != NULL);
+	FUZZ_CHECK(req != NULL && !req->failed && req->data != NULL && req->len > 4);
+	FUZZ_CHECK(pa_wire_load32(req->data) == req->len - 4);
+	FUZZ_CHECK(req->len - 4 <= PA_WIRE_REQUEST_MAX);
+	code = pa_request_event(req->data + 4, req->len - 4, &peer, &ev, &flags, &closes, &why);
+	if (code != PA_WIRE_OK) {
+		fprintf(stderr, "privauditd's parser refused the module's request: %d %s\n",
+			(int)code, why ? why : "");
+		FUZZ_CHECK(code == PA_WIRE_OK);
+	}
+	FUZZ_CHECK(ev != NULL && (flags & ~PA_WIRE_FLAGS) == 0);
 	privaudit__record__init(&rec);
 	pa_event_to_record(ev, &rec);
+	FUZZ_CHECK(closes == (rec.body_case == PRIVAUDIT__RECORD__BODY_SESSION_CLOSE));
 	len = privaudit__record__get_packed_size(&rec);
-	if (len > PRIVAUDIT_RECORD_MAX)
-		return PRIVAUDIT_E_TOOBIG;
 	buf = malloc(len + 1);
 	FUZZ_CHECK(buf != NULL);
 	FUZZ_CHECK(privaudit__record__pack(&rec, buf) == len);
 	back = pa_record_decode(buf, len);
 	FUZZ_CHECK(back != NULL && back->body_case == rec.body_case);
+	if (back->body_case == PRIVAUDIT__RECORD__BODY_SESSION_OPEN) {
+		FUZZ_CHECK(back->session_open->peer_pid == (uint32_t)peer.pid);
+		FUZZ_CHECK(back->session_open->peer_uid == (uint32_t)peer.uid);
+	} else if (back->body_case == PRIVAUDIT__RECORD__BODY_SESSION_CLOSE) {
+		FUZZ_CHECK(back->session_close->peer_pid == (uint32_t)peer.pid);
+		FUZZ_CHECK(back->session_close->peer_uid == (uint32_t)peer.uid);
+	} else {
+		/* the only other kind a client may send */
+		FUZZ_CHECK(back->body_case == PRIVAUDIT__RECORD__BODY_AUTH_ATTEMPT);
+		FUZZ_CHECK(back->auth_attempt->peer_pid == (uint32_t)peer.pid);
+		FUZZ_CHECK(back->auth_attempt->peer_uid == (uint32_t)peer.uid);
+	}
 	pa_record_free(back);
 	free(buf);
-	return PRIVAUDIT_OK;
+	privaudit_event_free(ev);
 }
 
-static privaudit_status fake_ok(privaudit_log *log)
+static int fake_client_call(const char *path, const struct pa_wire_buf *req, int timeout_ms,
+			    char *text, size_t text_len, const char **stage)
 {
-	FUZZ_CHECK(log != NULL);
-	return PRIVAUDIT_OK;
+	FUZZ_CHECK(path != NULL && path[0] == '/');
+	FUZZ_CHECK(timeout_ms >= 0);
+	FUZZ_CHECK(text != NULL && text_len > 0);
+	text[0] = '\0';
+	*stage = "connect";
+	if (answer < 0) {
+		errno = ECONNREFUSED;
+		return -1;
+	}
+	check_request(req);
+	if (answer != PA_WIRE_OK)
+		snprintf(text, text_len, "fake daemon says no");
+	return answer;
 }
 
-static privaudit_status fake_close(privaudit_log *log)
-{
-	free(log);
-	return PRIVAUDIT_OK;
-}
-
-static privaudit_status fake_set_program(privaudit_log *log, const char *program)
-{
-	FUZZ_CHECK(log != NULL && program != NULL);
-	return PRIVAUDIT_OK;
-}
-
-static const char *fake_log_error(const privaudit_log *log)
-{
-	(void)log;
-	return "fake log";
-}
-
-#define privaudit_open_timeout fake_open_timeout
-#define privaudit_append_event fake_append_event
-#define privaudit_seal fake_ok
-#define privaudit_commit fake_ok
-#define privaudit_close fake_close
-#define privaudit_set_program fake_set_program
-#define privaudit_log_error fake_log_error
+#define pa_client_call fake_client_call
 #include "../../pam_privaudit/pam_privaudit.c"
-#undef privaudit_open_timeout
-#undef privaudit_append_event
-#undef privaudit_seal
-#undef privaudit_commit
-#undef privaudit_close
-#undef privaudit_set_program
-#undef privaudit_log_error
+#undef pa_client_call
 
 /* ------------------------------------------------------- fake libpam */
 
@@ -152,8 +174,13 @@ int pam_get_data(const pam_handle_t *pamh, const char *name, const void **data)
 
 /* ------------------------------------------------------- harness */
 
+/* What a session hook may return: PAM_SUCCESS only when the daemon took the
+ * record (or nothing was to be recorded), a refusal only with
+ * failmode=closed. */
 static int allowed(int rc)
 {
+	if (answer != PA_WIRE_OK && rc == PAM_SUCCESS)
+		return 0;
 	return rc == PAM_SUCCESS || rc == PAM_IGNORE || rc == PAM_SYSTEM_ERR;
 }
 
@@ -168,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	hooks = data[0];
+	answer = answer_for((unsigned)hooks >> 4);
 	copy = malloc(size);
 	FUZZ_CHECK(copy != NULL);
 	memcpy(copy, data + 1, size - 1);
@@ -182,19 +210,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += strlen(p) + 1;
 		h.item[order[field++]] = *s ? s : NULL;
 	}
-	while (p <= end && argc < MAX_ARGS - 1) {
+	while (p <= end && argc < MAX_ARGS) {
 		const char *s = p;
 
 		p += strlen(p) + 1;
-		if (strncmp(s, "dir=", 4) == 0 || strncmp(s, "tty_audit", 9) == 0)
+		if (strncmp(s, "tty_audit", 9) == 0)
 			continue;
 		argv[argc++] = s;
 	}
-	argv[argc++] = "dir=/nonexistent/pa-fuzz";
 	argv[argc] = NULL;
 
 	if (hooks & 1) {
-		FUZZ_CHECK(allowed(pam_sm_open_session(&h, 0, argc, argv)));
+		int rc = pam_sm_open_session(&h, 0, argc, argv);
+
+		FUZZ_CHECK(allowed(rc));
+		/* close after the open the module answered, as libpam does */
 		FUZZ_CHECK(allowed(pam_sm_close_session(&h, 0, argc, argv)));
 	}
 	if (hooks & 2)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_proof.c: Merkle inclusion and consistency proofs.  The first byte
  * picks what the rest is:
  *   0: an inclusion proof to verify: index, size (8 bytes each, big-endian),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_proof_file.c: proof files as `privaudit check-proof` reads them.
  * The input is the log's verifier key line, a newline, then the proof
  * text.  Whatever the bytes, the checker returns a status with a detail

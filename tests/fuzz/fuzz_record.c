@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_record.c: a segment file's bytes through the header decoder, the
  * frame reader (length, CRC) and both record decoders.  The input is read
  * twice: as it is, and with every frame's CRC made right, so mutated record

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_segment.c: a whole log directory made from the input, through the
  * public verifier.  An input that starts with the segment magic is the log's
  * only segment; any other is a small archive (pack-log.py writes it from a

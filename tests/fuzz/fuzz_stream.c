@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_stream.c: the auditd plugin's stream parser, as audisp-privaudit
  * drives it: bytes cut into lines, lines grouped into events, events
  * translated into records.  The first 8 bytes are parameters (the seed of

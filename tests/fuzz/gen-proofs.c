@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* gen-proofs.c: fuzz_proof.c inputs made from a real log (make-corpus.sh):
  * the leaf hashes of the segments given, inclusion and consistency proofs
  * the library makes for some of them, and entries for the round-trip mode.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make-corpus.sh: (re)generate the seed corpora in tests/fuzz/corpus from
 # real output of a build: logs written by the privaudit CLI and by
 # audisp-privaudit fed tests/gen-audit-stream.py, their segments, checkpoints
@@ -21,7 +22,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 # Inputs that found bugs (regress-*) are kept; every seed is made again.
 [ -d "$C" ] && find "$C" -type f ! -name 'regress-*' -delete
-for h in record segment note proof stream pam_args proof_file index; do mkdir -p "$C/$h"; done
+for h in record segment note proof stream pam_args proof_file index request; do mkdir -p "$C/$h"; done
 
 # ---------------------------------------------------------------- logs
 # a: fresh (genesis, key rotation, checkpoint)
@@ -141,6 +142,50 @@ cp "$T/f/index" "$C/index/f-index"
 cp "$T/a/index" "$C/index/a-index"
 "$PA" sessions "$T/d" >/dev/null
 cp "$T/d/index" "$C/index/d-index"
+
+# ---------------------------------------------------------------- request
+# Request bodies (no frame length) as pam_privaudit sends privauditd, built
+# by tests/pawire.py: the three kinds with the module's fields, and the
+# malformed ones daemon-clients.sh sends (the NUL-in-a-name one is kept as
+# regress-request-nul-name).
+PYTHONPATH=$top/tests $PY - "$C/request" <<'EOF'
+import struct, sys
+from pawire import body, SYNC, SEAL
+out = sys.argv[1]
+key = 'f00dfeedf00dfeedf00dfeedf00dfeed'
+pam = [('service', 'sudo'), ('user', 'root'), ('ruser', 'alice'), ('rhost', ''),
+       ('tty', '/dev/pts/3')]
+seeds = {
+    'open': body('session_open', pam + [
+        ('pid', 4242), ('uid', 1000), ('euid', 0), ('auid', 1000), ('ses', 7),
+        ('boot_id', '00000000-fuzz-boot-0000-000000000000'), ('login_user', 'alice'),
+        ('result', 0), ('session_key', key)], SYNC),
+    'open-seal': body('session_open', pam[:2] + [('pid', 1), ('session_key', key)], SYNC | SEAL),
+    'close': body('session_close', [('service', 'sudo'), ('user', 'root'), ('pid', 4242),
+                                    ('duration_ns', 1234567890), ('result', 0),
+                                    ('session_key', key)], SEAL),
+    'auth': body('auth_attempt', pam + [('phase', 'auth'), ('uid', 1000), ('auid', 1000),
+                                        ('ses', 4294967295), ('result', 1), ('success', 0)], 0),
+    'auth-account': body('auth_attempt', [('service', 'su'), ('phase', 'account'),
+                                          ('result', -1), ('success', 1)], SYNC),
+    'kind-only': body('session_close', [], 0),
+    'bad-version': body('session_open', [('user', 'root')], SYNC, version=2),
+    'bad-flags': body('session_open', [('user', 'root')], 0x80),
+    'bad-kind-checkpoint': body('checkpoint', [('tree_size', 1)]),
+    'bad-kind-heartbeat': body('heartbeat', [('events_seen', 1)]),
+    'bad-peer-uid': body('session_open', [('user', 'root'), ('peer_uid', 0)]),
+    'bad-unknown-field': body('session_open', [('no_such_field', 'x')]),
+    'bad-int-range': body('session_open', [('pid', -1)]),
+    'bad-bytes-for-int': body('session_open', [('pid', 'x')]),
+}
+ok = body('session_open', [('user', 'root')])
+seeds['bad-truncated-field'] = ok + b'b'
+seeds['bad-truncated-value'] = ok[:-3]
+seeds['bad-field-too-long'] = ok[:-8] + struct.pack('>I', 1000) + ok[-4:]
+seeds['bad-header'] = ok[:2]
+for name, b in seeds.items():
+    open('%s/%s' % (out, name), 'wb').write(b)
+EOF
 
 du -sh "$C"
 for h in "$C"/*; do echo "$(basename "$h"): $(ls "$h" | wc -l) files"; done

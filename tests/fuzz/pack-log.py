@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """pack-log.py: turn real privaudit logs into fuzz inputs (make-corpus.sh).
 
   pack-log.py archive DIR [--pin] [--trusted NOTE] [--max-age S NOW] [--cut N] -o FILE

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # replay.sh: `make check` runs every fuzz harness over its committed corpus
 # through the stub main (stub-main.c).  A crash, a sanitizer report or a
 # failed harness check fails the test; nothing here needs libFuzzer.
@@ -7,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 FUZZ_DIR=${FUZZ_DIR:-${top_builddir:-.}/tests/fuzz}
 rc=0
 n=0
-for h in record segment note proof stream pam_args proof_file index; do
+for h in record segment note proof stream pam_args proof_file index request; do
 	n=$((n + 1))
 	corpus=$here/corpus/$h
 	prog=$FUZZ_DIR/replay_$h

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # run-fuzzers.sh: run each libFuzzer harness, one at a time, for SECONDS
 # on a copy of its corpus (the committed one stays as it is), with its
 # dictionary.  Any crash, leak, sanitizer report, timeout or harness check
@@ -13,7 +14,7 @@ shift
 B=${1:-.}
 [ $# -gt 0 ] && shift
 here=$(cd "$(dirname "$0")" && pwd)
-harnesses=${*:-record segment note proof stream pam_args proof_file index}
+harnesses=${*:-record segment note proof stream pam_args proof_file index request}
 art=${ARTIFACTS:-$B/fuzz-artifacts}
 mkdir -p "$art"
 art=$(cd "$art" && pwd)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* stub-main.c: runs LLVMFuzzerTestOneInput over every file named on the
  * command line or found in a directory named there (sorted, not recursive),
  * so `make check` replays the corpora without libFuzzer, as sudo's

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: ISC */
+/* client.c: a local client's side of wire.h (see client.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "client.h"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for events on fd until the deadline: 0 ready, -1 with errno
+ * (ETIMEDOUT when the time is up). */
+static int wait_fd(int fd, short events, long long deadline)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = events};
+		long long left = deadline - now_ms();
+		int n;
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static int send_all(int fd, const unsigned char *p, size_t len, long long deadline)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (wait_fd(fd, POLLOUT, deadline) < 0)
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int recv_all(int fd, unsigned char *p, size_t len, long long deadline)
+{
+	while (len > 0) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		} else if (n == 0) {
+			errno = ECONNRESET;   /* the daemon closed without answering */
+			return -1;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (wait_fd(fd, POLLIN, deadline) < 0)
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_ms,
+		   char *text, size_t text_len, const char **stage)
+{
+	struct sockaddr_un sa;
+	unsigned char ans[PA_WIRE_ANSWER_MAX];
+	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	uint32_t alen;
+	int fd, rc = -1, saved;
+
+	if (text_len > 0)
+		text[0] = '\0';
+	*stage = "connect";
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (path == NULL || strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = 0;
+		socklen_t el = sizeof(err);
+
+		/* a full backlog: wait for room, as long as the deadline allows */
+		if (errno != EAGAIN && errno != EINPROGRESS && errno != EINTR)
+			goto out;
+		if (wait_fd(fd, POLLOUT, deadline) < 0)
+			goto out;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+			goto out;
+		if (err != 0) {
+			errno = err;
+			goto out;
+		}
+	}
+	*stage = "send";
+	if (send_all(fd, req->data, req->len, deadline) < 0)
+		goto out;
+	*stage = "answer";
+	if (recv_all(fd, ans, 4, deadline) < 0)
+		goto out;
+	alen = pa_wire_load32(ans);
+	if (alen < 2 || alen > PA_WIRE_ANSWER_MAX) {
+		errno = EPROTO;
+		goto out;
+	}
+	if (recv_all(fd, ans, alen, deadline) < 0)
+		goto out;
+	if (ans[0] != PA_WIRE_VERSION) {
+		errno = EPROTO;
+		goto out;
+	}
+	if (text_len > 0) {
+		size_t tl = alen - 2 < text_len - 1 ? alen - 2 : text_len - 1;
+
+		memcpy(text, ans + 2, tl);
+		text[tl] = '\0';
+	}
+	rc = ans[1];
+out:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}

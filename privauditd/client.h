@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: ISC */
+/* client.h: one request to privauditd and its answer, within a bounded
+ * time.  Used by pam_privaudit inside sshd, sudo and su: no fd outlives the
+ * call, nothing blocks past the deadline, no SIGPIPE. */
+#ifndef PA_CLIENT_H
+#define PA_CLIENT_H
+
+#include <stddef.h>
+
+#include "wire.h"
+
+/* Send the request frame (pa_wire_end() done) to the socket at path and
+ * wait for the answer, timeout_ms in all (connect, send, answer).  Returns
+ * the answer's code (enum pa_wire_code) with its text copied into text
+ * (NUL-terminated, cut to text_len), or -1 with errno set and *stage
+ * naming the step that failed ("connect", "send", "answer"). */
+int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_ms,
+		   char *text, size_t text_len, const char **stage);
+
+#endif

@@ -1,0 +1,904 @@
+/* SPDX-License-Identifier: ISC */
+/* privauditd: the host's writer for PAM's records.  Clients (pam_privaudit
+ * inside sshd, sudo, su) hand it one record per message on a Unix socket;
+ * it stamps each with the sender's kernel credentials, appends them through
+ * libprivaudit with one commit per group, answers once they are durable,
+ * and seals on a heartbeat and after session closes.  Only this root
+ * process holds the log's lock for them: no user can stop it mid-append. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "conf.h"
+#include "privaudit.h"
+#include "request.h"
+#include "wire.h"
+
+#define PROGRAM "privauditd"
+#define SD_LISTEN_FDS_START 3
+
+enum client_state { C_READ, C_WAIT, C_WRITE };
+
+struct client {
+	int fd;
+	enum client_state state;
+	struct pa_peer peer;
+	unsigned char hdr[4];
+	size_t hdr_got;
+	unsigned char *body;
+	size_t body_len, body_got, body_cap;
+	unsigned flags;           /* of the request waiting for its commit */
+	int close_after;          /* answer, then hang up (refused, malformed) */
+	long long deadline;
+	unsigned char out[6 + PA_WIRE_ANSWER_MAX];
+	size_t out_len, out_sent;
+	struct client *prev, *next;
+};
+
+struct daemon {
+	struct pad_config cfg;
+	const char *config_path;
+	long cli_heartbeat_s;     /* --heartbeat: wins over the file, also on reload */
+	int foreground;
+	int ep, lfd, sfd;
+	int listen_inherited;     /* socket activation: systemd owns the path */
+	privaudit_status open_st; /* of the last open_log() */
+	privaudit_log *log;
+	struct client *clients;
+	long nclients;
+	long waiting;             /* clients in C_WAIT: appended, not yet committed */
+	unsigned group_flags;     /* PA_WIRE_SYNC/SEAL asked by the waiting group */
+	int seal_wanted;          /* a session closed since the last seal */
+	int stop, reload;
+	long long now, last_seal, retry_at;
+	long long accept_at;      /* out of descriptors: accept again then (0: now) */
+	int accept_full;          /* said so in the log; until an accept works */
+	uint64_t received, recorded, refused;
+};
+
+static int use_stderr = 1;
+
+static void logmsg(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void logmsg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (use_stderr) {
+		va_list aq;
+
+		va_copy(aq, ap);
+		fprintf(stderr, PROGRAM ": ");
+		vfprintf(stderr, fmt, aq);
+		fputc('\n', stderr);
+		va_end(aq);
+	}
+	vsyslog(level, fmt, ap);
+	va_end(ap);
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------ the log */
+
+static int open_log(struct daemon *d, unsigned flags)
+{
+	privaudit_status st;
+
+	st = privaudit_open_timeout(&d->log, d->cfg.dir, flags, (int)d->cfg.lock_timeout_ms);
+	d->open_st = st;
+	if (st != PRIVAUDIT_OK) {
+		logmsg(LOG_ERR, "cannot open log %s: %s", d->cfg.dir, privaudit_strerror(st));
+		d->log = NULL;
+		return -1;
+	}
+	privaudit_set_program(d->log, PROGRAM);
+	return 0;
+}
+
+/* The handle after a failure it cannot go on from: closed (what it still
+ * held is written if it can be), reopened at the next request. */
+static void drop_log(struct daemon *d)
+{
+	if (d->log != NULL)
+		(void)privaudit_close(d->log);
+	d->log = NULL;
+}
+
+static int seal(struct daemon *d)
+{
+	privaudit_status st;
+
+	if (d->log == NULL && open_log(d, PRIVAUDIT_OPEN_ANNOUNCE) < 0)
+		return -1;
+	st = privaudit_seal(d->log);
+	if (st != PRIVAUDIT_OK) {
+		logmsg(LOG_ERR, "seal failed: %s (%s)", privaudit_strerror(st),
+		       privaudit_log_error(d->log));
+		if (st != PRIVAUDIT_E_LOCK_TIMEOUT)
+			drop_log(d);
+		return -1;
+	}
+	d->last_seal = d->now;
+	d->seal_wanted = 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------ clients */
+
+static void client_events(struct daemon *d, struct client *c, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = c};
+
+	(void)epoll_ctl(d->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void listen_events(struct daemon *d, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = &d->lfd};
+
+	(void)epoll_ctl(d->ep, EPOLL_CTL_MOD, d->lfd, &ev);
+}
+
+static void accept_resume(struct daemon *d)
+{
+	if (d->accept_at != 0) {
+		d->accept_at = 0;
+		listen_events(d, EPOLLIN);
+	}
+}
+
+static void client_free(struct daemon *d, struct client *c)
+{
+	accept_resume(d);   /* a descriptor is free again */
+	if (c->state == C_WAIT)
+		d->waiting--;
+	(void)epoll_ctl(d->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		d->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	free(c->body);
+	free(c);
+	d->nclients--;
+}
+
+/* Send what is left of the answer; 1 when it is all sent. */
+static int client_flush(struct client *c)
+{
+	while (c->out_sent < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0)
+			c->out_sent += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		else
+			return -1;
+	}
+	return 1;
+}
+
+/* Queue the answer and send it; the client then waits for its next request
+ * (or is hung up on).  Frees c when it is done with. */
+static void client_answer(struct daemon *d, struct client *c, enum pa_wire_code code,
+			  const char *why)
+{
+	int rc;
+
+	if (c->state == C_WAIT)
+		d->waiting--;
+	c->out_len = pa_wire_answer(c->out, sizeof(c->out), code, why);
+	c->out_sent = 0;
+	c->state = C_WRITE;
+	c->deadline = d->now + d->cfg.client_timeout_ms;
+	rc = client_flush(c);
+	if (rc < 0) {
+		client_free(d, c);
+	} else if (rc == 0) {
+		client_events(d, c, EPOLLOUT);
+	} else if (c->close_after) {
+		client_free(d, c);
+	} else {
+		c->state = C_READ;
+		c->hdr_got = c->body_got = c->body_len = 0;
+		client_events(d, c, EPOLLIN);
+	}
+}
+
+/* Peers that may write into the log: root, and the daemon's own user (a
+ * daemon run unprivileged for tests). */
+static int peer_allowed(const struct pa_peer *p)
+{
+	return p->uid == 0 || p->uid == geteuid();
+}
+
+/* A whole request is in: append it, or answer why not. */
+static void client_request(struct daemon *d, struct client *c)
+{
+	privaudit_event *ev = NULL;
+	privaudit_status st;
+	enum pa_wire_code code;
+	const char *why = NULL;
+	unsigned flags = 0;
+	int closes = 0;
+
+	d->received++;
+	code = pa_request_event(c->body, c->body_len, &c->peer, &ev, &flags, &closes, &why);
+	if (code != PA_WIRE_OK) {
+		d->refused++;
+		logmsg(LOG_WARNING, "request from pid %ld uid %ld not recorded: %s",
+		       (long)c->peer.pid, (long)c->peer.uid, why);
+		c->close_after = 1;
+		client_answer(d, c, code, why);
+		return;
+	}
+	if (d->log == NULL && open_log(d, PRIVAUDIT_OPEN_ANNOUNCE) < 0) {
+		privaudit_event_free(ev);
+		client_answer(d, c, PA_WIRE_FAILED, "the log cannot be opened");
+		return;
+	}
+	st = privaudit_append_event(d->log, ev);
+	privaudit_event_free(ev);
+	if (st != PRIVAUDIT_OK) {
+		logmsg(LOG_ERR, "append failed: %s", privaudit_strerror(st));
+		client_answer(d, c, PA_WIRE_FAILED, privaudit_strerror(st));
+		return;
+	}
+	c->state = C_WAIT;
+	c->flags = flags;
+	d->waiting++;
+	d->group_flags |= flags;
+	if (closes && d->cfg.seal_on_close)
+		d->seal_wanted = 1;
+	client_events(d, c, 0);
+}
+
+/* Read what the client sent; a request is handled once it is whole. */
+static void client_read(struct daemon *d, struct client *c)
+{
+	for (;;) {
+		unsigned char *dst;
+		size_t want;
+		ssize_t n;
+
+		if (c->hdr_got < 4) {
+			dst = c->hdr + c->hdr_got;
+			want = 4 - c->hdr_got;
+		} else {
+			if (c->body_got == c->body_cap) {
+				/* grow with what arrives, not with what the header
+				 * claims: a stalled sender holds only what it sent */
+				size_t cap = c->body_cap ? c->body_cap * 2 : 1024;
+				unsigned char *b;
+
+				if (cap > c->body_len)
+					cap = c->body_len;
+				b = realloc(c->body, cap);
+				if (b == NULL) {
+					c->close_after = 1;
+					client_answer(d, c, PA_WIRE_FAILED, "out of memory");
+					return;
+				}
+				c->body = b;
+				c->body_cap = cap;
+			}
+			dst = c->body + c->body_got;
+			want = (c->body_cap < c->body_len ? c->body_cap : c->body_len) - c->body_got;
+		}
+		n = recv(c->fd, dst, want, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+			client_free(d, c);   /* gone before its request was whole */
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (c->hdr_got < 4) {
+			c->hdr_got += (size_t)n;
+			if (c->hdr_got < 4)
+				continue;
+			c->body_len = pa_wire_load32(c->hdr);
+			c->body_got = 0;
+			if (c->body_len == 0 || c->body_len > PA_WIRE_REQUEST_MAX) {
+				d->refused++;
+				c->close_after = 1;
+				client_answer(d, c, c->body_len ? PA_WIRE_TOOBIG : PA_WIRE_BAD,
+					      c->body_len ? "request too large" : "empty request");
+				return;
+			}
+			continue;
+		}
+		c->body_got += (size_t)n;
+		if (c->body_got == c->body_len) {
+			client_request(d, c);
+			return;
+		}
+	}
+}
+
+static void client_io(struct daemon *d, struct client *c, uint32_t events)
+{
+	if (c->state == C_WRITE) {
+		int rc = client_flush(c);
+
+		if (rc < 0 || (rc > 0 && c->close_after)) {
+			client_free(d, c);
+		} else if (rc > 0) {
+			c->state = C_READ;
+			c->hdr_got = c->body_got = c->body_len = 0;
+			client_events(d, c, EPOLLIN);
+		}
+		return;
+	}
+	if (c->state == C_WAIT && (events & (EPOLLHUP | EPOLLERR))) {
+		/* gone while its record waits for the group: stop watching
+		 * (epoll reports a hang-up whatever it was asked for); the
+		 * answer will find it gone */
+		(void)epoll_ctl(d->ep, EPOLL_CTL_DEL, c->fd, NULL);
+		return;
+	}
+	if (c->state == C_READ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		client_read(d, c);
+}
+
+static void accept_clients(struct daemon *d)
+{
+	for (;;) {
+		struct client *c;
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		struct epoll_event ev;
+		int fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				/* the backlog stays readable: without a pause
+				 * the loop would spin (and log) until a client
+				 * leaves, or for 100 ms. */
+				if (!d->accept_full)
+					logmsg(LOG_ERR, "accept: %s: %ld clients; new ones wait",
+					       strerror(errno), d->nclients);
+				d->accept_full = 1;
+				d->accept_at = d->now + 100;
+				listen_events(d, 0);
+			}
+			return;
+		}
+		d->accept_full = 0;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+			close(fd);
+			continue;
+		}
+		if (d->nclients >= d->cfg.max_clients || (c = calloc(1, sizeof(*c))) == NULL) {
+			unsigned char a[64];
+			size_t n = pa_wire_answer(a, sizeof(a), PA_WIRE_FAILED, "too many clients");
+
+			(void)send(fd, a, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->peer.pid = cred.pid;
+		c->peer.uid = cred.uid;
+		c->peer.gid = cred.gid;
+		c->deadline = d->now + d->cfg.client_timeout_ms;
+		c->next = d->clients;
+		if (c->next != NULL)
+			c->next->prev = c;
+		d->clients = c;
+		d->nclients++;
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			client_free(d, c);
+			continue;
+		}
+		if (!peer_allowed(&c->peer)) {
+			d->refused++;
+			logmsg(LOG_WARNING, "refused a client: pid %ld uid %ld is not root",
+			       (long)c->peer.pid, (long)c->peer.uid);
+			c->close_after = 1;
+			client_answer(d, c, PA_WIRE_REFUSED, "only root may write to the log");
+		}
+	}
+}
+
+/* ------------------------------------------------------------ groups */
+
+/* One commit for every record appended since the last: written, made
+ * durable when any of them asked for it, sealed when one asked for that;
+ * then every waiting client gets its answer. */
+static void commit_group(struct daemon *d)
+{
+	privaudit_status st;
+	struct client *c, *next;
+
+	if (d->waiting == 0 || d->now < d->retry_at)
+		return;
+	if (d->group_flags & PA_WIRE_SEAL) {
+		st = privaudit_seal(d->log);
+		if (st == PRIVAUDIT_OK) {
+			d->last_seal = d->now;
+			d->seal_wanted = 0;
+		}
+	} else {
+		st = privaudit_write(d->log);
+		if (st == PRIVAUDIT_OK && (d->group_flags & PA_WIRE_SYNC))
+			st = privaudit_sync(d->log);
+	}
+	if (st == PRIVAUDIT_E_LOCK_TIMEOUT) {
+		/* another root writer (the plugin, the CLI) holds the log: the
+		 * clients wait, within their own timeout, and the group is
+		 * tried again */
+		logmsg(LOG_WARNING, "log lock busy; %ld records wait", d->waiting);
+		d->retry_at = d->now + 50;
+		return;
+	}
+	if (st != PRIVAUDIT_OK)
+		logmsg(LOG_ERR, "commit failed: %s (%s)", privaudit_strerror(st),
+		       privaudit_log_error(d->log));
+	for (c = d->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->state != C_WAIT)
+			continue;
+		if (st == PRIVAUDIT_OK)
+			d->recorded++;
+		client_answer(d, c, st == PRIVAUDIT_OK ? PA_WIRE_OK : PA_WIRE_FAILED,
+			      st == PRIVAUDIT_OK ? NULL : privaudit_strerror(st));
+	}
+	d->group_flags = 0;
+	if (st != PRIVAUDIT_OK)
+		drop_log(d);
+}
+
+/* Timers: the heartbeat, session-close seals, clients out of time. */
+static void housekeeping(struct daemon *d)
+{
+	struct client *c, *next;
+
+	if (d->accept_at != 0 && d->now >= d->accept_at)
+		accept_resume(d);
+	if (d->now - d->last_seal >= d->cfg.heartbeat_s * 1000) {
+		privaudit_event *hb = NULL;
+
+		if ((d->log != NULL || open_log(d, PRIVAUDIT_OPEN_ANNOUNCE) == 0) &&
+		    privaudit_event_new(&hb, "heartbeat") == PRIVAUDIT_OK) {
+			if (privaudit_event_set_int(hb, "events_seen", (int64_t)d->received) ==
+			    PRIVAUDIT_OK)
+				(void)privaudit_append_event(d->log, hb);
+			privaudit_event_free(hb);
+		}
+		if (seal(d) < 0)
+			d->last_seal = d->now;   /* tried: again at the next beat */
+	} else if (d->seal_wanted && d->waiting == 0 &&
+		   d->now - d->last_seal >= d->cfg.seal_min_ms) {
+		if (seal(d) < 0)
+			d->seal_wanted = 0;   /* the heartbeat will try again */
+	}
+	for (c = d->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->state != C_WAIT && d->now >= c->deadline)
+			client_free(d, c);   /* stalled: its record, if any, is in */
+	}
+}
+
+static int next_timeout(const struct daemon *d)
+{
+	long long t = d->last_seal + d->cfg.heartbeat_s * 1000;
+	const struct client *c;
+
+	if (d->seal_wanted) {
+		long long s = d->last_seal + d->cfg.seal_min_ms;
+
+		if (s < t)
+			t = s;
+	}
+	if (d->waiting > 0 && d->retry_at < t)
+		t = d->retry_at;
+	if (d->accept_at != 0 && d->accept_at < t)
+		t = d->accept_at;
+	for (c = d->clients; c != NULL; c = c->next)
+		if (c->state != C_WAIT && c->deadline < t)
+			t = c->deadline;
+	t -= d->now;
+	if (t < 0)
+		return 0;
+	return t > 60000 ? 60000 : (int)t;
+}
+
+/* ------------------------------------------------------------ setup */
+
+static void on_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			d->reload = 1;
+		else
+			d->stop = 1;
+	}
+}
+
+/* SIGHUP: settings other than the log directory and the socket take effect
+ * now; those two need a restart. */
+static void reload(struct daemon *d)
+{
+	struct pad_config c;
+
+	d->reload = 0;
+	if (d->config_path == NULL) {
+		logmsg(LOG_INFO, "SIGHUP: no configuration file to reload");
+		return;
+	}
+	pad_config_defaults(&c);
+	if (pad_config_load(&c, d->config_path, logmsg) < 0) {
+		pad_config_free(&c);
+		return;
+	}
+	if (d->cli_heartbeat_s > 0)
+		c.heartbeat_s = d->cli_heartbeat_s;
+	free(c.dir);
+	free(c.socket_path);
+	c.dir = d->cfg.dir;
+	c.socket_path = d->cfg.socket_path;
+	d->cfg.dir = d->cfg.socket_path = NULL;
+	pad_config_free(&d->cfg);
+	d->cfg = c;
+	if (d->log != NULL)
+		(void)privaudit_set_lock_timeout(d->log, (int)d->cfg.lock_timeout_ms);
+	logmsg(LOG_INFO, "configuration reloaded from %s", d->config_path);
+}
+
+/* The listening socket: inherited from systemd (LISTEN_FDS), else made at
+ * the configured path, mode 0600, in a directory made 0755 if missing. */
+static int listen_socket(struct daemon *d)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	struct sockaddr_un sa;
+	struct stat stt;
+	char parent[sizeof(sa.sun_path)];
+	char *slash;
+	mode_t old;
+	int fd;
+
+	if (pid != NULL && fds != NULL && strtol(pid, NULL, 10) == (long)getpid() &&
+	    strtol(fds, NULL, 10) >= 1) {
+		fd = SD_LISTEN_FDS_START;
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDS");
+		unsetenv("LISTEN_FDNAMES");
+		d->listen_inherited = 1;
+		return fd;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(d->cfg.socket_path) >= sizeof(sa.sun_path)) {
+		logmsg(LOG_ERR, "socket path too long: %s", d->cfg.socket_path);
+		return -1;
+	}
+	strcpy(sa.sun_path, d->cfg.socket_path);
+	strcpy(parent, d->cfg.socket_path);
+	slash = strrchr(parent, '/');
+	if (slash != NULL && slash != parent) {
+		*slash = '\0';
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
+			logmsg(LOG_ERR, "cannot make %s: %s", parent, strerror(errno));
+			return -1;
+		}
+	}
+	/* a socket left by a daemon that died is replaced; anything else
+	 * at the path is not ours to remove */
+	if (lstat(sa.sun_path, &stt) == 0) {
+		if (!S_ISSOCK(stt.st_mode)) {
+			logmsg(LOG_ERR, "%s exists and is not a socket", sa.sun_path);
+			return -1;
+		}
+		(void)unlink(sa.sun_path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		logmsg(LOG_ERR, "socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(0177);   /* the socket is born 0600: only root connects */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		umask(old);
+		logmsg(LOG_ERR, "cannot bind %s: %s", sa.sun_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (listen(fd, SOMAXCONN) < 0) {
+		logmsg(LOG_ERR, "listen: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int setup(struct daemon *d)
+{
+	struct epoll_event ev;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sfd < 0 || d->ep < 0) {
+		logmsg(LOG_ERR, "signalfd/epoll: %s", strerror(errno));
+		return -1;
+	}
+	d->lfd = listen_socket(d);
+	if (d->lfd < 0)
+		return -1;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &d->lfd;
+	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, d->lfd, &ev) < 0)
+		return -1;
+	ev.data.ptr = &d->sfd;
+	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, d->sfd, &ev) < 0)
+		return -1;
+	return 0;
+}
+
+/* Without --foreground: detach as a classic daemon. */
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	use_stderr = 0;
+	return 0;
+}
+
+static void serve(struct daemon *d)
+{
+	struct epoll_event evs[64];
+
+	while (!d->stop) {
+		int n;
+
+		d->now = mono_ms();
+		n = epoll_wait(d->ep, evs, 64, next_timeout(d));
+		d->now = mono_ms();
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == &d->lfd)
+				accept_clients(d);
+			else if (p == &d->sfd)
+				on_signals(d);
+			else
+				client_io(d, p, evs[i].events);
+		}
+		/* everything that arrived while the last group was on the
+		 * disk is the next group */
+		commit_group(d);
+		if (d->reload)
+			reload(d);
+		housekeeping(d);
+	}
+}
+
+/* SIGTERM: answer what is in, stop the writer, seal, exit. */
+static int shutdown_log(struct daemon *d)
+{
+	int rc = 0;
+
+	d->retry_at = 0;
+	if (d->waiting > 0)
+		commit_group(d);
+	while (d->clients != NULL)
+		client_free(d, d->clients);
+	if (d->log != NULL) {
+		privaudit_status st = privaudit_close(d->log);   /* writer stop */
+
+		d->log = NULL;
+		if (st != PRIVAUDIT_OK) {
+			logmsg(LOG_ERR, "closing the log failed: %s", privaudit_strerror(st));
+			rc = 1;
+		}
+	}
+	if (open_log(d, 0) == 0) {
+		privaudit_status st = privaudit_seal(d->log);
+
+		if (st != PRIVAUDIT_OK) {
+			logmsg(LOG_ERR, "final seal failed: %s", privaudit_strerror(st));
+			rc = 1;
+		}
+		(void)privaudit_close(d->log);
+		d->log = NULL;
+	} else if (d->open_st != PRIVAUDIT_E_NOLOG) {
+		/* no log yet (before privaudit init) is nothing to seal: a
+		 * service stopped then has not failed */
+		rc = 1;
+	}
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROGRAM " --dir DIR [--socket PATH] [--heartbeat SECONDS]\n"
+		"                  [--config FILE] [--foreground]\n"
+		"The host's writer for PAM records (privauditd(8)).\n"
+		"  --dir DIR            the log directory (made with privaudit init)\n"
+		"  --socket PATH        where clients connect (default " PRIVAUDITD_SOCKET ")\n"
+		"  --heartbeat SECONDS  seal at least this often (default 60)\n"
+		"  --config FILE        settings file (default " PRIVAUDITD_CONF " when present)\n"
+		"  --foreground         do not detach; log to standard error too\n"
+		"  --help               this text\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},
+		{"socket", required_argument, NULL, 's'},
+		{"heartbeat", required_argument, NULL, 'H'},
+		{"config", required_argument, NULL, 'c'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct daemon d;
+	struct pad_config cli;
+	int opt, rc;
+
+	memset(&d, 0, sizeof(d));
+	d.ep = d.lfd = d.sfd = -1;
+	pad_config_defaults(&d.cfg);
+	pad_config_defaults(&cli);
+	cli.heartbeat_s = 0;
+	while ((opt = getopt_long(argc, argv, "d:s:H:c:fh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			if (pad_config_set(&cli, "dir", optarg) < 0)
+				goto bad;
+			break;
+		case 's':
+			if (pad_config_set(&cli, "socket", optarg) < 0)
+				goto bad;
+			break;
+		case 'H':
+			if (pad_config_set(&cli, "heartbeat", optarg) < 0)
+				goto bad;
+			break;
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'f':
+			d.foreground = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	openlog(PROGRAM, LOG_PID, LOG_DAEMON);
+	if (d.config_path == NULL && access(PRIVAUDITD_CONF, F_OK) == 0)
+		d.config_path = PRIVAUDITD_CONF;
+	if (d.config_path != NULL && pad_config_load(&d.cfg, d.config_path, logmsg) < 0)
+		return 1;
+	if (cli.dir != NULL) {
+		free(d.cfg.dir);
+		d.cfg.dir = cli.dir;
+		cli.dir = NULL;
+	}
+	if (cli.socket_path != NULL) {
+		free(d.cfg.socket_path);
+		d.cfg.socket_path = cli.socket_path;
+		cli.socket_path = NULL;
+	}
+	if (cli.heartbeat_s > 0)
+		d.cfg.heartbeat_s = cli.heartbeat_s;
+	d.cli_heartbeat_s = cli.heartbeat_s;
+	pad_config_free(&cli);
+	if (d.cfg.dir == NULL) {
+		fprintf(stderr, PROGRAM ": --dir DIR (or dir = in the configuration) is required\n");
+		goto bad;
+	}
+	if (d.cfg.socket_path == NULL && (d.cfg.socket_path = strdup(PRIVAUDITD_SOCKET)) == NULL)
+		return 1;
+
+	if (!d.foreground && daemonize() < 0) {
+		logmsg(LOG_ERR, "cannot detach: %s", strerror(errno));
+		return 1;
+	}
+	if (setup(&d) < 0)
+		return 1;
+	d.now = mono_ms();
+	d.last_seal = d.now;
+	/* the writer announces itself now: a start with no stop shows a crash */
+	if (open_log(&d, PRIVAUDIT_OPEN_ANNOUNCE) < 0 || privaudit_commit(d.log) != PRIVAUDIT_OK) {
+		logmsg(LOG_ERR, "cannot write to log %s%s%s", d.cfg.dir, d.log ? ": " : "",
+		       d.log ? privaudit_log_error(d.log) : "");
+		drop_log(&d);
+		/* keep serving: each request answers why, and tries again */
+	}
+	logmsg(LOG_INFO, "serving %s on %s", d.cfg.dir,
+	       d.listen_inherited ? "the socket passed by systemd" : d.cfg.socket_path);
+	serve(&d);
+	rc = shutdown_log(&d);
+	logmsg(LOG_INFO, "stopped: %llu requests, %llu recorded, %llu refused",
+	       (unsigned long long)d.received, (unsigned long long)d.recorded,
+	       (unsigned long long)d.refused);
+	if (!d.listen_inherited)
+		(void)unlink(d.cfg.socket_path);
+	close(d.lfd);
+	close(d.sfd);
+	close(d.ep);
+	pad_config_free(&d.cfg);
+	return rc;
+bad:
+	usage(stderr);
+	pad_config_free(&cli);
+	pad_config_free(&d.cfg);
+	return 2;
+}
