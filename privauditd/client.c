@@ -91,7 +91,11 @@ int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_
 {
 	struct sockaddr_un sa;
 	unsigned char ans[PA_WIRE_ANSWER_MAX];
-	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	/* below a floor no answer could ever arrive: 0 used to mean "one try
+	 * at the log lock", which now means one exchange with the daemon */
+	long long deadline = now_ms() + (timeout_ms > PA_CLIENT_MIN_MS ? timeout_ms : PA_CLIENT_MIN_MS);
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
 	uint32_t alen;
 	int fd, rc = -1, saved;
 
@@ -108,21 +112,32 @@ int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = 0;
-		socklen_t el = sizeof(err);
+	/* A full backlog (EAGAIN): a Unix socket leaves nothing in progress
+	 * to wait on, so connect is tried again, a little later each time,
+	 * as long as the deadline allows. */
+	for (long pause_us = 1000; connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0;) {
+		struct timespec ts;
 
-		/* a full backlog: wait for room, as long as the deadline allows */
-		if (errno != EAGAIN && errno != EINPROGRESS && errno != EINTR)
+		if (errno != EAGAIN && errno != EINTR)
 			goto out;
-		if (wait_fd(fd, POLLOUT, deadline) < 0)
-			goto out;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
-			goto out;
-		if (err != 0) {
-			errno = err;
+		if (now_ms() + pause_us / 1000 >= deadline) {
+			errno = ETIMEDOUT;
 			goto out;
 		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = pause_us * 1000;
+		nanosleep(&ts, NULL);
+		if (pause_us < 20000)
+			pause_us *= 2;
+	}
+	/* Only root's daemon (or, for tests, one run by this process's own
+	 * user) may answer "recorded": a socket= path a user could replace
+	 * must not let that user acknowledge records that were never made. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
+		goto out;
+	if (cred.uid != 0 && cred.uid != geteuid()) {
+		errno = EPERM;
+		goto out;
 	}
 	*stage = "send";
 	if (send_all(fd, req->data, req->len, deadline) < 0)

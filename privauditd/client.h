@@ -9,8 +9,13 @@
 
 #include "wire.h"
 
+/* The least time a call is given, whatever timeout_ms says (ms). */
+#define PA_CLIENT_MIN_MS 100
+
 /* Send the request frame (pa_wire_end() done) to the socket at path and
- * wait for the answer, timeout_ms in all (connect, send, answer).  Returns
+ * wait for the answer, timeout_ms in all (connect, send, answer; at least
+ * PA_CLIENT_MIN_MS).  The server must run as root or as this process's
+ * effective user (SO_PEERCRED), else EPERM.  Returns
  * the answer's code (enum pa_wire_code) with its text copied into text
  * (NUL-terminated, cut to text_len), or -1 with errno set and *stage
  * naming the step that failed ("connect", "send", "answer"). */

@@ -59,11 +59,14 @@ struct daemon {
 	int foreground;
 	int ep, lfd, sfd;
 	int listen_inherited;     /* socket activation: systemd owns the path */
+	dev_t sock_dev;           /* the socket this daemon made, removed at exit */
+	ino_t sock_ino;
 	privaudit_status open_st; /* of the last open_log() */
 	privaudit_log *log;
 	struct client *clients;
 	long nclients;
-	long waiting;             /* clients in C_WAIT: appended, not yet committed */
+	long pending;             /* records appended, not yet committed (their
+				     clients may have hung up since) */
 	unsigned group_flags;     /* PA_WIRE_SYNC/SEAL asked by the waiting group */
 	int seal_wanted;          /* a session closed since the last seal */
 	int stop, reload;
@@ -175,8 +178,6 @@ static void accept_resume(struct daemon *d)
 static void client_free(struct daemon *d, struct client *c)
 {
 	accept_resume(d);   /* a descriptor is free again */
-	if (c->state == C_WAIT)
-		d->waiting--;
 	(void)epoll_ctl(d->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	if (c->prev != NULL)
@@ -216,8 +217,6 @@ static void client_answer(struct daemon *d, struct client *c, enum pa_wire_code 
 {
 	int rc;
 
-	if (c->state == C_WAIT)
-		d->waiting--;
 	c->out_len = pa_wire_answer(c->out, sizeof(c->out), code, why);
 	c->out_sent = 0;
 	c->state = C_WRITE;
@@ -277,7 +276,7 @@ static void client_request(struct daemon *d, struct client *c)
 	}
 	c->state = C_WAIT;
 	c->flags = flags;
-	d->waiting++;
+	d->pending++;
 	d->group_flags |= flags;
 	if (closes && d->cfg.seal_on_close)
 		d->seal_wanted = 1;
@@ -364,14 +363,30 @@ static void client_io(struct daemon *d, struct client *c, uint32_t events)
 		return;
 	}
 	if (c->state == C_WAIT && (events & (EPOLLHUP | EPOLLERR))) {
-		/* gone while its record waits for the group: stop watching
-		 * (epoll reports a hang-up whatever it was asked for); the
-		 * answer will find it gone */
-		(void)epoll_ctl(d->ep, EPOLL_CTL_DEL, c->fd, NULL);
+		/* gone while its record waits for the group: its slot and fd
+		 * are freed now; the record stays queued (pending) */
+		client_free(d, c);
 		return;
 	}
 	if (c->state == C_READ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		client_read(d, c);
+}
+
+/* All slots taken: the oldest client that has sent nothing of a request
+ * (connected and stopped, or answered and idle) makes room, so that users
+ * who stop their own su or sudo cannot fill the slots and turn every
+ * other login away.  0 when one was let go. */
+static int evict_idle(struct daemon *d)
+{
+	struct client *c, *oldest = NULL;
+
+	for (c = d->clients; c != NULL; c = c->next)
+		if (c->state == C_READ && c->hdr_got == 0)
+			oldest = c;   /* the list is newest first */
+	if (oldest == NULL)
+		return -1;
+	client_free(d, oldest);
+	return 0;
 }
 
 static void accept_clients(struct daemon *d)
@@ -402,6 +417,8 @@ static void accept_clients(struct daemon *d)
 			close(fd);
 			continue;
 		}
+		if (d->nclients >= d->cfg.max_clients)
+			(void)evict_idle(d);
 		if (d->nclients >= d->cfg.max_clients || (c = calloc(1, sizeof(*c))) == NULL) {
 			unsigned char a[64];
 			size_t n = pa_wire_answer(a, sizeof(a), PA_WIRE_FAILED, "too many clients");
@@ -446,8 +463,12 @@ static void commit_group(struct daemon *d)
 	privaudit_status st;
 	struct client *c, *next;
 
-	if (d->waiting == 0 || d->now < d->retry_at)
+	if (d->pending == 0 || d->now < d->retry_at)
 		return;
+	if (d->log == NULL) {
+		st = PRIVAUDIT_E_STATE;   /* dropped after a failed seal */
+		goto answer;
+	}
 	if (d->group_flags & PA_WIRE_SEAL) {
 		st = privaudit_seal(d->log);
 		if (st == PRIVAUDIT_OK) {
@@ -463,13 +484,17 @@ static void commit_group(struct daemon *d)
 		/* another root writer (the plugin, the CLI) holds the log: the
 		 * clients wait, within their own timeout, and the group is
 		 * tried again */
-		logmsg(LOG_WARNING, "log lock busy; %ld records wait", d->waiting);
+		d->now = mono_ms();   /* the lock wait took time */
+		logmsg(LOG_WARNING, "log lock busy; %ld records wait", d->pending);
 		d->retry_at = d->now + 50;
 		return;
 	}
 	if (st != PRIVAUDIT_OK)
 		logmsg(LOG_ERR, "commit failed: %s (%s)", privaudit_strerror(st),
 		       privaudit_log_error(d->log));
+answer:
+	d->now = mono_ms();
+	d->pending = 0;
 	for (c = d->clients; c != NULL; c = next) {
 		next = c->next;
 		if (c->state != C_WAIT)
@@ -491,7 +516,9 @@ static void housekeeping(struct daemon *d)
 
 	if (d->accept_at != 0 && d->now >= d->accept_at)
 		accept_resume(d);
-	if (d->now - d->last_seal >= d->cfg.heartbeat_s * 1000) {
+	if (d->pending > 0) {
+		/* a group waits for the lock: it goes first, then the seals */
+	} else if (d->now - d->last_seal >= d->cfg.heartbeat_s * 1000) {
 		privaudit_event *hb = NULL;
 
 		if ((d->log != NULL || open_log(d, PRIVAUDIT_OPEN_ANNOUNCE) == 0) &&
@@ -503,8 +530,7 @@ static void housekeeping(struct daemon *d)
 		}
 		if (seal(d) < 0)
 			d->last_seal = d->now;   /* tried: again at the next beat */
-	} else if (d->seal_wanted && d->waiting == 0 &&
-		   d->now - d->last_seal >= d->cfg.seal_min_ms) {
+	} else if (d->seal_wanted && d->now - d->last_seal >= d->cfg.seal_min_ms) {
 		if (seal(d) < 0)
 			d->seal_wanted = 0;   /* the heartbeat will try again */
 	}
@@ -520,14 +546,14 @@ static int next_timeout(const struct daemon *d)
 	long long t = d->last_seal + d->cfg.heartbeat_s * 1000;
 	const struct client *c;
 
-	if (d->seal_wanted) {
+	if (d->pending > 0)
+		t = d->retry_at;   /* seals wait for the group: no spin on them */
+	else if (d->seal_wanted) {
 		long long s = d->last_seal + d->cfg.seal_min_ms;
 
 		if (s < t)
 			t = s;
 	}
-	if (d->waiting > 0 && d->retry_at < t)
-		t = d->retry_at;
 	if (d->accept_at != 0 && d->accept_at < t)
 		t = d->accept_at;
 	for (c = d->clients; c != NULL; c = c->next)
@@ -622,19 +648,38 @@ static int listen_socket(struct daemon *d)
 			return -1;
 		}
 	}
-	/* a socket left by a daemon that died is replaced; anything else
-	 * at the path is not ours to remove */
-	if (lstat(sa.sun_path, &stt) == 0) {
-		if (!S_ISSOCK(stt.st_mode)) {
-			logmsg(LOG_ERR, "%s exists and is not a socket", sa.sun_path);
-			return -1;
-		}
-		(void)unlink(sa.sun_path);
-	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		logmsg(LOG_ERR, "socket: %s", strerror(errno));
 		return -1;
+	}
+	/* a socket left by a daemon that died is replaced; one that still
+	 * answers (another daemon, systemd's) and anything else at the path
+	 * are not ours to remove */
+	if (lstat(sa.sun_path, &stt) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(stt.st_mode)) {
+			logmsg(LOG_ERR, "%s exists and is not a socket", sa.sun_path);
+			close(fd);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			logmsg(LOG_ERR, "%s is in use by another server", sa.sun_path);
+			close(probe);
+			close(fd);
+			return -1;
+		}
+		if (probe >= 0 && errno != ECONNREFUSED) {
+			logmsg(LOG_ERR, "%s: %s", sa.sun_path, strerror(errno));
+			close(probe);
+			close(fd);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		(void)unlink(sa.sun_path);
 	}
 	old = umask(0177);   /* the socket is born 0600: only root connects */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -644,6 +689,10 @@ static int listen_socket(struct daemon *d)
 		return -1;
 	}
 	umask(old);
+	if (stat(sa.sun_path, &stt) == 0) {
+		d->sock_dev = stt.st_dev;
+		d->sock_ino = stt.st_ino;
+	}
 	if (listen(fd, SOMAXCONN) < 0) {
 		logmsg(LOG_ERR, "listen: %s", strerror(errno));
 		close(fd);
@@ -748,8 +797,7 @@ static int shutdown_log(struct daemon *d)
 	int rc = 0;
 
 	d->retry_at = 0;
-	if (d->waiting > 0)
-		commit_group(d);
+	commit_group(d);
 	while (d->clients != NULL)
 		client_free(d, d->clients);
 	if (d->log != NULL) {
@@ -889,8 +937,14 @@ int main(int argc, char **argv)
 	logmsg(LOG_INFO, "stopped: %llu requests, %llu recorded, %llu refused",
 	       (unsigned long long)d.received, (unsigned long long)d.recorded,
 	       (unsigned long long)d.refused);
-	if (!d.listen_inherited)
-		(void)unlink(d.cfg.socket_path);
+	if (!d.listen_inherited) {
+		struct stat stt;
+
+		/* only the socket this daemon made: a later daemon's stays */
+		if (lstat(d.cfg.socket_path, &stt) == 0 && stt.st_dev == d.sock_dev &&
+		    stt.st_ino == d.sock_ino)
+			(void)unlink(d.cfg.socket_path);
+	}
 	close(d.lfd);
 	close(d.sfd);
 	close(d.ep);

@@ -50,6 +50,16 @@ need_writer() {
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# Tests that change the host (PAM files, users, sudoers, kernel audit)
+# take this lock first and hold it to the end, so that make -j check runs
+# them one at a time: one test's users or PAM stack must not be seen, or
+# undone, by another's.
+pa_host_lock() {
+	command -v flock >/dev/null 2>&1 || skip "no flock(1)"
+	exec 9>>/run/privaudit-host-tests.lock || fail "cannot open the host-test lock"
+	flock 9 || fail "cannot take the host-test lock"
+}
+
 # privauditd, the host's writer for PAM records (PRIVAUDITD, set by make
 # check).  pa_daemon_start LOG SOCKET [ARGS...] starts it in the
 # foreground, in the background, its standard error in $TMP/privauditd.err,

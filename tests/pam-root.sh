@@ -30,6 +30,10 @@ skip() { say "SKIP: $me: $*" >&2; exit 77; }
 pass() { say "ok - $*"; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root"
+# one host-changing test at a time (tests/e2e-lib.sh: pa_host_lock)
+command -v flock >/dev/null 2>&1 || skip "no flock(1)"
+exec 9>>/run/privaudit-host-tests.lock || fail "cannot open the host-test lock"
+flock 9 || fail "cannot take the host-test lock"
 top_builddir=${top_builddir:-.}
 PAM_MODULE=${PAM_MODULE:-$top_builddir/pam_privaudit/.libs/pam_privaudit.so}
 PRIVAUDIT=${PRIVAUDIT:-$top_builddir/cli/privaudit}

@@ -26,6 +26,7 @@
 . "$(dirname "$0")/e2e-lib.sh"
 
 is_root || skip "needs root"
+pa_host_lock
 need_privaudit
 need_daemon
 [ -r "$PAWIRE" ] || skip "pawire.py not found ($PAWIRE)"

@@ -17,6 +17,7 @@ CONF=${top_builddir:-.}/audisp_privaudit/privaudit.conf
 [ -x "$PA_PLUGIN" ] || skip "plugin not built: $PA_PLUGIN"
 [ -r "$RULES" ] && [ -r "$CONF" ] || skip "rules or conf not made: $RULES $CONF"
 is_root || skip "needs root"
+pa_host_lock
 for t in auditd auditctl sudo su useradd userdel setpriv visudo; do
 	command -v "$t" >/dev/null 2>&1 || skip "no $t"
 done
