@@ -21,6 +21,7 @@ enum {
 	EXIT_NOT_EXTENDED = 7,
 	EXIT_STALE = 8,
 	EXIT_NOT_FOUND = 9,
+	EXIT_WITNESS = 10,      /* no valid cosignature by a required witness */
 };
 
 extern const char *progname;
@@ -69,5 +70,10 @@ int cmd_export(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
 int cmd_prove(int argc, char **argv);
 int cmd_check_proof(int argc, char **argv);
+int cmd_ship_status(int argc, char **argv);
+int cmd_keygen_witness(int argc, char **argv);
+int cmd_cosign(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 
 #endif

@@ -39,7 +39,10 @@ int status_exit(privaudit_status st)
 	case PRIVAUDIT_E_STALE:
 		return EXIT_STALE;
 	case PRIVAUDIT_E_PROOF:
+	case PRIVAUDIT_E_FORK:
 		return EXIT_TAMPERED;
+	case PRIVAUDIT_E_WITNESS:
+		return EXIT_WITNESS;
 	case PRIVAUDIT_E_NOTFOUND:
 	case PRIVAUDIT_E_AMBIGUOUS:
 		return EXIT_NOT_FOUND;
@@ -70,6 +73,7 @@ const char *status_class(privaudit_status st)
 	case EXIT_NOT_EXTENDED: return "not-extended";
 	case EXIT_STALE: return "stale";
 	case EXIT_NOT_FOUND: return "not-found";
+	case EXIT_WITNESS: return "witness";
 	default: return "unreadable";
 	}
 }

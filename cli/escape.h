@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "text.h"   /* pa_utf8_valid() */
+
 /* Valid UTF-8 printable text as is; control characters (C0, DEL, C1),
  * bidirectional and zero-width format characters, backslash and invalid
  * UTF-8 bytes as \xNN, \uNNNN or \n, \t, \\. */
@@ -15,8 +17,6 @@ void pa_print_escaped(FILE *f, const void *data, size_t len);
  * controls and format characters as \uNNNN escapes, each invalid UTF-8
  * byte as U+FFFD (callers give the exact bytes beside it, in base64). */
 void pa_print_json_string(FILE *f, const void *data, size_t len);
-/* 1 when the bytes are valid UTF-8. */
-int pa_utf8_valid(const void *data, size_t len);
 /* Standard base64 with padding. */
 void pa_print_base64(FILE *f, const void *data, size_t len);
 

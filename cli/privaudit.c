@@ -27,7 +27,7 @@ static void usage_main(FILE *f)
 		"  append DIR [TEXT...]          append application records (TEXT, or one per stdin line)\n"
 		"  seal DIR                      sign a checkpoint over the log now\n"
 		"  checkpoint DIR                print the newest signed checkpoint\n"
-		"  verify DIR [--key FILE] [--trusted FILE] [--max-age SECONDS] [--json]\n"
+		"  verify DIR [--key FILE] [--trusted FILE] [--max-age SECONDS] [--witness FILE] [--json]\n"
 		"                                check the whole log; exit 0 only if it verifies\n"
 		"  sessions DIR [--user U] [--host H] [--since T] [--until T] [--command GLOB]\n"
 		"               [--verified] [--json]   one line per privileged session\n"
@@ -39,7 +39,18 @@ static void usage_main(FILE *f)
 		"  tail -f DIR [-n N] [--json]   print records as they are appended\n"
 		"  prove DIR SESSION [--checkpoint FILE]\n"
 		"                                inclusion proof of a session's records\n"
-		"  check-proof PUBFILE PROOF     check a proof with only the log's public key\n"
+		"  check-proof PUBFILE PROOF [--witness FILE]\n"
+		"                                check a proof with only the log's public key\n"
+		"  ship-status DIR [--json]      how far privauditd has shipped the log (lag, last ack)\n"
+		"  keygen-witness NAME --out SECRETFILE\n"
+		"                                make a witness (collector) key\n"
+		"  cosign DIR --witness-key SECRETFILE --key PUBFILE\n"
+		"                                verify the log, then cosign its checkpoint\n"
+		"  collect --root DIR --hosts KEYDIR [--witness-key FILE] [--max-age S]\n"
+		"                                the collector behind rsyslog: one verified\n"
+		"                                mirror per host (reads shipped messages on stdin)\n"
+		"  fleet status ROOT [--max-age S] [--json]\n"
+		"                                one line per host mirror, with its verdict\n"
 		"\n"
 		"'privaudit COMMAND --help' describes each command; see privaudit(1).\n");
 }
@@ -325,6 +336,11 @@ static void verify_json(const char *dir, const privaudit_verify_report *r, int c
 		fputs(",\"newest_checkpoint\":null", stdout);
 	printf(",\"pinned\":%s,\"trusted\":%s,\"torn_bytes\":%" PRIu64, r->pinned ? "true" : "false",
 	       r->trusted_checked ? "true" : "false", r->torn_bytes);
+	if (r->witnessed > 0)
+		printf(",\"witnessed\":{\"size\":%" PRIu64 ",\"time\":%" PRId64 "}", r->witnessed,
+		       r->witness_time);
+	else
+		fputs(",\"witnessed\":null", stdout);
 	if (r->status != PRIVAUDIT_OK && r->has_bad)
 		printf(",\"first_bad\":{\"index\":%" PRIu64 ",\"segment\":%" PRIu64 ",\"offset\":%" PRIu64 "}",
 		       r->bad_index, r->bad_segment, r->bad_offset);
@@ -364,6 +380,11 @@ static void verify_text(const char *dir, const privaudit_verify_report *r, int k
 		printf("key:          NOT pinned (first key taken from the log itself)\n");
 	if (r->trusted_checked)
 		printf("trusted:      the log extends the trusted checkpoint\n");
+	if (r->witnessed > 0) {
+		printf("witnessed:    checkpoint of size %" PRIu64 " cosigned at ", r->witnessed);
+		print_time(stdout, r->witness_time);
+		fputc('\n', stdout);
+	}
 	if (r->status == PRIVAUDIT_OK) {
 		printf("result:       OK\n");
 		return;
@@ -384,12 +405,14 @@ static int cmd_verify(int argc, char **argv)
 		{"key", required_argument, NULL, 'k'},
 		{"trusted", required_argument, NULL, 't'},
 		{"max-age", required_argument, NULL, 'm'},
+		{"witness", required_argument, NULL, 'w'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *keyfile = NULL, *trusted = NULL, *dir;
+	const char *keyfile = NULL, *trusted = NULL, *dir, *witness[PRIVAUDIT_WITNESS_MAX];
+	size_t nwitness = 0;
 	uint64_t max_age = 0;
 	int json = 0, quiet = 0, c, code;
 	const privaudit_verify_report *rep = NULL;
@@ -397,10 +420,18 @@ static int cmd_verify(int argc, char **argv)
 	struct progress prog;
 	privaudit_status st;
 
-	while ((c = getopt_long(argc, argv, "k:t:m:jqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:t:m:w:jqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			keyfile = optarg;
+			break;
+		case 'w':
+			if (nwitness == PRIVAUDIT_WITNESS_MAX) {
+				fprintf(stderr, "privaudit verify: at most %d --witness\n",
+					PRIVAUDIT_WITNESS_MAX);
+				return EXIT_USAGE;
+			}
+			witness[nwitness++] = optarg;
 			break;
 		case 't':
 			trusted = optarg;
@@ -419,16 +450,19 @@ static int cmd_verify(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: privaudit verify DIR [--key PUBFILE] [--trusted CHECKPOINTFILE]\n"
-			       "                        [--max-age SECONDS] [--json] [--quiet]\n\n"
+			       "                        [--max-age SECONDS] [--witness VKEYFILE]... [--json] [--quiet]\n\n"
 			       "Check every record, the Merkle tree, every checkpoint signature and the\n"
 			       "key rotation chain.  Needs nothing secret.\n\n"
 			       "  --key PUBFILE       pin the log's first public key (log.pub kept off the host)\n"
 			       "  --trusted FILE      the log must extend this checkpoint seen earlier\n"
 			       "  --max-age SECONDS   fail if the newest checkpoint is older than this\n"
+			       "  --witness VKEYFILE  the checkpoint file or the --trusted note must carry a\n"
+			       "                      valid cosignature by this witness (repeat: by each)\n"
 			       "  --json              one JSON object instead of text\n"
 			       "  --quiet             no report; the exit status tells\n\n"
 			       "Exit status: 0 verified, 1 cannot read, 2 usage, 3 corrupt, 4 tampered,\n"
-			       "5 signature or key, 6 truncated, 7 does not extend --trusted, 8 stale.\n");
+			       "5 signature or key, 6 truncated, 7 does not extend --trusted, 8 stale,\n"
+			       "10 no valid cosignature by a --witness.\n");
 			return 0;
 		default:
 			return EXIT_USAGE;
@@ -481,6 +515,23 @@ static int cmd_verify(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	for (size_t i = 0; i < nwitness; i++) {
+		char *text = read_key_line(witness[i]);
+
+		if (text == NULL) {
+			fprintf(stderr, "privaudit verify: %s: %s\n", witness[i], strerror(errno));
+			privaudit_verifier_free(v);
+			return EXIT_USAGE;
+		}
+		st = privaudit_verifier_require_witness(v, text);
+		free(text);
+		if (st != PRIVAUDIT_OK) {
+			fprintf(stderr, "privaudit verify: %s: not a witness key line (keygen-witness's .pub)\n",
+				witness[i]);
+			privaudit_verifier_free(v);
+			return EXIT_USAGE;
+		}
+	}
 	if (max_age > 0)
 		privaudit_verifier_max_age(v, (int64_t)max_age, 0);
 	progress_init(&prog, "verifying");
@@ -519,6 +570,11 @@ int main(int argc, char **argv)
 		{"tail", cmd_tail},
 		{"prove", cmd_prove},
 		{"check-proof", cmd_check_proof},
+		{"ship-status", cmd_ship_status},
+		{"keygen-witness", cmd_keygen_witness},
+		{"cosign", cmd_cosign},
+		{"collect", cmd_collect},
+		{"fleet", cmd_fleet},
 	};
 
 	if (argc < 2) {

@@ -25,7 +25,10 @@ static int prove_usage(FILE *f)
 		"newest, or FILE: one kept off the host), and the key chain from the log's\n"
 		"first key to the key that signed it.  'privaudit check-proof' checks it\n"
 		"with only the log's public key.  Records after the checkpoint are left out\n"
-		"(run 'privaudit seal' first to include them).\n");
+		"(run 'privaudit seal' first to include them).  The newest checkpoint is\n"
+		"taken as DIR/checkpoint holds it when that is the same checkpoint, so a\n"
+		"witness's cosignature there (privaudit cosign, a collector's mirror) goes\n"
+		"into the proof; give --checkpoint DIR/checkpoint for an older cosigned one.\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -117,41 +120,87 @@ out:
 	return rc;
 }
 
+/* Each witness must have cosigned the checkpoint the proof holds against;
+ * *oldest: the oldest of their cosignature times.  Says why not on stderr. */
+static privaudit_status check_witnesses(const privaudit_proof *p, char *const *vkeys,
+					const char *const *files, size_t n, int64_t *oldest)
+{
+	const char *note;
+	size_t len;
+	privaudit_status st = privaudit_proof_checkpoint(p, &note, &len);
+
+	for (size_t i = 0; i < n && st == PRIVAUDIT_OK; i++) {
+		int64_t t = -1;
+
+		st = privaudit_cosignature_check(vkeys[i], note, len, &t);
+		if (st == PRIVAUDIT_E_NOTE) {
+			fprintf(stderr, "privaudit check-proof: ");
+			pa_print_escaped(stderr, files[i], strlen(files[i]));
+			fprintf(stderr, ": not a witness key line (keygen-witness's .pub)\n");
+		} else if (st != PRIVAUDIT_OK) {
+			fprintf(stderr, "privaudit check-proof: proof REJECTED: %s: the checkpoint "
+					"proved against carries no valid cosignature by ",
+				privaudit_strerror(st));
+			pa_print_escaped(stderr, files[i], strlen(files[i]));
+			fputc('\n', stderr);
+			st = PRIVAUDIT_E_WITNESS;
+		} else if (*oldest < 0 || t < *oldest) {
+			*oldest = t;
+		}
+	}
+	return st;
+}
+
 int cmd_check_proof(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"witness", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const privaudit_proof_report *rep = NULL;
+	const char *witness[PRIVAUDIT_WITNESS_MAX];
+	char *wkey[PRIVAUDIT_WITNESS_MAX];
 	privaudit_proof *p = NULL;
 	char *key, *text;
-	size_t len = 0;
+	size_t len = 0, nwitness = 0;
+	int64_t wtime = -1;
 	privaudit_status st;
 	int c, json = 0, quiet = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jqw:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'w':
+			if (nwitness == PRIVAUDIT_WITNESS_MAX) {
+				fprintf(stderr, "privaudit check-proof: at most %d --witness\n",
+					PRIVAUDIT_WITNESS_MAX);
+				return EXIT_USAGE;
+			}
+			witness[nwitness++] = optarg;
+			break;
 		case 'h':
-			printf("usage: privaudit check-proof PUBFILE PROOF [--json] [--quiet]\n\n"
+			printf("usage: privaudit check-proof PUBFILE PROOF [--witness VKEYFILE]... [--json] [--quiet]\n\n"
 			       "Check a proof made by 'privaudit prove' with only the log's first\n"
 			       "public key (log.pub, kept off the host), without the log: the key\n"
 			       "chain, every checkpoint signature, consistency between checkpoints and\n"
 			       "each record's inclusion.  Then print the proved records (--json: as\n"
-			       "JSON lines).  PROOF may be - for standard input.\n\n"
+			       "JSON lines).  PROOF may be - for standard input.  With --witness, the\n"
+			       "checkpoint proved against must also carry a valid cosignature by that\n"
+			       "witness (its verifier key line, from keygen-witness; repeat: by each).\n\n"
 			       "Exit status: 0 the proof holds, 1 cannot read, 2 usage, 3 malformed,\n"
-			       "4 a proof does not hold, 5 signature or key.\n");
+			       "4 a proof does not hold, 5 signature or key, 10 no valid cosignature\n"
+			       "by a --witness.\n");
 			return 0;
 		default:
 			return EXIT_USAGE;
 		}
 	}
 	if (optind + 2 != argc) {
-		fprintf(stderr, "usage: privaudit check-proof PUBFILE PROOF [--json]\n");
+		fprintf(stderr, "usage: privaudit check-proof PUBFILE PROOF [--witness VKEYFILE] [--json]\n");
 		return EXIT_USAGE;
 	}
 	key = read_key_line(argv[optind]);
@@ -178,6 +227,30 @@ int cmd_check_proof(int argc, char **argv)
 		return EXIT_CANNOT_READ;
 	}
 	rc = st == PRIVAUDIT_OK ? 0 : st == PRIVAUDIT_E_NOTE ? EXIT_USAGE : status_exit(st);
+	if (st == PRIVAUDIT_OK && nwitness > 0) {
+		size_t nread = 0;
+
+		while (nread < nwitness && (wkey[nread] = read_key_line(witness[nread])) != NULL)
+			nread++;
+		if (nread < nwitness) {
+			fprintf(stderr, "privaudit check-proof: ");
+			pa_print_escaped(stderr, witness[nread], strlen(witness[nread]));
+			fprintf(stderr, ": %s\n", strerror(errno));
+			rc = EXIT_CANNOT_READ;
+		} else {
+			privaudit_status wst = check_witnesses(p, wkey, witness, nwitness, &wtime);
+
+			rc = wst == PRIVAUDIT_OK     ? 0
+			     : wst == PRIVAUDIT_E_NOTE ? EXIT_USAGE
+						       : EXIT_WITNESS;
+		}
+		while (nread-- > 0)
+			free(wkey[nread]);
+		if (rc != 0) {
+			privaudit_proof_free(p);
+			return rc;
+		}
+	}
 	if (st != PRIVAUDIT_OK) {
 		fprintf(stderr, "privaudit check-proof: proof REJECTED: %s: ", privaudit_strerror(st));
 		pa_print_escaped(stderr, rep->detail, strlen(rep->detail));
@@ -191,6 +264,10 @@ int cmd_check_proof(int argc, char **argv)
 			if (rep->time >= 0) {
 				fputs(" at ", stdout);
 				print_time(stdout, rep->time);
+			}
+			if (nwitness > 0) {
+				fputs(", cosigned by the witness at ", stdout);
+				print_time(stdout, wtime);
 			}
 			fputc('\n', stdout);
 		}

@@ -16,7 +16,8 @@
 #include "escape.h"
 #include "records.h"
 
-/* Fields that hold binary values (keys, hashes): base64 in JSON. */
+/* Fields that hold binary values (keys, hashes): short hex in text (the
+ * library's JSON gives them in base64). */
 static int binary_field(const char *name)
 {
 	return strcmp(name, "public_key") == 0 || strcmp(name, "log_id") == 0 ||
@@ -32,130 +33,38 @@ static int own_field(const char *name)
 
 /* ------------------------------------------------------------ JSON */
 
-/* Members after the first get a comma. */
-static int json_first;
-
-static void json_key(FILE *f, const char *name, const char *suffix)
-{
-	fprintf(f, "%s\"%s%s\":", json_first ? "" : ",", name, suffix);
-	json_first = 0;
-}
-
-/* A text value, and its exact bytes as name_b64 when it is not UTF-8. */
+/* ,"name":"text" and ,"name_b64":"..." when the bytes are not UTF-8 (for
+ * objects of the CLI's own, after their first member). */
 void json_text_field(FILE *f, const char *name, const void *data, size_t len)
 {
-	json_key(f, name, "");
+	fprintf(f, ",\"%s\":", name);
 	pa_print_json_string(f, data, len);
 	if (!pa_utf8_valid(data, len)) {
-		json_key(f, name, "_b64");
-		fputc('"', f);
+		fprintf(f, ",\"%s_b64\":\"", name);
 		pa_print_base64(f, data, len);
 		fputc('"', f);
 	}
 }
 
-static void json_number(FILE *f, const privaudit_field *fd, uint64_t num)
+/* The library renders it (privaudit_record_json()), so that what export
+ * prints and what privauditd ships cannot differ. */
+int print_record_json(FILE *f, const privaudit_record *rec, int with_verified)
 {
-	if (fd->type == PRIVAUDIT_FIELD_BOOL)
-		fputs(num ? "true" : "false", f);
-	else if (fd->type == PRIVAUDIT_FIELD_INT)
-		fprintf(f, "%" PRId64, (int64_t)num);
-	else
-		fprintf(f, "%" PRIu64, num);
-}
+	privaudit_status st;
+	char *json = NULL;
+	size_t len = 0;
 
-static void json_repeated(FILE *f, const privaudit_record *rec, size_t i,
-			  const privaudit_field *fd)
-{
-	int all_text = 1;
-	const void *data;
-	uint64_t num;
-	size_t len;
-
-	json_key(f, fd->name, "");
-	fputc('[', f);
-	for (size_t j = 0; j < fd->count; j++) {
-		if (privaudit_record_value(rec, i, j, &data, &len, &num) != PRIVAUDIT_OK)
-			continue;
-		if (j > 0)
-			fputc(',', f);
-		if (fd->type == PRIVAUDIT_FIELD_BYTES || fd->type == PRIVAUDIT_FIELD_STRING) {
-			pa_print_json_string(f, data, len);
-			all_text &= pa_utf8_valid(data, len);
-		} else {
-			json_number(f, fd, num);
-		}
+	st = privaudit_record_json(rec, with_verified ? PRIVAUDIT_JSON_VERIFIED : 0, 0, &json,
+				   &len);
+	if (st != PRIVAUDIT_OK) {
+		fprintf(stderr, "%s: record %" PRIu64 ": %s\n", progname, privaudit_record_index(rec),
+			privaudit_strerror(st));
+		return -1;
 	}
-	fputc(']', f);
-	if (all_text)
-		return;
-	json_key(f, fd->name, "_b64");
-	fputc('[', f);
-	for (size_t j = 0; j < fd->count; j++) {
-		if (privaudit_record_value(rec, i, j, &data, &len, &num) != PRIVAUDIT_OK)
-			continue;
-		fputs(j > 0 ? ",\"" : "\"", f);
-		pa_print_base64(f, data, len);
-		fputc('"', f);
-	}
-	fputc(']', f);
-}
-
-void print_record_json(FILE *f, const privaudit_record *rec, int with_verified)
-{
-	size_t n = privaudit_record_field_count(rec);
-	const void *host, *key;
-	size_t hl, kl;
-	uint64_t pid = 0;
-	char id[16];
-
-	privaudit_record_get_bytes(rec, "host", &host, &hl);
-	privaudit_record_get_bytes(rec, "session_key", &key, &kl);
-	privaudit_record_get_uint(rec, "writer_pid", &pid);
-	fprintf(f, "{\"index\":%" PRIu64 ",\"time\":\"", privaudit_record_index(rec));
-	print_time_ns(f, privaudit_record_time_ns(rec));
-	fprintf(f, "\",\"time_ns\":%" PRIu64 ",\"kind\":\"%s\"", privaudit_record_time_ns(rec),
-		privaudit_record_kind(rec));
-	json_text_field(f, "host", host, hl);
-	fprintf(f, ",\"writer_pid\":%" PRIu64, pid);
-	if (kl > 0) {
-		json_text_field(f, "session", key, kl);
-		privaudit_record_session_id(rec, id);
-		fprintf(f, ",\"session_id\":\"%s\"", id);
-	} else {
-		fputs(",\"session\":null,\"session_id\":null", f);
-	}
-	if (with_verified)
-		fprintf(f, ",\"verified\":%s", privaudit_record_verified(rec) ? "true" : "false");
-	fputs(",\"fields\":{", f);
-	json_first = 1;
-	for (size_t i = 0; i < n; i++) {
-		privaudit_field fd;
-		const void *data;
-		uint64_t num;
-		size_t len;
-
-		if (privaudit_record_field(rec, i, &fd) != PRIVAUDIT_OK || own_field(fd.name))
-			continue;
-		if (fd.repeated) {
-			json_repeated(f, rec, i, &fd);
-			continue;
-		}
-		if (privaudit_record_value(rec, i, 0, &data, &len, &num) != PRIVAUDIT_OK)
-			continue;
-		if (fd.type != PRIVAUDIT_FIELD_BYTES && fd.type != PRIVAUDIT_FIELD_STRING) {
-			json_key(f, fd.name, "");
-			json_number(f, &fd, num);
-		} else if (binary_field(fd.name)) {
-			json_key(f, fd.name, "_b64");
-			fputc('"', f);
-			pa_print_base64(f, data, len);
-			fputc('"', f);
-		} else {
-			json_text_field(f, fd.name, data, len);
-		}
-	}
-	fputs("}}\n", f);
+	fwrite(json, 1, len, f);
+	fputc('\n', f);
+	free(json);
+	return 0;
 }
 
 /* ------------------------------------------------------------ text */
@@ -313,12 +222,13 @@ static void filter_free(struct filter *flt)
 	free(flt->kinds);
 }
 
-static void emit(const privaudit_record *rec, int json, int raw, int verified)
+/* 0, or -1 when the record could not be rendered (said on stderr). */
+static int emit(const privaudit_record *rec, int json, int raw, int verified)
 {
 	if (json)
-		print_record_json(stdout, rec, verified);
-	else
-		print_record_line(stdout, rec, raw, verified);
+		return print_record_json(stdout, rec, verified);
+	print_record_line(stdout, rec, raw, verified);
+	return 0;
 }
 
 /* After --verified: report the verdict on stderr, and its exit status. */
@@ -493,8 +403,10 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 			st = privaudit_reader_get(r, idx[i], &rec);
 			if (st != PRIVAUDIT_OK)
 				break;
-			if (filter_match(&flt, rec))
-				emit(rec, json, raw, verified);
+			if (filter_match(&flt, rec) && emit(rec, json, raw, verified) < 0) {
+				rc = EXIT_CANNOT_READ;
+				goto out;
+			}
 			/* the list lives in the reader until the next session call */
 		}
 	} else {
@@ -503,8 +415,10 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 		while (st == PRIVAUDIT_OK && (st = privaudit_reader_next(r, &rec)) == PRIVAUDIT_OK) {
 			if (flt.has_to && privaudit_record_index(rec) > flt.to)
 				break;
-			if (filter_match(&flt, rec))
-				emit(rec, json, raw, verified);
+			if (filter_match(&flt, rec) && emit(rec, json, raw, verified) < 0) {
+				rc = EXIT_CANNOT_READ;
+				goto out;
+			}
 		}
 		if (st == PRIVAUDIT_E_END)
 			st = PRIVAUDIT_OK;
@@ -617,7 +531,10 @@ int cmd_tail(int argc, char **argv)
 	while (!stop_tail) {
 		st = privaudit_reader_next(r, &rec);
 		if (st == PRIVAUDIT_OK) {
-			emit(rec, json, raw, 0);
+			if (emit(rec, json, raw, 0) < 0) {
+				rc = EXIT_CANNOT_READ;
+				break;
+			}
 			continue;
 		}
 		if (st != PRIVAUDIT_E_END) {

@@ -7,15 +7,17 @@
 
 #include "privaudit.h"
 
-/* One JSON object and a newline; with_verified adds "verified". */
-void print_record_json(FILE *f, const privaudit_record *rec, int with_verified);
+/* One JSON object (privaudit_record_json()) and a newline; with_verified
+ * adds "verified".  -1 when it could not be made (said on stderr). */
+int print_record_json(FILE *f, const privaudit_record *rec, int with_verified);
 /* "#INDEX TIME HOST KIND [session=ID] field=value ..." and a newline. */
 void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_verified);
 /* The body's set fields as " name=value" (raw: also raw text and notes). */
 void print_record_fields(FILE *f, const privaudit_record *rec, int raw);
 /* A value, escaped, quoted when it holds a space or is empty. */
 void print_value(FILE *f, const void *data, size_t len);
-/* ,"name":"text" and ,"name_b64":"..." when the bytes are not UTF-8. */
+/* ,"name":"text" and ,"name_b64":"..." when the bytes are not UTF-8 (never
+ * the first member of an object). */
 void json_text_field(FILE *f, const char *name, const void *data, size_t len);
 /* Verify the whole log through the reader (keyfile: pinned key or NULL):
  * -1 when that could not start; else 0 with *code the exit status the

@@ -3,6 +3,8 @@
  * session, and one session replayed in time order. */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -130,9 +132,10 @@ static int ran_command(privaudit_reader *r, const privaudit_session *s, const ch
 	return 0;
 }
 
-static void session_json(const privaudit_session *s, int have_verdict, int cached)
+/* The members of a session's JSON object, after its opening brace. */
+static void session_json_members(const privaudit_session *s, int have_verdict, int cached)
 {
-	fprintf(stdout, "{\"id\":\"%s\"", s->id);
+	fprintf(stdout, "\"id\":\"%s\"", s->id);
 	json_text_field(stdout, "key", s->key.data, s->key.len);
 	json_text_field(stdout, "host", s->host.data, s->host.len);
 	fputs(",\"start\":\"", stdout);
@@ -173,6 +176,12 @@ static void session_json(const privaudit_session *s, int have_verdict, int cache
 		!have_verdict || cached ? "null" : s->verified == s->records ? "true" : "false",
 		!have_verdict || !cached ? "null" : s->verified == s->records ? "true" : "false",
 		!have_verdict ? "none" : cached ? "cached" : "checked");
+}
+
+static void session_json(const privaudit_session *s, int have_verdict, int cached)
+{
+	fputc('{', stdout);
+	session_json_members(s, have_verdict, cached);
 }
 
 static void session_line(const privaudit_session *s, int have_verdict, int cached)
@@ -237,11 +246,32 @@ static void verdict_note(const privaudit_verify_report *v, int cached, uint64_t 
 	       verified, total, verified < total ? " (the rest is not sealed yet)" : "");
 }
 
+/* --fleet: one verdict line per host, on stderr so the table stays one. */
+static void fleet_verdict(const char *host, const privaudit_verify_report *v, int cached,
+			  uint64_t total, uint64_t verified)
+{
+	fputs("verification: ", stderr);
+	pa_print_escaped(stderr, host, strlen(host));
+	if (v == NULL)
+		fputs(": none (the mirror could not be verified)\n", stderr);
+	else if (v->status != PRIVAUDIT_OK)
+		fprintf(stderr, ": FAILED: %s\n", privaudit_strerror(v->status));
+	else if (cached)
+		fprintf(stderr, ": NOT CHECKED now (index verdict: %" PRIu64 " of %" PRIu64
+				" session records sealed); run with --verified\n",
+			verified, total);
+	else
+		fprintf(stderr, ": verified now with the enrolled key; %" PRIu64 " of %" PRIu64
+				" session records sealed\n",
+			verified, total);
+}
+
 static int sessions_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: privaudit sessions DIR [--user U] [--host H] [--since T] [--until T]\n"
-		"       [--command GLOB] [--json] [--verified [--key PUBFILE]]\n\n"
+		"       [--command GLOB] [--json] [--verified [--key PUBFILE]]\n"
+		"       privaudit sessions ROOT --fleet [the same filters] [--verified]\n\n"
 		"One line per session: id, start, end (or open), duration, user -> target\n"
 		"user, service, remote host, tty, commands run, and whether its records are\n"
 		"sealed by a verified checkpoint (yes, no, or how many of them).\n\n"
@@ -254,27 +284,26 @@ static int sessions_usage(FILE *f)
 		"  --json          one JSON object per session\n"
 		"  --verified      verify the whole log now (else the verdict cached in the\n"
 		"                  index is shown); exit non-zero unless it verifies\n"
-		"  --key PUBFILE   with --verified: pin the log's first public key\n");
+		"  --key PUBFILE   with --verified: pin the log's first public key\n"
+		"  --fleet         ROOT is a collector's (privaudit collect --root): the\n"
+		"                  sessions of every host mirror, with a HOST column; with\n"
+		"                  --verified each mirror is pinned to its enrolled key\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
-int cmd_sessions(int argc, char **argv)
+struct list_opts {
+	const char *user, *host, *glob, *keyfile;
+	uint64_t since, until;
+	int json, verified;
+	int fleet;                    /* a collector's root: a HOST column */
+};
+
+/* The sessions of one log (or mirror); fleet_host names the mirror's host
+ * for the HOST column (NULL: one log, no column). */
+static int list_sessions(const char *dir, const struct list_opts *o, const char *fleet_host)
 {
-	static const struct option opts[] = {
-		{"user", required_argument, NULL, 'u'},
-		{"host", required_argument, NULL, 'H'},
-		{"since", required_argument, NULL, 'S'},
-		{"until", required_argument, NULL, 'U'},
-		{"command", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"verified", no_argument, NULL, 'v'},
-		{"key", required_argument, NULL, 'K'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *user = NULL, *host = NULL, *glob = NULL, *keyfile = NULL, *dir;
-	uint64_t since = 0, until = UINT64_MAX, total = 0, verified_total = 0;
-	int c, json = 0, verified = 0, code = 0, rc = 0, cached = 0;
+	uint64_t total = 0, verified_total = 0;
+	int code = 0, rc = 0, cached = 0;
 	const privaudit_verify_report *v = NULL;
 	const privaudit_session *list;
 	privaudit_reader *r = NULL;
@@ -282,36 +311,12 @@ int cmd_sessions(int argc, char **argv)
 	privaudit_status st;
 	size_t n;
 
-	while ((c = getopt_long(argc, argv, "u:H:S:U:c:jvK:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': user = optarg; break;
-		case 'H': host = optarg; break;
-		case 'S':
-		case 'U':
-			if (parse_time(optarg, c == 'S' ? &since : &until) < 0) {
-				fprintf(stderr, "privaudit sessions: bad time '");
-				pa_print_escaped(stderr, optarg, strlen(optarg));
-				fprintf(stderr, "'\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'c': glob = optarg; break;
-		case 'j': json = 1; break;
-		case 'v': verified = 1; break;
-		case 'K': keyfile = optarg; break;
-		case 'h': return sessions_usage(stdout);
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc || (keyfile != NULL && !verified))
-		return sessions_usage(stderr);
-	dir = argv[optind];
 	st = privaudit_reader_open(&r, dir);
 	if (st != PRIVAUDIT_OK) {
 		err_reader("sessions", dir, st, NULL);
 		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
 	}
-	if (verified && verify_for("sessions", r, keyfile, &code) < 0) {
+	if (o->verified && verify_for("sessions", r, o->keyfile, &code) < 0) {
 		privaudit_reader_free(r);
 		return code ? code : EXIT_USAGE;
 	}
@@ -326,21 +331,22 @@ int cmd_sessions(int argc, char **argv)
 		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
 	}
 	privaudit_reader_verdict(r, &v, &cached);
-	if (!json)
+	if (!o->json && !o->fleet)
 		printf("%-12s  %-24s  %-24s  %-9s  %s\n", "SESSION", "START", "END", "DURATION",
 		       "USER -> TARGET  SERVICE  RHOST  TTY  COMMANDS  SEALED");
 	for (size_t i = 0; i < n; i++) {
 		const privaudit_session *s = &list[i];
 		uint64_t end = s->open ? UINT64_MAX : s->end_ns;
 
-		if (user != NULL && !bytes_eq(s->login_user, user) && !bytes_eq(s->user, user))
+		if (o->user != NULL && !bytes_eq(s->login_user, o->user) && !bytes_eq(s->user, o->user))
 			continue;
-		if (host != NULL && !bytes_eq(s->host, host))
+		if (o->host != NULL && !bytes_eq(s->host, o->host) &&
+		    (fleet_host == NULL || strcmp(fleet_host, o->host) != 0))
 			continue;
-		if (end < since || s->start_ns > until)
+		if (end < o->since || s->start_ns > o->until)
 			continue;
-		if (glob != NULL) {
-			if (!ran_command(r, s, glob, &st)) {
+		if (o->glob != NULL) {
+			if (!ran_command(r, s, o->glob, &st)) {
 				if (st != PRIVAUDIT_OK) {
 					err_reader("sessions", dir, st, r);
 					rc = status_exit(st);
@@ -351,23 +357,167 @@ int cmd_sessions(int argc, char **argv)
 		}
 		total += s->records;
 		verified_total += s->verified;
-		if (json)
+		if (fleet_host != NULL && o->json) {
+			fputs("{\"fleet_host\":", stdout);
+			pa_print_json_string(stdout, fleet_host, strlen(fleet_host));
+			fputs(",", stdout);
+			session_json_members(s, v != NULL, cached);
+		} else if (o->json) {
 			session_json(s, v != NULL, cached);
-		else
+		} else {
+			if (fleet_host != NULL) {
+				char col[33];
+
+				snprintf(col, sizeof(col), "%s", fleet_host);
+				pa_print_escaped(stdout, col, strlen(col));
+				printf("%*s  ", (int)(32 - strlen(col)), "");
+			}
 			session_line(s, v != NULL, cached);
+		}
 	}
-	if (!json)
+	if (!o->json && !o->fleet)
 		verdict_note(v, cached, total, verified_total, privaudit_reader_damage(r));
-	else if (privaudit_reader_damage(r) != NULL) {
-		/* stdout stays JSON lines */
-		fputs("warning: the log could not be read to its end: ", stderr);
+	else if (!o->json)
+		fleet_verdict(fleet_host, v, cached, total, verified_total);
+	if (privaudit_reader_damage(r) != NULL && (o->json || o->fleet)) {
+		/* stdout stays JSON lines (or one table) */
+		fputs("warning: ", stderr);
+		if (fleet_host != NULL) {
+			pa_print_escaped(stderr, fleet_host, strlen(fleet_host));
+			fputs(": ", stderr);
+		}
+		fputs("the log could not be read to its end: ", stderr);
 		pa_print_escaped(stderr, privaudit_reader_damage(r), strlen(privaudit_reader_damage(r)));
 		fputc('\n', stderr);
 	}
 	privaudit_reader_free(r);
+	return rc != 0 ? rc : code;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* --fleet: every mirror under a collector's root, host by host, each
+ * verified (with --verified) against the key its directory was made for. */
+static int list_fleet(const char *root, struct list_opts *o)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	DIR *d;
+
+	d = opendir(root);
+	if (d == NULL) {
+		fprintf(stderr, "privaudit sessions: ");
+		pa_print_escaped(stderr, root, strlen(root));
+		fprintf(stderr, ": %s\n", strerror(errno));
+		return EXIT_CANNOT_READ;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char path[4096];
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "quarantine") == 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s/%s", root, de->d_name,
+			     PRIVAUDIT_PUBKEY_FILE) >= (int)sizeof(path) ||
+		    access(path, R_OK) != 0)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			char **nn = realloc(names, nc * sizeof(*nn));
+
+			if (nn == NULL)
+				break;
+			names = nn;
+			cap = nc;
+		}
+		names[n] = strdup(de->d_name);
+		if (names[n] != NULL)
+			n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	if (!o->json)
+		printf("%-32s  %-12s  %-24s  %-24s  %-9s  %s\n", "HOST", "SESSION", "START", "END",
+		       "DURATION", "USER -> TARGET  SERVICE  RHOST  TTY  COMMANDS  SEALED");
+	for (size_t i = 0; i < n; i++) {
+		char dir[4096], keyfile[4096], host[PRIVAUDIT_ORIGIN_MAX];
+		char *line;
+		int one;
+
+		if (snprintf(dir, sizeof(dir), "%s/%s", root, names[i]) >= (int)sizeof(dir) ||
+		    snprintf(keyfile, sizeof(keyfile), "%s/%s", root, names[i]) >= (int)sizeof(keyfile) - 8)
+			line = NULL;
+		else
+			line = read_key_line(strcat(keyfile, "/" PRIVAUDIT_PUBKEY_FILE));
+		if (line == NULL) {
+			free(names[i]);
+			continue;
+		}
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(line, "+\n"), line);
+		free(line);
+		o->keyfile = keyfile;
+		one = list_sessions(dir, o, host);
+		if (one != 0 && rc == 0)
+			rc = one;
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+int cmd_sessions(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"user", required_argument, NULL, 'u'},
+		{"host", required_argument, NULL, 'H'},
+		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
+		{"command", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"verified", no_argument, NULL, 'v'},
+		{"key", required_argument, NULL, 'K'},
+		{"fleet", no_argument, NULL, 'F'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct list_opts o;
+	int c, rc;
+
+	memset(&o, 0, sizeof(o));
+	o.until = UINT64_MAX;
+	while ((c = getopt_long(argc, argv, "u:H:S:U:c:jvK:Fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': o.user = optarg; break;
+		case 'H': o.host = optarg; break;
+		case 'S':
+		case 'U':
+			if (parse_time(optarg, c == 'S' ? &o.since : &o.until) < 0) {
+				fprintf(stderr, "privaudit sessions: bad time '");
+				pa_print_escaped(stderr, optarg, strlen(optarg));
+				fprintf(stderr, "'\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c': o.glob = optarg; break;
+		case 'j': o.json = 1; break;
+		case 'v': o.verified = 1; break;
+		case 'K': o.keyfile = optarg; break;
+		case 'F': o.fleet = 1; break;
+		case 'h': return sessions_usage(stdout);
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || (o.keyfile != NULL && (!o.verified || o.fleet)))
+		return sessions_usage(stderr);
+	rc = o.fleet ? list_fleet(argv[optind], &o) : list_sessions(argv[optind], &o, NULL);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = EXIT_CANNOT_READ;
-	return rc != 0 ? rc : code;
+	return rc;
 }
 
 /* ------------------------------------------------------------ replay */
@@ -662,7 +812,10 @@ static int replay_usage(FILE *f)
 		"  --verified      verify the whole log and check every record shown against\n"
 		"                  it (records not sealed are marked !); exit non-zero unless\n"
 		"                  the log verifies (records not sealed yet only get a warning)\n"
-		"  --key PUBFILE   with --verified: pin the log's first public key\n");
+		"  --key PUBFILE   with --verified: pin the log's first public key\n"
+		"  --fleet         ROOT is a collector's (privaudit collect --root): the\n"
+		"                  sessions of every host mirror, with a HOST column; with\n"
+		"                  --verified each mirror is pinned to its enrolled key\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 

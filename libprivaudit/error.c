@@ -11,7 +11,7 @@ PRIVAUDIT_EXPORT const char *privaudit_strerror(privaudit_status status)
 	case PRIVAUDIT_E_INVAL: return "invalid argument";
 	case PRIVAUDIT_E_NOMEM: return "out of memory";
 	case PRIVAUDIT_E_IO: return "input/output error";
-	case PRIVAUDIT_E_EXISTS: return "a log already exists there";
+	case PRIVAUDIT_E_EXISTS: return "a log or key file already exists there";
 	case PRIVAUDIT_E_NOLOG: return "not a privaudit log";
 	case PRIVAUDIT_E_LOCK_TIMEOUT: return "timed out waiting for the log lock";
 	case PRIVAUDIT_E_CRYPTO: return "cryptographic operation failed";
@@ -33,6 +33,8 @@ PRIVAUDIT_EXPORT const char *privaudit_strerror(privaudit_status status)
 	case PRIVAUDIT_E_NOTFOUND: return "not found";
 	case PRIVAUDIT_E_AMBIGUOUS: return "session id prefix matches more than one session";
 	case PRIVAUDIT_E_PROOF: return "proof malformed or does not hold";
+	case PRIVAUDIT_E_WITNESS: return "no valid cosignature by the required witness";
+	case PRIVAUDIT_E_FORK: return "two different records for one index (a rewritten or rolled-back log)";
 	}
 	return "unknown privaudit status";
 }

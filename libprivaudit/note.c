@@ -11,10 +11,17 @@
 #include "note.h"
 
 #define EM_DASH "\xe2\x80\x94"
-#define SIG_ALG_ED25519 0x01
+/* Decoded signature lines up to this size are decoded on the stack. */
+#define SIG_RAW_STACK 256
 
 void pa_keyhash(const char *name, const unsigned char pub[crypto_sign_PUBLICKEYBYTES],
 		unsigned char out[4])
+{
+	pa_keyhash_alg(name, PA_SIG_ED25519, pub, out);
+}
+
+void pa_keyhash_alg(const char *name, unsigned char alg,
+		    const unsigned char pub[crypto_sign_PUBLICKEYBYTES], unsigned char out[4])
 {
 	unsigned char buf[PA_ORIGIN_MAX + 2 + crypto_sign_PUBLICKEYBYTES];
 	unsigned char h[PA_HASH_LEN];
@@ -24,14 +31,14 @@ void pa_keyhash(const char *name, const unsigned char pub[crypto_sign_PUBLICKEYB
 		n = PA_ORIGIN_MAX - 1;
 	memcpy(buf, name, n);
 	buf[n] = '\n';
-	buf[n + 1] = SIG_ALG_ED25519;
+	buf[n + 1] = alg;
 	memcpy(buf + n + 2, pub, crypto_sign_PUBLICKEYBYTES);
 	pa_sha256(h, buf, n + 2 + crypto_sign_PUBLICKEYBYTES);
 	memcpy(out, h, 4);
 }
 
 /* A key name: non-empty, no spaces, no '+', printable ASCII or UTF-8. */
-static int name_ok(const char *s, size_t len)
+int pa_note_name_ok(const char *s, size_t len)
 {
 	if (len == 0 || len >= PA_ORIGIN_MAX)
 		return 0;
@@ -47,14 +54,21 @@ static int name_ok(const char *s, size_t len)
 privaudit_status pa_vkey_format(const char *name, const unsigned char pub[crypto_sign_PUBLICKEYBYTES],
 				char *buf, size_t len)
 {
+	return pa_vkey_format_alg(name, PA_SIG_ED25519, pub, buf, len);
+}
+
+privaudit_status pa_vkey_format_alg(const char *name, unsigned char alg,
+				    const unsigned char pub[crypto_sign_PUBLICKEYBYTES], char *buf,
+				    size_t len)
+{
 	unsigned char kh[4], raw[1 + crypto_sign_PUBLICKEYBYTES];
 	char b64[sodium_base64_ENCODED_LEN(sizeof(raw), sodium_base64_VARIANT_ORIGINAL)];
 	int n;
 
-	if (!name_ok(name, strlen(name)))
+	if (!pa_note_name_ok(name, strlen(name)))
 		return PRIVAUDIT_E_INVAL;
-	pa_keyhash(name, pub, kh);
-	raw[0] = SIG_ALG_ED25519;
+	pa_keyhash_alg(name, alg, pub, kh);
+	raw[0] = alg;
 	memcpy(raw + 1, pub, crypto_sign_PUBLICKEYBYTES);
 	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_ORIGINAL);
 	n = snprintf(buf, len, "%s+%02x%02x%02x%02x+%s", name, kh[0], kh[1], kh[2], kh[3], b64);
@@ -112,6 +126,12 @@ static int b64_exact(const char *s, size_t len, unsigned char *out, size_t want)
 privaudit_status pa_vkey_parse(const char *line, char name[PA_ORIGIN_MAX],
 			       unsigned char pub[crypto_sign_PUBLICKEYBYTES])
 {
+	return pa_vkey_parse_alg(line, PA_SIG_ED25519, name, pub);
+}
+
+privaudit_status pa_vkey_parse_alg(const char *line, unsigned char alg, char name[PA_ORIGIN_MAX],
+				   unsigned char pub[crypto_sign_PUBLICKEYBYTES])
+{
 	unsigned char raw[1 + crypto_sign_PUBLICKEYBYTES], kh[4], want[4];
 	const char *p1, *p2;
 	size_t len = strlen(line);
@@ -119,18 +139,18 @@ privaudit_status pa_vkey_parse(const char *line, char name[PA_ORIGIN_MAX],
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
 		len--;
 	p1 = memchr(line, '+', len);
-	if (p1 == NULL || !name_ok(line, (size_t)(p1 - line)))
+	if (p1 == NULL || !pa_note_name_ok(line, (size_t)(p1 - line)))
 		return PRIVAUDIT_E_NOTE;
 	p2 = p1 + 1;
 	if ((size_t)(line + len - p2) < 9 || p2[8] != '+' || unhex4(p2, kh) < 0)
 		return PRIVAUDIT_E_NOTE;
 	if (b64_exact(p2 + 9, (size_t)(line + len - (p2 + 9)), raw, sizeof(raw)) < 0 ||
-	    raw[0] != SIG_ALG_ED25519)
+	    raw[0] != alg)
 		return PRIVAUDIT_E_NOTE;
 	memcpy(name, line, (size_t)(p1 - line));
 	name[p1 - line] = '\0';
 	memcpy(pub, raw + 1, crypto_sign_PUBLICKEYBYTES);
-	pa_keyhash(name, pub, want);
+	pa_keyhash_alg(name, alg, pub, want);
 	if (memcmp(want, kh, 4) != 0)
 		return PRIVAUDIT_E_NOTE;
 	return PRIVAUDIT_OK;
@@ -148,7 +168,7 @@ privaudit_status pa_note_sign(const char *origin, uint64_t size, const unsigned 
 	size_t cap, body;
 	int n;
 
-	if (!name_ok(origin, strlen(origin)))
+	if (!pa_note_name_ok(origin, strlen(origin)))
 		return PRIVAUDIT_E_INVAL;
 	sodium_bin2base64(rootb64, sizeof(rootb64), root, PA_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
 	cap = strlen(origin) * 2 + sizeof(rootb64) + sizeof(sigb64) + 128;
@@ -220,6 +240,42 @@ static int parse_u64(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
+/* The base64 part of a signature line: key id, then what the signature
+ * type makes of the rest.  Signatures of types we do not know (other
+ * cosigners', post-quantum ones of kilobytes) must still parse, so that
+ * they can be ignored as signed-note requires. */
+static int decode_sig(const char *b, size_t blen, pa_sigline *s)
+{
+	unsigned char small[SIG_RAW_STACK], *raw = small;
+	size_t max = blen / 4 * 3 + 3, got = 0;
+	int rc = -1;
+
+	if (!pa_b64_chars_ok(b, blen))
+		return -1;
+	if (max > sizeof(small)) {
+		raw = malloc(max);
+		if (raw == NULL)
+			return -1;
+	}
+	if (sodium_base642bin(raw, max, b, blen, NULL, &got, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 || got < 5)
+		goto out;
+	memcpy(s->keyhash, raw, 4);
+	if (got == 4 + crypto_sign_BYTES) {
+		s->is_ed25519 = 1;
+		memcpy(s->sig, raw + 4, crypto_sign_BYTES);
+	} else if (got == 4 + 8 + crypto_sign_BYTES) {
+		s->is_cosig = 1;
+		s->cosig_time = pa_load64(raw + 4);
+		memcpy(s->sig, raw + 12, crypto_sign_BYTES);
+	}
+	rc = 0;
+out:
+	if (raw != small)
+		free(raw);
+	return rc;
+}
+
 privaudit_status pa_note_parse(const char *note, size_t len, pa_note *out)
 {
 	const char *p, *end, *line;
@@ -239,7 +295,7 @@ privaudit_status pa_note_parse(const char *note, size_t len, pa_note *out)
 	end = out->text + len;
 
 	line = next_line(&p, end, &ll);
-	if (line == NULL || !name_ok(line, ll))
+	if (line == NULL || !pa_note_name_ok(line, ll))
 		goto bad;
 	memcpy(out->origin, line, ll);
 	out->origin[ll] = '\0';
@@ -263,30 +319,23 @@ privaudit_status pa_note_parse(const char *note, size_t len, pa_note *out)
 	out->body_len = (size_t)(p - out->text) - 1;
 	/* Signature lines: "— <name> <base64>" to the end. */
 	while ((line = next_line(&p, end, &ll)) != NULL) {
-		unsigned char raw[4 + crypto_sign_BYTES];
+		pa_sigline sl;
 		const char *sp, *b;
-		size_t got = 0;
-		pa_sigline *s;
 
 		if (ll < 4 || memcmp(line, EM_DASH " ", 4) != 0)
 			goto bad;
 		sp = memchr(line + 4, ' ', ll - 4);
-		if (sp == NULL || !name_ok(line + 4, (size_t)(sp - line - 4)))
+		if (sp == NULL || !pa_note_name_ok(line + 4, (size_t)(sp - line - 4)))
 			goto bad;
 		b = sp + 1;
-		if (!pa_b64_chars_ok(b, (size_t)(line + ll - b)) ||
-		    sodium_base642bin(raw, sizeof(raw), b, (size_t)(line + ll - b), NULL, &got, NULL,
-				      sodium_base64_VARIANT_ORIGINAL) != 0 || got < 5)
+		memset(&sl, 0, sizeof(sl));
+		if (decode_sig(b, (size_t)(line + ll - b), &sl) < 0)
 			goto bad;
 		if (out->nsig == PA_SIGLINES_MAX)
 			continue;   /* more cosigners than we look at: ignore the rest */
-		s = &out->sig[out->nsig++];
-		s->name = line + 4;
-		s->name_len = (size_t)(sp - line - 4);
-		memcpy(s->keyhash, raw, 4);
-		s->is_ed25519 = got == sizeof(raw);
-		if (s->is_ed25519)
-			memcpy(s->sig, raw + 4, crypto_sign_BYTES);
+		sl.name = line + 4;
+		sl.name_len = (size_t)(sp - line - 4);
+		out->sig[out->nsig++] = sl;
 	}
 	if (p != end || out->nsig == 0)
 		goto bad;

@@ -17,12 +17,19 @@
 #define PA_VKEY_MAX 512
 #define PA_SIGLINES_MAX 16
 
+/* Signature type bytes of signed-note key ids: our log's Ed25519 note
+ * signatures, and C2SP tlog-cosignature/v1 (timestamped Ed25519). */
+#define PA_SIG_ED25519 0x01
+#define PA_SIG_COSIG_ED25519 0x04
+
 typedef struct pa_sigline {
 	const char *name;             /* points into the parsed copy */
 	size_t name_len;
 	unsigned char keyhash[4];
 	unsigned char sig[crypto_sign_BYTES];
 	int is_ed25519;               /* signature part is 4 + 64 bytes */
+	int is_cosig;                 /* 4 + 8 + 64 bytes: key id, timestamp, then sig */
+	uint64_t cosig_time;          /* the timestamp, big-endian on the line */
 } pa_sigline;
 
 typedef struct pa_note {
@@ -45,6 +52,16 @@ privaudit_status pa_vkey_format(const char *name, const unsigned char pub[crypto
 /* Parse one verifier key line (trailing whitespace ignored). */
 privaudit_status pa_vkey_parse(const char *line, char name[PA_ORIGIN_MAX],
 			       unsigned char pub[crypto_sign_PUBLICKEYBYTES]);
+/* The same three for an Ed25519 key of signature type alg (PA_SIG_*). */
+void pa_keyhash_alg(const char *name, unsigned char alg,
+		    const unsigned char pub[crypto_sign_PUBLICKEYBYTES], unsigned char out[4]);
+privaudit_status pa_vkey_format_alg(const char *name, unsigned char alg,
+				    const unsigned char pub[crypto_sign_PUBLICKEYBYTES], char *buf,
+				    size_t len);
+privaudit_status pa_vkey_parse_alg(const char *line, unsigned char alg, char name[PA_ORIGIN_MAX],
+				   unsigned char pub[crypto_sign_PUBLICKEYBYTES]);
+/* 1 when s[0..len) is a signed-note key name: non-empty, no spaces, no '+'. */
+int pa_note_name_ok(const char *s, size_t len);
 
 /* 1 when s holds only the standard base64 alphabet and '=' (libsodium
  * alone would take some other bytes as digits). */

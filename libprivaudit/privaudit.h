@@ -25,7 +25,7 @@ typedef enum privaudit_status {
 	PRIVAUDIT_E_INVAL,          /* bad argument */
 	PRIVAUDIT_E_NOMEM,          /* out of memory */
 	PRIVAUDIT_E_IO,             /* system call failed: see privaudit_log_errno() */
-	PRIVAUDIT_E_EXISTS,         /* a log already exists there */
+	PRIVAUDIT_E_EXISTS,         /* a log (or a witness key file) already exists there */
 	PRIVAUDIT_E_NOLOG,          /* not a privaudit log directory */
 	PRIVAUDIT_E_LOCK_TIMEOUT,   /* another writer held the lock too long */
 	PRIVAUDIT_E_CRYPTO,         /* libsodium failed */
@@ -47,6 +47,8 @@ typedef enum privaudit_status {
 	PRIVAUDIT_E_NOTFOUND,       /* no such session, record or field */
 	PRIVAUDIT_E_AMBIGUOUS,      /* a session id prefix matches more than one session */
 	PRIVAUDIT_E_PROOF,          /* malformed proof, or a proof that does not hold */
+	PRIVAUDIT_E_WITNESS,        /* no valid cosignature by a required witness */
+	PRIVAUDIT_E_FORK,           /* two different records for one index: a rewritten log */
 } privaudit_status;
 
 /* Never NULL, for any value. */
@@ -205,6 +207,10 @@ typedef struct privaudit_verify_report {
 	uint64_t bad_offset;         /* byte offset of its frame in that segment */
 	const char *detail;          /* one line, never NULL */
 	const char *origin;          /* never NULL */
+	/* with privaudit_verifier_require_witness(): the checkpoint every
+	 * required witness cosigned (the smallest, when they differ) */
+	uint64_t witnessed;          /* records it covers; 0 when no witness was required */
+	int64_t witness_time;        /* the oldest of those cosignatures' times, -1 none */
 } privaudit_verify_report;
 
 PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_new(privaudit_verifier **out,
@@ -220,6 +226,17 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_trust(privaudit_verifier *v
  * seconds at time now (now 0: the current time). */
 PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_max_age(privaudit_verifier *v,
 							     int64_t seconds, int64_t now);
+/* Fail with PRIVAUDIT_E_WITNESS unless a checkpoint note of this log, as
+ * the checkpoint file or the trusted note (privaudit_verifier_trust())
+ * holds it, carries a valid cosignature by the witness whose verifier key
+ * line is vkey (privaudit_witness_vkey(), signature type 0x04), and that
+ * note passed every check: signed by a key of the log's chain, its root the
+ * root of the log's first records (so the log extends it).  Each call adds
+ * a witness; all must have cosigned (up to PRIVAUDIT_WITNESS_MAX).
+ * PRIVAUDIT_E_NOTE when vkey is not a witness key line. */
+#define PRIVAUDIT_WITNESS_MAX 8
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_require_witness(privaudit_verifier *v,
+								     const char *vkey);
 /* Called now and then with bytes done and bytes in all. */
 typedef void (*privaudit_progress_fn)(void *arg, uint64_t done, uint64_t total);
 PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_progress(privaudit_verifier *v,
@@ -331,6 +348,19 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_record_get_bytes(const privaudit_rec
 PRIVAUDIT_EXPORT privaudit_status privaudit_record_get_uint(const privaudit_record *rec,
 							    const char *name, uint64_t *value);
 
+/* The record as one JSON object on one line, as `privaudit export --json`
+ * prints it (members in privaudit(1), "JSON records"): every string escaped
+ * (control and format characters as \uNNNN; text that is not UTF-8 also as
+ * name_b64 with its exact bytes), no newline.  flags: PRIVAUDIT_JSON_VERIFIED
+ * adds "verified" (privaudit_record_verified()).  max: PRIVAUDIT_E_TOOBIG
+ * when the text would be longer than max bytes (0: no limit).  *out is
+ * malloc'd and NUL-terminated; the caller frees it; *len (may be NULL) is
+ * its length. */
+#define PRIVAUDIT_JSON_VERIFIED 0x1u
+PRIVAUDIT_EXPORT privaudit_status privaudit_record_json(const privaudit_record *rec,
+							unsigned flags, size_t max, char **out,
+							size_t *len);
+
 /* ------------------------------------------------------------- sessions */
 
 typedef struct privaudit_bytes {
@@ -419,6 +449,164 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_proof_check(privaudit_proof **out, c
 PRIVAUDIT_EXPORT void privaudit_proof_free(privaudit_proof *p);
 PRIVAUDIT_EXPORT privaudit_status privaudit_proof_record(privaudit_proof *p, size_t i,
 							 const privaudit_record **rec);
+/* After a successful check, the signed checkpoint note the records were
+ * proved against, as the proof carries it (with any witness cosignatures:
+ * privaudit_cosignature_check()).  Valid until the proof is freed. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_proof_checkpoint(const privaudit_proof *p,
+							     const char **note, size_t *len);
+
+/* ------------------------------------------------------------ witnesses */
+
+/* A witness (the collector) cosigns the checkpoints it has verified, in the
+ * C2SP tlog-cosignature format (cosignature/v1, Ed25519, signature type
+ * 0x04): a signature line "<em dash> <name> base64(key id || 8-byte
+ * big-endian time || signature)", the signature over "cosignature/v1\n",
+ * "time <time>\n" and the note's body.  An auditor who demands it knows that a third party saw this very
+ * tree.  Formats: doc/format.md, "Cosignatures". */
+typedef struct privaudit_witness privaudit_witness;
+
+/* Make a witness key called name (a signed-note key name: no spaces, no
+ * '+'; a schema-less URL is usual) and write it to secret_path, created
+ * 0600 and never over an existing file (PRIVAUDIT_E_EXISTS).  *vkey_out:
+ * its verifier key line "<name>+<key id>+<base64(0x04 || public key)>",
+ * malloc'd, for auditors.  PRIVAUDIT_E_IO: errno says why. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_witness_keygen(const char *name,
+							   const char *secret_path,
+							   char **vkey_out);
+/* Load a witness key; the secret is kept in locked, guarded memory only.
+ * PRIVAUDIT_E_KEY when the file is no witness key, or group or others may
+ * read or write it; PRIVAUDIT_E_IO (errno) when it cannot be read. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_witness_open(privaudit_witness **w,
+							 const char *secret_path);
+/* Wipe and free; NULL-safe. */
+PRIVAUDIT_EXPORT void privaudit_witness_free(privaudit_witness *w);
+/* Its verifier key line (never NULL; valid until freed). */
+PRIVAUDIT_EXPORT const char *privaudit_witness_vkey(const privaudit_witness *w);
+/* The signed checkpoint note (any log's, as signed-note text) with this
+ * witness's cosignature at time (unix seconds; 0: now) as its last
+ * signature line, in *out (malloc'd, NUL-terminated, *out_len bytes).  An
+ * earlier cosignature by the same witness is replaced; every other line is
+ * kept as it was.  It checks no signature already on the note: cosign only
+ * what was verified.  PRIVAUDIT_E_NOTE when note is no signed checkpoint
+ * note, or the result would be one no verifier reads (over 64 KiB, more
+ * than 16 signature lines). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_witness_cosign(privaudit_witness *w, const char *note,
+							   size_t len, int64_t time, char **out,
+							   size_t *out_len);
+/* PRIVAUDIT_OK when note carries a valid cosignature by the witness whose
+ * verifier key line is vkey and none by it that fails; *time (may be NULL)
+ * is its timestamp.  PRIVAUDIT_E_WITNESS when not; PRIVAUDIT_E_NOTE when
+ * note or vkey is malformed.  Only the cosignature is checked: that the
+ * note is the log's own is privaudit_proof_check()'s or the verifier's job. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_cosignature_check(const char *vkey, const char *note,
+							      size_t len, int64_t *time);
+
+
+/* Mirrors: the collector's copy of another host's log, taken record by
+ * record as the host ships them (privaudit collect).  A mirror is a log
+ * directory like the host's own: every reader and the verifier accept it,
+ * and its records are the host's stored entries byte for byte.  Each record
+ * is checked as it arrives against the host's pinned first key (genesis,
+ * key rotations, every checkpoint's signature and root), resends are
+ * dropped, records that come early wait for the ones before them, and a
+ * record that contradicts one already held is kept aside as evidence. */
+typedef struct privaudit_mirror privaudit_mirror;
+
+typedef enum privaudit_mirror_result {
+	PRIVAUDIT_MIRROR_TAKEN,      /* the next record: checked and written */
+	PRIVAUDIT_MIRROR_DUPLICATE,  /* already held, same bytes */
+	PRIVAUDIT_MIRROR_BUFFERED,   /* ahead of a missing record: held until it comes */
+	PRIVAUDIT_MIRROR_FULL,       /* ahead, and the buffer is full: send it again later */
+	PRIVAUDIT_MIRROR_FORK,       /* another record holds this index: kept in forks/,
+					and the mirror stops (PRIVAUDIT_E_FORK) */
+	PRIVAUDIT_MIRROR_REJECTED,   /* fails the checks, or the mirror has failed: kept in rejected/ */
+} privaudit_mirror_result;
+
+/* Open the mirror in dir, creating it when absent, for the log whose first
+ * key is vkey (the host's log.pub line).  Holds dir's writer lock until
+ * closed. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_mirror_open(privaudit_mirror **out, const char *dir,
+							const char *vkey);
+/* Close (after privaudit_mirror_sync); NULL-safe. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_mirror_close(privaudit_mirror *m);
+/* Records early ones may wait for: at most this many, and this many bytes
+ * (defaults 65536 and 64 MiB). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_mirror_set_buffer(privaudit_mirror *m, size_t records,
+							      size_t bytes);
+/* Offer record index (entry: the stored entry, index prefix included).
+ * PRIVAUDIT_OK with *result saying what became of it; an error status only
+ * when the mirror could not be written (nothing was taken then). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_mirror_put(privaudit_mirror *m, uint64_t index,
+						       const void *entry, size_t len,
+						       privaudit_mirror_result *result);
+/* Make everything taken so far durable (segments, buffer, state, and the
+ * checkpoint file with the newest verified note). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_mirror_sync(privaudit_mirror *m);
+
+/* Called at sync with each newly verified checkpoint note; may return in
+ * *out a malloc'd replacement to store instead (the note with a witness
+ * cosignature added, see privaudit_witness_cosign()). */
+typedef privaudit_status (*privaudit_mirror_cosign_fn)(void *arg, const char *note, size_t len,
+						       char **out, size_t *out_len);
+PRIVAUDIT_EXPORT privaudit_status privaudit_mirror_set_cosigner(privaudit_mirror *m,
+								privaudit_mirror_cosign_fn fn,
+								void *arg);
+
+typedef struct privaudit_mirror_state {
+	const char *origin;          /* never NULL */
+	char log_id[65];             /* hex */
+	uint64_t records;            /* records 0 .. records-1 are held */
+	uint64_t sealed;             /* covered by the newest verified checkpoint */
+	uint64_t checkpoints;        /* checkpoints verified */
+	int64_t checkpoint_time;     /* the newest one's signed time, -1 for none */
+	uint64_t buffered;           /* records held ahead of a missing one */
+	uint64_t first_missing;      /* when buffered: the first index not received */
+	uint64_t buffered_max;       /* when buffered: the highest index held */
+	uint64_t forks;              /* conflicting records kept in forks/ */
+	uint64_t rejected;           /* records kept in rejected/ */
+	privaudit_status failed;     /* PRIVAUDIT_OK, or why the mirror stopped taking records */
+	uint64_t failed_at;          /* when failed: the first bad record */
+	const char *detail;          /* one line, never NULL */
+} privaudit_mirror_state;
+
+/* Valid until the next call on m. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_mirror_get_state(privaudit_mirror *m,
+							     privaudit_mirror_state *state);
+/* One line on the last error (never NULL). */
+PRIVAUDIT_EXPORT const char *privaudit_mirror_error(const privaudit_mirror *m);
+
+/* What privauditd ships (doc/format.md, "Shipping"): the JSON body of one
+ * message, read as the collector needs it. */
+#define PRIVAUDIT_ORIGIN_MAX 256
+typedef enum privaudit_shipped_type {
+	PRIVAUDIT_SHIPPED_RECORD = 1,   /* a record (or a checkpoint record) */
+	PRIVAUDIT_SHIPPED_SYNC,         /* the host's log size, nothing to store */
+} privaudit_shipped_type;
+
+typedef struct privaudit_shipped {
+	privaudit_shipped_type type;
+	char origin[PRIVAUDIT_ORIGIN_MAX];
+	char log_id[65];             /* 64 lowercase hex digits */
+	uint64_t index;              /* record */
+	unsigned char *entry;        /* record: the stored entry, decoded; malloc'd */
+	size_t entry_len;
+	uint64_t size;               /* sync: records in the host's log */
+	uint64_t acked;              /* sync: records the shipper knows were acknowledged */
+} privaudit_shipped;
+
+/* Parse one message body; PRIVAUDIT_E_FORMAT when it is not one.  Free
+ * with privaudit_shipped_free() (also after a failure: NULL-safe). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_shipped_parse(const char *json, size_t len,
+							  privaudit_shipped *out);
+PRIVAUDIT_EXPORT void privaudit_shipped_free(privaudit_shipped *s);
+/* The origin and log id (hex) of the log whose first key is vkey. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_vkey_log_id(const char *vkey,
+							char origin[PRIVAUDIT_ORIGIN_MAX],
+							char log_id[65]);
+/* The first key's verifier key line, from a log's genesis entry (record 0
+ * as stored): for enrolling a host on first use. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_genesis_vkey(const void *entry, size_t len, char *vkey,
+							 size_t vkey_len);
 
 #ifdef __cplusplus
 }

@@ -235,6 +235,37 @@ static int64_t signer(const collect *c, const unsigned char **keys, const pa_not
 	return -1;
 }
 
+/* The newest checkpoint, as the checkpoint file holds it when that is the
+ * same checkpoint: the file may carry witness cosignatures, which the
+ * proof then carries too.  Otherwise the note of its record. */
+static privaudit_status newest_note(privaudit_reader *r, const ck_info *newest, pa_note *out)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	if (pa_read_file(NULL, r->dirfd, PRIVAUDIT_CHECKPOINT_FILE, PA_NOTE_MAX, &text, &len) ==
+	    PRIVAUDIT_OK) {
+		pa_note fn, rn;
+		int same = 0;
+
+		if (pa_note_parse(text, len, &fn) == PRIVAUDIT_OK) {
+			if (pa_note_parse(newest->note, newest->note_len, &rn) == PRIVAUDIT_OK) {
+				same = fn.body_len == rn.body_len &&
+				       memcmp(fn.text, rn.text, fn.body_len) == 0;
+				pa_note_free(&rn);
+			}
+			if (same) {
+				free(text);
+				*out = fn;   /* its signature is checked like any target's */
+				return PRIVAUDIT_OK;
+			}
+			pa_note_free(&fn);
+		}
+		free(text);
+	}
+	return pa_note_parse(newest->note, newest->note_len, out);
+}
+
 static privaudit_status write_chain(privaudit_reader *r, const collect *c, const pa_levels *lv,
 				    uint64_t target_key, uint64_t target_size, sbuf *b)
 {
@@ -333,7 +364,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uin
 			goto out;
 		}
 	} else {
-		st = pa_note_parse(c.ck[c.nck - 1].note, c.ck[c.nck - 1].note_len, &target);
+		st = newest_note(r, &c.ck[c.nck - 1], &target);
 		if (st != PRIVAUDIT_OK)
 			goto out;
 	}
@@ -439,6 +470,8 @@ struct privaudit_proof {
 	size_t nrec, caprec;
 	pa_arena arena;
 	struct privaudit_record cur;
+	char *note;                  /* the checkpoint proved against, as carried */
+	size_t note_len;
 };
 
 PRIVAUDIT_EXPORT void privaudit_proof_free(privaudit_proof *p)
@@ -449,6 +482,7 @@ PRIVAUDIT_EXPORT void privaudit_proof_free(privaudit_proof *p)
 		free(p->rec[i].entry);
 	free(p->rec);
 	pa_arena_free(&p->arena);
+	free(p->note);
 	free(p);
 }
 
@@ -844,12 +878,32 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_proof_check(privaudit_proof **out, c
 	p->rep.tree_size = target.size;
 	p->rep.time = target.time;
 	st = check_records(p, &l, &target);
+	if (st == PRIVAUDIT_OK) {
+		/* Kept whole, signature lines and all, for witness checks. */
+		p->note = target.text;
+		p->note_len = strlen(target.text);
+		target.text = NULL;
+	}
 	pa_note_free(&target);
 	if (st != PRIVAUDIT_OK)
 		return st;
 	p->rep.records = p->nrec;
 	p->rep.status = PRIVAUDIT_OK;
 	snprintf(p->detail, sizeof(p->detail), "proof holds");
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_proof_checkpoint(const privaudit_proof *p,
+							     const char **note, size_t *len)
+{
+	if (p == NULL || note == NULL || len == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*note = NULL;
+	*len = 0;
+	if (p->rep.status != PRIVAUDIT_OK || p->note == NULL)
+		return PRIVAUDIT_E_NOTFOUND;
+	*note = p->note;
+	*len = p->note_len;
 	return PRIVAUDIT_OK;
 }
 

@@ -18,6 +18,8 @@
 
 #include <sodium.h>
 
+#include "chain.h"
+#include "cosign.h"
 #include "lock.h"
 #include "merkle.h"
 #include "verifier.h"
@@ -27,18 +29,10 @@
 #include "segment.h"
 #include "util.h"
 
-#define MAX_PENDING_ROTATIONS 64
 /* Clock difference tolerated between writer and verifier for --max-age. */
 #define FUTURE_SLACK 300
 /* Lock wait for a consistent snapshot of where the log ends. */
 #define SNAPSHOT_LOCK_MS 10000
-
-typedef struct rotation {
-	uint64_t size;                /* tree size after the rotation record */
-	unsigned char root[PA_HASH_LEN];
-	uint64_t key_index;
-	unsigned char next_pk[crypto_sign_PUBLICKEYBYTES];
-} rotation;
 
 /* A note the log must agree with: --trusted, or the checkpoint file. */
 typedef struct expect {
@@ -54,25 +48,18 @@ typedef struct expect {
 struct privaudit_verifier {
 	int dirfd;
 	char *dir;
-	int have_pin;
-	char pin_name[PA_ORIGIN_MAX];
-	unsigned char pin_pk[crypto_sign_PUBLICKEYBYTES];
 	int64_t max_age, now;
 	privaudit_progress_fn progress;
 	void *progress_arg;
 	expect exp[2];
+	pa_cosigner witness[PRIVAUDIT_WITNESS_MAX];   /* each must have cosigned */
+	size_t nwitness;
 
 	/* walk state */
 	privaudit_verify_report rep;
 	char detail[768];
-	char origin[PA_ORIGIN_MAX];
-	unsigned char log_id[PA_HASH_LEN];
-	int have_genesis;
-	pa_tree tree;
-	unsigned char cur_pk[crypto_sign_PUBLICKEYBYTES];
-	uint64_t cur_key_index;
-	rotation rot[MAX_PENDING_ROTATIONS];
-	size_t nrot;
+	unsigned char log_id[PA_HASH_LEN];   /* segment 0's header says */
+	pa_chain chain;
 	/* every key of the chain, for checking notes given from outside */
 	unsigned char (*keys)[crypto_sign_PUBLICKEYBYTES];
 	size_t nkeys, capkeys;
@@ -80,7 +67,6 @@ struct privaudit_verifier {
 	/* leaf hashes, kept only to prove consistency with a trusted note */
 	unsigned char (*leaves)[PA_HASH_LEN];
 	uint64_t nleaves, capleaves;
-	unsigned char newest_root[PA_HASH_LEN];
 	pa_arena arena;           /* decoded records live here, one at a time */
 	int ckfile_bad;           /* the checkpoint file exists but is no note */
 	int keep_all_leaves;      /* readers and proofs want every leaf hash */
@@ -171,11 +157,14 @@ PRIVAUDIT_EXPORT void privaudit_verifier_free(privaudit_verifier *v)
 
 PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_pin_key(privaudit_verifier *v, const char *vkey)
 {
+	char name[PA_ORIGIN_MAX];
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+
 	if (v == NULL || vkey == NULL)
 		return PRIVAUDIT_E_INVAL;
-	if (pa_vkey_parse(vkey, v->pin_name, v->pin_pk) != PRIVAUDIT_OK)
+	if (pa_vkey_parse(vkey, name, pk) != PRIVAUDIT_OK)
 		return PRIVAUDIT_E_NOTE;
-	v->have_pin = 1;
+	pa_chain_pin(&v->chain, name, pk);
 	return PRIVAUDIT_OK;
 }
 
@@ -203,6 +192,17 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_max_age(privaudit_verifier 
 		return PRIVAUDIT_E_INVAL;
 	v->max_age = seconds;
 	v->now = now;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_require_witness(privaudit_verifier *v,
+								     const char *vkey)
+{
+	if (v == NULL || vkey == NULL || v->nwitness == PRIVAUDIT_WITNESS_MAX)
+		return PRIVAUDIT_E_INVAL;
+	if (pa_cosigner_parse(vkey, &v->witness[v->nwitness]) != PRIVAUDIT_OK)
+		return PRIVAUDIT_E_NOTE;
+	v->nwitness++;
 	return PRIVAUDIT_OK;
 }
 
@@ -259,7 +259,7 @@ static privaudit_status prove_consistency(privaudit_verifier *v)
 	n = pa_merkle_consistency_proof((const unsigned char (*)[PA_HASH_LEN])v->leaves,
 					v->rep.newest_size, x->note.size, path);
 	if (n < 0 || pa_merkle_verify_consistency(x->note.size, v->rep.newest_size, x->note.root,
-						  v->newest_root,
+						  v->chain.newest_root,
 						  (const unsigned char (*)[PA_HASH_LEN])path,
 						  (size_t)n) != 0)
 		return fail_log(v, PRIVAUDIT_E_TRUSTED,
@@ -273,7 +273,7 @@ static privaudit_status prove_consistency(privaudit_verifier *v)
 static int note_signed_by_chain(const privaudit_verifier *v, const pa_note *n)
 {
 	for (size_t i = v->nkeys; i-- > 0;)
-		if (pa_note_verify(n, v->origin, v->keys[i]) == 0)
+		if (pa_note_verify(n, v->chain.origin, v->keys[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -337,10 +337,10 @@ static privaudit_status check_expected(privaudit_verifier *v, uint64_t seg, uint
 		expect *x = &v->exp[i];
 		unsigned char root[PA_HASH_LEN];
 
-		if (!x->present || x->root_checked || x->note.size != v->tree.size)
+		if (!x->present || x->root_checked || x->note.size != v->chain.tree.size)
 			continue;
 		x->root_checked = 1;
-		pa_tree_root(&v->tree, root);
+		pa_tree_root(&v->chain.tree, root);
 		if (memcmp(root, x->note.root, PA_HASH_LEN) != 0) {
 			/* As for a checkpoint record: the damage lies after the
 			 * newest verified checkpoint; name its first record. */
@@ -365,190 +365,46 @@ static privaudit_status check_expected(privaudit_verifier *v, uint64_t seg, uint
 	return PRIVAUDIT_OK;
 }
 
-static privaudit_status check_genesis(privaudit_verifier *v, const pa_record *rec, uint64_t seg,
-				      uint64_t off, const unsigned char seg_log_id[PA_HASH_LEN])
+/* Run the chain's checks on one record; a checkpoint that holds also lets
+ * notes given from outside for its size have their signature checked. */
+static privaudit_status chain_add(privaudit_verifier *v, uint64_t index, const pa_record *rec,
+				  uint64_t seg, uint64_t off, const unsigned char leaf[PA_HASH_LEN],
+				  const unsigned char seg_log_id[PA_HASH_LEN])
 {
-	const Privaudit__Genesis *g = rec->genesis;
-	unsigned char idbuf[PA_ORIGIN_MAX + 32 + crypto_sign_PUBLICKEYBYTES], id[PA_HASH_LEN];
-	size_t ol;
-
-	if (rec->body_case != PRIVAUDIT__RECORD__BODY_GENESIS)
-		return fail_at(v, PRIVAUDIT_E_FORMAT, 0, seg, off, "record 0 is %s, not the genesis record",
-			       pa_record_kind_name(rec));
-	ol = g->origin ? strlen(g->origin) : 0;
-	if (g->public_key.len != crypto_sign_PUBLICKEYBYTES || ol == 0 || ol >= PA_ORIGIN_MAX)
-		return fail_at(v, PRIVAUDIT_E_FORMAT, 0, seg, off, "genesis record malformed");
-	memcpy(v->origin, g->origin, ol + 1);
-	memcpy(idbuf, "privaudit log id\n", 17);
-	memcpy(idbuf + 17, g->origin, ol);
-	idbuf[17 + ol] = '\n';
-	memcpy(idbuf + 18 + ol, g->public_key.data, crypto_sign_PUBLICKEYBYTES);
-	pa_sha256(id, idbuf, 18 + ol + crypto_sign_PUBLICKEYBYTES);
-	if (memcmp(id, seg_log_id, PA_HASH_LEN) != 0)
-		return fail_at(v, PRIVAUDIT_E_FOREIGN, 0, seg, off,
-			       "genesis record does not match the log id in the segment header");
-	if (v->have_pin) {
-		if (strcmp(v->pin_name, g->origin) != 0 ||
-		    memcmp(v->pin_pk, g->public_key.data, crypto_sign_PUBLICKEYBYTES) != 0)
-			return fail_at(v, PRIVAUDIT_E_PINNED_KEY, 0, seg, off,
-				       "the log's first key is %s, not the pinned key",
-				       g->origin);
-		v->rep.pinned = 1;
-	}
-	memcpy(v->cur_pk, g->public_key.data, crypto_sign_PUBLICKEYBYTES);
-	v->cur_key_index = 0;
-	if (add_key(v, v->cur_pk) < 0)
-		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
-	v->have_genesis = 1;
-	return PRIVAUDIT_OK;
-}
-
-static privaudit_status check_rotation(privaudit_verifier *v, const pa_record *rec, uint64_t index,
-				       uint64_t seg, uint64_t off, const unsigned char leaf[PA_HASH_LEN])
-{
-	const Privaudit__KeyRotation *k = rec->key_rotation;
-	rotation *r;
-
-	if (k->next_public_key.len != crypto_sign_PUBLICKEYBYTES)
-		return fail_at(v, PRIVAUDIT_E_FORMAT, index, seg, off, "key rotation record malformed");
-	if (v->nrot == MAX_PENDING_ROTATIONS) {
-		/* Rotations never followed by a checkpoint (a crashed seal):
-		 * forget the oldest. */
-		memmove(v->rot, v->rot + 1, sizeof(v->rot[0]) * (MAX_PENDING_ROTATIONS - 1));
-		v->nrot--;
-	}
-	r = &v->rot[v->nrot++];
-	r->key_index = k->key_index;
-	memcpy(r->next_pk, k->next_public_key.data, crypto_sign_PUBLICKEYBYTES);
-	/* Root of the tree that includes this record. */
-	{
-		pa_tree t = v->tree;
-
-		pa_tree_append(&t, leaf);
-		pa_tree_root(&t, r->root);
-		r->size = t.size;
-	}
-	return PRIVAUDIT_OK;
-}
-
-static privaudit_status check_checkpoint(privaudit_verifier *v, const pa_record *rec,
-					 uint64_t index, uint64_t seg, uint64_t off)
-{
-	const Privaudit__Checkpoint *c = rec->checkpoint;
-	rotation *r = NULL;
-	unsigned char kh[4];
-	pa_note n;
+	pa_chain *c = &v->chain;
+	uint64_t before = c->checkpoints;
 	privaudit_status st;
 
-	st = pa_note_parse((const char *)c->note.data, c->note.len, &n);
-	if (st != PRIVAUDIT_OK)
-		return fail_at(v, PRIVAUDIT_E_SIGNATURE, index, seg, off,
-			       "checkpoint record %" PRIu64 " holds a malformed note", index);
-	if (strcmp(n.origin, v->origin) != 0) {
-		st = fail_at(v, PRIVAUDIT_E_FOREIGN, index, seg, off,
-			     "checkpoint note names origin \"%.100s\", not this log's", n.origin);
-		goto out;
+	st = pa_chain_add(c, index, rec, leaf, index == 0 ? seg_log_id : NULL);
+	if (st != PRIVAUDIT_OK) {
+		st = fail_at(v, st, c->bad_index, seg, off, "%s", c->detail);
+		if (!c->bad_here)
+			v->rep.bad_segment = UINT64_MAX;   /* located by the caller */
+		return st;
 	}
-	if (n.size != c->tree_size || c->root_hash.len != PA_HASH_LEN ||
-	    memcmp(n.root, c->root_hash.data, PA_HASH_LEN) != 0 || n.size > index) {
-		st = fail_at(v, PRIVAUDIT_E_FORMAT, index, seg, off,
-			     "checkpoint record %" PRIu64 " disagrees with its own note", index);
-		goto out;
+	if (index == 0) {
+		v->rep.pinned = c->pinned;
+		if (add_key(v, c->cur_pk) < 0)
+			return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
 	}
-	if (n.size <= v->rep.sealed && v->rep.checkpoints > 0) {
-		st = fail_at(v, PRIVAUDIT_E_SEQUENCE, index, seg, off,
-			     "checkpoint for %" PRIu64 " records comes after one for %" PRIu64, n.size,
-			     v->rep.sealed);
-		goto out;
-	}
-	/* Key id before signature. */
-	pa_keyhash(v->origin, v->cur_pk, kh);
-	if (!pa_note_has_key(&n, v->origin, kh)) {
-		st = fail_at(v, PRIVAUDIT_E_SIGNATURE, index, seg, off,
-			     "checkpoint at record %" PRIu64 " is not signed by key %" PRIu64
-			     " of the rotation chain",
-			     index, v->cur_key_index);
-		goto out;
-	}
-	if (pa_note_verify(&n, v->origin, v->cur_pk) != 0) {
-		st = fail_at(v, PRIVAUDIT_E_SIGNATURE, index, seg, off,
-			     "bad signature on the checkpoint at record %" PRIu64, index);
-		goto out;
-	}
-	if (c->key_index != v->cur_key_index) {
-		st = fail_at(v, PRIVAUDIT_E_CHAIN, index, seg, off,
-			     "checkpoint says key %" PRIu64 ", the chain is at key %" PRIu64,
-			     c->key_index, v->cur_key_index);
-		goto out;
-	}
-	for (size_t i = 0; i < v->nrot; i++)
-		if (v->rot[i].size == n.size)
-			r = &v->rot[i];
-	if (r == NULL) {
-		/* Either the rotation record was removed or altered, or the
-		 * checkpoint does not cover what the log holds. */
-		uint64_t first = v->rep.sealed;
-
-		st = fail_at(v, n.size > 0 ? PRIVAUDIT_E_ROOT : PRIVAUDIT_E_CHAIN, first, 0, 0,
-			     "records %" PRIu64 "..%" PRIu64
-			     " do not match the checkpoint at record %" PRIu64
-			     " (no key rotation record ends them)",
-			     first, n.size ? n.size - 1 : 0, index);
-		v->rep.bad_segment = UINT64_MAX;   /* located by the caller */
-		goto out;
-	}
-	if (memcmp(r->root, n.root, PA_HASH_LEN) != 0) {
-		uint64_t first = v->rep.sealed;
-
-		st = fail_at(v, PRIVAUDIT_E_ROOT, first, 0, 0,
-			     "records %" PRIu64 "..%" PRIu64
-			     " do not hash to the root signed at record %" PRIu64,
-			     first, n.size - 1, index);
-		v->rep.bad_segment = UINT64_MAX;
-		goto out;
-	}
-	if (r->key_index != v->cur_key_index + 1) {
-		st = fail_at(v, PRIVAUDIT_E_CHAIN, n.size - 1, 0, 0,
-			     "key rotation to key %" PRIu64 " where key %" PRIu64 " was due",
-			     r->key_index, v->cur_key_index + 1);
-		v->rep.bad_segment = UINT64_MAX;
-		goto out;
-	}
-	/* The signed tree committed to the next key: move the chain on. */
-	memcpy(v->cur_pk, r->next_pk, crypto_sign_PUBLICKEYBYTES);
-	v->cur_key_index = r->key_index;
-	if (add_key(v, v->cur_pk) < 0) {
-		st = fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
-		goto out;
-	}
-	{
-		size_t keep = 0;
-
-		for (size_t i = 0; i < v->nrot; i++)
-			if (v->rot[i].size > n.size)
-				v->rot[keep++] = v->rot[i];
-		v->nrot = keep;
-	}
-	v->rep.checkpoints++;
-	v->rep.sealed = n.size;
-	v->rep.newest_size = n.size;
-	v->rep.newest_time = n.time;
-	memcpy(v->newest_root, n.root, PA_HASH_LEN);
-	v->rep.key_index = v->cur_key_index;
+	if (c->checkpoints == before)
+		return PRIVAUDIT_OK;
+	if (add_key(v, c->cur_pk) < 0)
+		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+	v->rep.checkpoints = c->checkpoints;
+	v->rep.sealed = c->sealed;
+	v->rep.newest_size = c->sealed;
+	v->rep.newest_time = c->newest_time;
+	v->rep.key_index = c->cur_key_index;
 	v->rep.unsealed = 0;   /* recounted at the end */
-	/* Notes given from outside for this size can now have their signature
-	 * checked with the key that signed the log's own checkpoint. */
 	for (int i = 0; i < 2; i++) {
 		expect *x = &v->exp[i];
 
-		if (x->present && x->note.size == n.size &&
-		    pa_note_verify(&x->note, v->origin, v->keys[v->nkeys - 2]) == 0)
+		if (x->present && x->note.size == c->sealed &&
+		    pa_note_verify(&x->note, c->origin, c->signer_pk) == 0)
 			x->sig_checked = 1;
 	}
-	st = PRIVAUDIT_OK;
-out:
-	pa_note_free(&n);
-	return st;
+	return PRIVAUDIT_OK;
 }
 
 /* Find where record index lives, to name the first bad record of a range. */
@@ -640,7 +496,7 @@ static void load_checkpoint_file(privaudit_verifier *v)
 static privaudit_status frames_end(privaudit_verifier *v, const pa_scan_batch *b, uint64_t number,
 				   int last, uint64_t end, const char *name)
 {
-	uint64_t expected = v->tree.size, off = b->end_offset;
+	uint64_t expected = v->chain.tree.size, off = b->end_offset;
 
 	switch (b->end) {
 	case PA_FRAME_END:
@@ -696,7 +552,7 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		close(fd);
-		return fail_at(v, PRIVAUDIT_E_FORMAT, v->tree.size, number, 0,
+		return fail_at(v, PRIVAUDIT_E_FORMAT, v->chain.tree.size, number, 0,
 			       "%s is not a regular file", name);
 	}
 	end = (uint64_t)sb.st_size;
@@ -705,36 +561,36 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 	v->rep.segments++;
 	if (end < PA_SEG_HEADER || pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0) {
 		close(fd);
-		if (last && v->have_genesis && end < PA_SEG_HEADER) {
+		if (last && v->chain.have_genesis && end < PA_SEG_HEADER) {
 			/* A rollover cut short before its header: the next writer
 			 * removes it; nothing can be in it. */
 			v->rep.torn_bytes += end;
 			return PRIVAUDIT_OK;
 		}
-		return fail_at(v, PRIVAUDIT_E_FORMAT, v->tree.size, number, 0,
+		return fail_at(v, PRIVAUDIT_E_FORMAT, v->chain.tree.size, number, 0,
 			       "%s: segment header incomplete", name);
 	}
 	if (pa_seg_header_decode(hdr, &h, &why) != PRIVAUDIT_OK) {
 		close(fd);
-		return fail_at(v, PRIVAUDIT_E_FORMAT, v->tree.size, number, 0, "%s: %s", name, why);
+		return fail_at(v, PRIVAUDIT_E_FORMAT, v->chain.tree.size, number, 0, "%s: %s", name, why);
 	}
 	if (h.number != number) {
 		close(fd);
-		return fail_at(v, PRIVAUDIT_E_FORMAT, v->tree.size, number, 0,
+		return fail_at(v, PRIVAUDIT_E_FORMAT, v->chain.tree.size, number, 0,
 			       "%s: header says segment %" PRIu64, name, h.number);
 	}
 	if (number == 0)
 		memcpy(v->log_id, h.log_id, PA_HASH_LEN);
 	else if (memcmp(v->log_id, h.log_id, PA_HASH_LEN) != 0) {
 		close(fd);
-		return fail_at(v, PRIVAUDIT_E_FOREIGN, v->tree.size, number, 0,
+		return fail_at(v, PRIVAUDIT_E_FOREIGN, v->chain.tree.size, number, 0,
 			       "%s belongs to another log", name);
 	}
-	if (h.first_index != v->tree.size) {
+	if (h.first_index != v->chain.tree.size) {
 		close(fd);
-		return fail_at(v, PRIVAUDIT_E_SEQUENCE, v->tree.size, number, 0,
+		return fail_at(v, PRIVAUDIT_E_SEQUENCE, v->chain.tree.size, number, 0,
 			       "%s starts at record %" PRIu64 ", expected %" PRIu64, name, h.first_index,
-			       v->tree.size);
+			       v->chain.tree.size);
 	}
 	v->rep.bytes += PA_SEG_HEADER;
 	/* CRCs and leaf hashes are computed ahead on a second thread. */
@@ -751,7 +607,7 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 			const pa_scan_frame *f = &b->frames[i];
 			const unsigned char *entry = f->entry;
 			size_t len = f->len;
-			uint64_t off = f->offset, index, expected = v->tree.size;
+			uint64_t off = f->offset, index, expected = v->chain.tree.size;
 			pa_record *rec;
 
 			index = pa_load64(entry);
@@ -774,18 +630,9 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 					     index, number, off, "record %" PRIu64 " does not decode", index);
 				break;
 			}
-			if (index == 0)
-				st = check_genesis(v, rec, number, off, h.log_id);
-			else if (rec->body_case == PRIVAUDIT__RECORD__BODY_GENESIS)
-				st = fail_at(v, PRIVAUDIT_E_FORMAT, index, number, off,
-					     "second genesis record at %" PRIu64, index);
-			else if (rec->body_case == PRIVAUDIT__RECORD__BODY_KEY_ROTATION)
-				st = check_rotation(v, rec, index, number, off, f->leaf);
-			else if (rec->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT)
-				st = check_checkpoint(v, rec, index, number, off);
+			st = chain_add(v, index, rec, number, off, f->leaf, h.log_id);
 			if (st != PRIVAUDIT_OK)
 				break;
-			pa_tree_append(&v->tree, f->leaf);
 			if ((v->exp[0].present || v->keep_all_leaves) && keep_leaf(v, f->leaf) < 0) {
 				st = fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
 				break;
@@ -830,10 +677,42 @@ const unsigned char (*pa_verifier_leaves(const privaudit_verifier *v, uint64_t *
 	return (const unsigned char (*)[PA_HASH_LEN])v->leaves;
 }
 
+/* Each required witness must have cosigned a note given from outside (the
+ * checkpoint file, --trusted) that held: signed by the log's chain (checked
+ * before this) and with the root of the log's first records. */
+static privaudit_status check_witnesses(privaudit_verifier *v)
+{
+	for (size_t w = 0; w < v->nwitness; w++) {
+		const expect *best = NULL;
+		uint64_t t = 0, best_t = 0;
+
+		for (int i = 0; i < 2; i++) {
+			const expect *x = &v->exp[i];
+
+			if (!x->present || !x->root_checked || x->root_bad ||
+			    pa_note_cosigned(&x->note, &v->witness[w], &t) != 0)
+				continue;
+			if (best == NULL || x->note.size > best->note.size) {
+				best = x;
+				best_t = t;
+			}
+		}
+		if (best == NULL)
+			return fail_log(v, PRIVAUDIT_E_WITNESS,
+					"no checkpoint of this log (checkpoint file%s) carries a valid cosignature by witness %s",
+					v->exp[0].present ? " or trusted note" : "", v->witness[w].name);
+		if (w == 0 || best->note.size < v->rep.witnessed)
+			v->rep.witnessed = best->note.size;
+		if (v->rep.witness_time < 0 || (int64_t)best_t < v->rep.witness_time)
+			v->rep.witness_time = (int64_t)best_t;
+	}
+	return PRIVAUDIT_OK;
+}
+
 static void finish_report(privaudit_verifier *v)
 {
 	v->rep.detail = v->detail;
-	v->rep.origin = v->origin;
+	v->rep.origin = v->chain.origin;
 }
 
 PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
@@ -848,14 +727,12 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 	/* A verifier may be run again: start from nothing. */
 	memset(&v->rep, 0, sizeof(v->rep));
 	v->rep.newest_time = -1;
+	v->rep.witness_time = -1;
 	v->detail[0] = '\0';
-	v->origin[0] = '\0';
-	v->have_genesis = 0;
-	v->nrot = 0;
+	pa_chain_init(&v->chain);
 	v->nkeys = 0;
 	v->nleaves = 0;
 	v->total_bytes = 0;
-	pa_tree_init(&v->tree);
 	for (int i = 0; i < 2; i++) {
 		v->exp[i].root_checked = 0;
 		v->exp[i].sig_checked = 0;
@@ -885,7 +762,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 		uint64_t before = v->rep.bytes;
 
 		if (segs[i] != i) {
-			st = fail_at(v, PRIVAUDIT_E_SEQUENCE, v->tree.size, i, 0,
+			st = fail_at(v, PRIVAUDIT_E_SEQUENCE, v->chain.tree.size, i, 0,
 				     "segment %zu is missing (next is %" PRIu64 ")", i, segs[i]);
 			break;
 		}
@@ -901,7 +778,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 			locate(v, segs, nsegs, v->rep.bad_index);
 		goto out;
 	}
-	if (!v->have_genesis) {
+	if (!v->chain.have_genesis) {
 		st = fail_log(v, PRIVAUDIT_E_FORMAT, "the log holds no genesis record");
 		goto out;
 	}
@@ -913,34 +790,34 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 	/* What the newest checkpoint does not cover, its own record aside. */
 	last_ckpt_index = v->rep.checkpoints > 0 ? v->rep.sealed : 0;
 	if (v->rep.checkpoints > 0) {
-		uint64_t after = v->tree.size - last_ckpt_index;
+		uint64_t after = v->chain.tree.size - last_ckpt_index;
 
 		v->rep.unsealed = after > 0 ? after - 1 : 0;
 	} else {
-		v->rep.unsealed = v->tree.size;
+		v->rep.unsealed = v->chain.tree.size;
 	}
 	for (int i = 0; i < 2; i++) {
 		expect *x = &v->exp[i];
 
 		if (!x->present)
 			continue;
-		if (strcmp(x->note.origin, v->origin) != 0) {
+		if (strcmp(x->note.origin, v->chain.origin) != 0) {
 			if (x->trusted) {
 				st = fail_log(v, PRIVAUDIT_E_TRUSTED,
 					      "the trusted checkpoint is for origin \"%.100s\", not \"%s\"",
-					      x->note.origin, v->origin);
+					      x->note.origin, v->chain.origin);
 				goto out;
 			}
 			st = fail_log(v, PRIVAUDIT_E_FOREIGN,
 				      "the checkpoint file is for origin \"%.100s\", not \"%s\"",
-				      x->note.origin, v->origin);
+				      x->note.origin, v->chain.origin);
 			goto out;
 		}
-		if (x->note.size > v->tree.size) {
-			st = fail_at(v, PRIVAUDIT_E_TRUNCATED, v->tree.size, UINT64_MAX, 0,
+		if (x->note.size > v->chain.tree.size) {
+			st = fail_at(v, PRIVAUDIT_E_TRUNCATED, v->chain.tree.size, UINT64_MAX, 0,
 				     "%s covers %" PRIu64 " records but the log holds %" PRIu64,
 				     x->trusted ? "the trusted checkpoint" : "the checkpoint file",
-				     x->note.size, v->tree.size);
+				     x->note.size, v->chain.tree.size);
 			v->rep.bad_segment = segs[nsegs - 1];
 			v->rep.bad_offset = v->last_end;   /* where the missing records would be */
 			goto out;
@@ -965,6 +842,9 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 			v->rep.trusted_checked = 1;
 		}
 	}
+	st = check_witnesses(v);
+	if (st != PRIVAUDIT_OK)
+		goto out;
 	if (v->max_age > 0) {
 		int64_t now = v->now ? v->now : (int64_t)time(NULL);
 

@@ -18,12 +18,18 @@ void pad_config_defaults(struct pad_config *c)
 	c->client_timeout_ms = 5000;
 	c->max_clients = 1024;
 	c->lock_timeout_ms = 1000;
+	c->ship_window = 16;
 }
 
 void pad_config_free(struct pad_config *c)
 {
 	free(c->dir);
 	free(c->socket_path);
+	free(c->ship_to);
+	free(c->ship_tls_ca);
+	free(c->ship_tls_cert);
+	free(c->ship_tls_key);
+	free(c->ship_tls_peer);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -65,6 +71,108 @@ static int replace(char **dst, const char *v)
 	return 0;
 }
 
+int pad_split_target(const char *target, char **host, char **port)
+{
+	const char *colon, *h = target, *end;
+	size_t hl;
+	long p;
+
+	*host = *port = NULL;
+	if (target[0] == '[') {
+		end = strchr(target, ']');
+		if (end == NULL || end[1] != ':')
+			return -1;
+		h = target + 1;
+		colon = end + 1;
+	} else {
+		colon = strrchr(target, ':');
+		if (colon == NULL)
+			return -1;
+		end = colon;
+		if (memchr(target, ':', (size_t)(colon - target)) != NULL)
+			return -1;   /* an IPv6 address goes in brackets */
+	}
+	hl = (size_t)(end - h);
+	if (hl == 0 || colon[1] < '0' || colon[1] > '9' || parse_long(colon + 1, 1, 65535, &p) < 0)
+		return -1;
+	for (size_t i = 0; i < hl; i++)
+		if ((unsigned char)h[i] <= ' ' || (unsigned char)h[i] >= 0x7f)
+			return -1;
+	*host = strndup(h, hl);
+	*port = strdup(colon + 1);
+	if (*host == NULL || *port == NULL) {
+		free(*host);
+		free(*port);
+		*host = *port = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A setting that may be emptied ("key =" turns it off). */
+static int replace_opt(char **dst, const char *v, int path)
+{
+	char *d;
+
+	if (v[0] == '\0') {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	if (path)
+		return replace(dst, v);
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return -1;
+	d = strdup(v);
+	if (d == NULL)
+		return -1;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static int set_target(struct pad_config *c, const char *v)
+{
+	char *host, *port;
+
+	if (v[0] != '\0') {
+		if (pad_split_target(v, &host, &port) < 0)
+			return -1;
+		free(host);
+		free(port);
+	}
+	return replace_opt(&c->ship_to, v, 0);
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int pad_config_same_ship(const struct pad_config *a, const struct pad_config *b)
+{
+	return same_str(a->ship_to, b->ship_to) && same_str(a->ship_tls_ca, b->ship_tls_ca) &&
+	       same_str(a->ship_tls_cert, b->ship_tls_cert) &&
+	       same_str(a->ship_tls_key, b->ship_tls_key) &&
+	       same_str(a->ship_tls_peer, b->ship_tls_peer) && a->ship_window == b->ship_window;
+}
+
+int pad_config_check_ship(const struct pad_config *c, const char **why)
+{
+	int files = (c->ship_tls_ca != NULL) + (c->ship_tls_cert != NULL) + (c->ship_tls_key != NULL);
+
+	*why = NULL;
+	if (files != 0 && files != 3)
+		*why = "TLS needs all three of ship_tls_ca, ship_tls_cert and ship_tls_key "
+		       "(--ship-tls-ca, --ship-tls-cert, --ship-tls-key)";
+	else if (c->ship_tls_peer != NULL && files == 0)
+		*why = "ship_tls_peer (--ship-tls-peer) is for TLS only";
+	else if (c->ship_to == NULL && (files != 0 || c->ship_tls_peer != NULL))
+		*why = "TLS settings without ship_to (--ship-to)";
+	return *why != NULL ? -1 : 0;
+}
+
 int pad_config_set(struct pad_config *c, const char *k, const char *v)
 {
 	if (strcmp(k, "dir") == 0)
@@ -83,6 +191,18 @@ int pad_config_set(struct pad_config *c, const char *k, const char *v)
 		return parse_long(v, 1, 65536, &c->max_clients);
 	if (strcmp(k, "lock_timeout_ms") == 0)
 		return parse_long(v, 0, 600000, &c->lock_timeout_ms);
+	if (strcmp(k, "ship_to") == 0)
+		return set_target(c, v);
+	if (strcmp(k, "ship_tls_ca") == 0)
+		return replace_opt(&c->ship_tls_ca, v, 1);
+	if (strcmp(k, "ship_tls_cert") == 0)
+		return replace_opt(&c->ship_tls_cert, v, 1);
+	if (strcmp(k, "ship_tls_key") == 0)
+		return replace_opt(&c->ship_tls_key, v, 1);
+	if (strcmp(k, "ship_tls_peer") == 0)
+		return replace_opt(&c->ship_tls_peer, v, 0);
+	if (strcmp(k, "ship_window") == 0)
+		return parse_long(v, 2, 1024, &c->ship_window);
 	return -1;
 }
 

@@ -4,7 +4,8 @@
  * it stamps each with the sender's kernel credentials, appends them through
  * libprivaudit with one commit per group, answers once they are durable,
  * and seals on a heartbeat and after session closes.  Only this root
- * process holds the log's lock for them: no user can stop it mid-append. */
+ * process holds the log's lock for them: no user can stop it mid-append.
+ * With --ship-to, a thread ships every record off the host (ship.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include "conf.h"
 #include "privaudit.h"
 #include "request.h"
+#include "ship.h"
 #include "wire.h"
 
 #define PROGRAM "privauditd"
@@ -56,6 +58,8 @@ struct daemon {
 	struct pad_config cfg;
 	const char *config_path;
 	long cli_heartbeat_s;     /* --heartbeat: wins over the file, also on reload */
+	struct pad_config cli_ship; /* --ship-*: the same, for the ship_* settings */
+	struct pad_ship *ship;    /* the shipper thread, when shipping */
 	int foreground;
 	int ep, lfd, sfd;
 	int listen_inherited;     /* socket activation: systemd owns the path */
@@ -89,9 +93,11 @@ static void logmsg(int level, const char *fmt, ...)
 		va_list aq;
 
 		va_copy(aq, ap);
+		flockfile(stderr);   /* the shipper thread logs too: one line each */
 		fprintf(stderr, PROGRAM ": ");
 		vfprintf(stderr, fmt, aq);
 		fputc('\n', stderr);
+		funlockfile(stderr);
 		va_end(aq);
 	}
 	vsyslog(level, fmt, ap);
@@ -148,6 +154,7 @@ static int seal(struct daemon *d)
 	}
 	d->last_seal = d->now;
 	d->seal_wanted = 0;
+	pad_ship_poke(d->ship);
 	return 0;
 }
 
@@ -492,6 +499,8 @@ static void commit_group(struct daemon *d)
 	if (st != PRIVAUDIT_OK)
 		logmsg(LOG_ERR, "commit failed: %s (%s)", privaudit_strerror(st),
 		       privaudit_log_error(d->log));
+	else
+		pad_ship_poke(d->ship);   /* the records go off the host at once */
 answer:
 	d->now = mono_ms();
 	d->pending = 0;
@@ -579,11 +588,60 @@ static void on_signals(struct daemon *d)
 	}
 }
 
+/* ------------------------------------------------------------ shipping */
+
+/* The --ship-* options win over the file, also on reload. */
+static int ship_overrides(struct pad_config *c, const struct pad_config *cli)
+{
+	return (cli->ship_to != NULL && pad_config_set(c, "ship_to", cli->ship_to) < 0) ||
+	       (cli->ship_tls_ca != NULL && pad_config_set(c, "ship_tls_ca", cli->ship_tls_ca) < 0) ||
+	       (cli->ship_tls_cert != NULL &&
+		pad_config_set(c, "ship_tls_cert", cli->ship_tls_cert) < 0) ||
+	       (cli->ship_tls_key != NULL && pad_config_set(c, "ship_tls_key", cli->ship_tls_key) < 0) ||
+	       (cli->ship_tls_peer != NULL &&
+		pad_config_set(c, "ship_tls_peer", cli->ship_tls_peer) < 0)
+		       ? -1 : 0;
+}
+
+/* dst takes src's ship_* settings (its own are freed). */
+static void move_ship(struct pad_config *dst, struct pad_config *src)
+{
+	char **d[] = {&dst->ship_to, &dst->ship_tls_ca, &dst->ship_tls_cert, &dst->ship_tls_key,
+		      &dst->ship_tls_peer};
+	char **s[] = {&src->ship_to, &src->ship_tls_ca, &src->ship_tls_cert, &src->ship_tls_key,
+		      &src->ship_tls_peer};
+
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		free(*d[i]);
+		*d[i] = *s[i];
+		*s[i] = NULL;
+	}
+	dst->ship_window = src->ship_window;
+}
+
+static void ship_start(struct daemon *d)
+{
+	if (d->cfg.ship_to != NULL && pad_ship_start(&d->ship, &d->cfg, logmsg) < 0)
+		logmsg(LOG_ERR, "records are not shipped: the shipper could not start");
+}
+
+/* drain_ms: time left to the shipper to send what the log holds. */
+static void ship_stop(struct daemon *d, int drain_ms)
+{
+	(void)pad_ship_stop(d->ship, drain_ms, 5000);
+	d->ship = NULL;
+}
+
+/* ------------------------------------------------------------ reload */
+
 /* SIGHUP: settings other than the log directory and the socket take effect
- * now; those two need a restart. */
+ * now; those two need a restart.  New shipping settings restart the
+ * shipper (from its persisted position). */
 static void reload(struct daemon *d)
 {
 	struct pad_config c;
+	const char *why = NULL;
+	int reship;
 
 	d->reload = 0;
 	if (d->config_path == NULL) {
@@ -597,6 +655,14 @@ static void reload(struct daemon *d)
 	}
 	if (d->cli_heartbeat_s > 0)
 		c.heartbeat_s = d->cli_heartbeat_s;
+	if (ship_overrides(&c, &d->cli_ship) < 0 || pad_config_check_ship(&c, &why) < 0) {
+		logmsg(LOG_ERR, "%s: %s: the shipping settings stay as they were", d->config_path,
+		       why != NULL ? why : "out of memory");
+		move_ship(&c, &d->cfg);
+		reship = d->ship == NULL && c.ship_to != NULL;
+	} else {
+		reship = !pad_config_same_ship(&c, &d->cfg) || (d->ship == NULL && c.ship_to != NULL);
+	}
 	free(c.dir);
 	free(c.socket_path);
 	c.dir = d->cfg.dir;
@@ -606,6 +672,10 @@ static void reload(struct daemon *d)
 	d->cfg = c;
 	if (d->log != NULL)
 		(void)privaudit_set_lock_timeout(d->log, (int)d->cfg.lock_timeout_ms);
+	if (reship) {
+		ship_stop(d, 0);
+		ship_start(d);
+	}
 	logmsg(LOG_INFO, "configuration reloaded from %s", d->config_path);
 }
 
@@ -831,12 +901,20 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: " PROGRAM " --dir DIR [--socket PATH] [--heartbeat SECONDS]\n"
 		"                  [--config FILE] [--foreground]\n"
+		"                  [--ship-to HOST:PORT [--ship-tls-ca FILE --ship-tls-cert FILE\n"
+		"                   --ship-tls-key FILE [--ship-tls-peer NAME]]]\n"
 		"The host's writer for PAM records (privauditd(8)).\n"
 		"  --dir DIR            the log directory (made with privaudit init)\n"
 		"  --socket PATH        where clients connect (default " PRIVAUDITD_SOCKET ")\n"
 		"  --heartbeat SECONDS  seal at least this often (default 60)\n"
 		"  --config FILE        settings file (default " PRIVAUDITD_CONF " when present)\n"
 		"  --foreground         do not detach; log to standard error too\n"
+		"  --ship-to HOST:PORT  send every record to this RELP server (rsyslog imrelp)\n"
+		"  --ship-tls-ca FILE   TLS: the CA that signed the server's certificate\n"
+		"  --ship-tls-cert FILE TLS: this host's certificate, and its key:\n"
+		"  --ship-tls-key FILE  without the three, the link is plain RELP\n"
+		"  --ship-tls-peer NAME the name the server's certificate must hold\n"
+		"                       (default: HOST of --ship-to)\n"
 		"  --help               this text\n");
 }
 
@@ -848,17 +926,26 @@ int main(int argc, char **argv)
 		{"heartbeat", required_argument, NULL, 'H'},
 		{"config", required_argument, NULL, 'c'},
 		{"foreground", no_argument, NULL, 'f'},
+		{"ship-to", required_argument, NULL, 0x100},
+		{"ship-tls-ca", required_argument, NULL, 0x101},
+		{"ship-tls-cert", required_argument, NULL, 0x102},
+		{"ship-tls-key", required_argument, NULL, 0x103},
+		{"ship-tls-peer", required_argument, NULL, 0x104},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	static const char *const ship_keys[] = {"ship_to", "ship_tls_ca", "ship_tls_cert",
+						"ship_tls_key", "ship_tls_peer"};
 	struct daemon d;
 	struct pad_config cli;
+	const char *why = NULL;
 	int opt, rc;
 
 	memset(&d, 0, sizeof(d));
 	d.ep = d.lfd = d.sfd = -1;
 	pad_config_defaults(&d.cfg);
 	pad_config_defaults(&cli);
+	pad_config_defaults(&d.cli_ship);
 	cli.heartbeat_s = 0;
 	while ((opt = getopt_long(argc, argv, "d:s:H:c:fh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -880,8 +967,22 @@ int main(int argc, char **argv)
 		case 'f':
 			d.foreground = 1;
 			break;
+		case 0x100:
+		case 0x101:
+		case 0x102:
+		case 0x103:
+		case 0x104:
+			if (optarg[0] == '\0' ||
+			    pad_config_set(&d.cli_ship, ship_keys[opt - 0x100], optarg) < 0) {
+				fprintf(stderr, PROGRAM ": bad --%s '%s'%s\n", opts[opt - 0x100 + 5].name,
+					optarg, opt == 0x100 ? " (HOST:PORT, [ADDRESS]:PORT)"
+					: opt < 0x104 ? " (an absolute path)" : "");
+				goto bad;
+			}
+			break;
 		case 'h':
 			usage(stdout);
+			pad_config_free(&d.cli_ship);
 			return 0;
 		default:
 			goto bad;
@@ -914,6 +1015,10 @@ int main(int argc, char **argv)
 	}
 	if (d.cfg.socket_path == NULL && (d.cfg.socket_path = strdup(PRIVAUDITD_SOCKET)) == NULL)
 		return 1;
+	if (ship_overrides(&d.cfg, &d.cli_ship) < 0 || pad_config_check_ship(&d.cfg, &why) < 0) {
+		fprintf(stderr, PROGRAM ": %s\n", why != NULL ? why : "out of memory");
+		goto bad;
+	}
 
 	if (!d.foreground && daemonize() < 0) {
 		logmsg(LOG_ERR, "cannot detach: %s", strerror(errno));
@@ -932,8 +1037,12 @@ int main(int argc, char **argv)
 	}
 	logmsg(LOG_INFO, "serving %s on %s", d.cfg.dir,
 	       d.listen_inherited ? "the socket passed by systemd" : d.cfg.socket_path);
+	ship_start(&d);
 	serve(&d);
 	rc = shutdown_log(&d);
+	/* the last records (writer stop, the final checkpoint) still go, if
+	 * the collector takes them within 2 s */
+	ship_stop(&d, 2000);
 	logmsg(LOG_INFO, "stopped: %llu requests, %llu recorded, %llu refused",
 	       (unsigned long long)d.received, (unsigned long long)d.recorded,
 	       (unsigned long long)d.refused);
@@ -949,10 +1058,12 @@ int main(int argc, char **argv)
 	close(d.sfd);
 	close(d.ep);
 	pad_config_free(&d.cfg);
+	pad_config_free(&d.cli_ship);
 	return rc;
 bad:
 	usage(stderr);
 	pad_config_free(&cli);
 	pad_config_free(&d.cfg);
+	pad_config_free(&d.cli_ship);
 	return 2;
 }

@@ -15,6 +15,11 @@
 #   splice DIR OTHERDIR INDEX, setlen DIR INDEX VALUE, shorten DIR INDEX,
 #   tear DIR NBYTES
 #                          tamper with the segment files in place
+#   entries DIR            "index base64(entry)" per frame: a log's exact records
+#   ship DIR [--origin O] [--log-id HEX] [--from N] [--to N] [--sync N]
+#                          the messages privauditd would ship for those records
+#                          (doc/format.md, "Shipping"), one RFC 5424 line each
+#                          as rsyslog's RSYSLOG_SyslogProtocol23Format gives it
 #   vectors                Merkle test vectors as a C header
 #   selftest               check the Merkle code against known answers
 #
@@ -1025,6 +1030,39 @@ def cmd_selftest(a):
     print("ok")
 
 
+def cmd_entries(a):
+    for fr in load(a.dir).frames:
+        print("%d %s" % (fr.index, base64.b64encode(fr.entry).decode()))
+
+
+def cmd_ship(a):
+    import json
+    log = load(a.dir)
+    log_id = a.log_id or log.segments[0].data[32:64].hex()
+    origin = a.origin
+    if origin is None:
+        # the genesis record's origin: field 2 of the Genesis body
+        g = record_body(log.frames[0].record)
+        origin = bytes(message_fields(g[1])[2]).decode()
+    n = 0
+    for fr in log.frames:
+        if fr.index < a.start or (a.to is not None and fr.index >= a.to):
+            continue
+        num = record_body(fr.record)[0]
+        msgid = "checkpoint" if num == F_CHECKPOINT else "record"
+        body = {"privaudit": 1, "origin": origin, "log_id": log_id, "index": fr.index,
+                "kind": "reference", "entry": base64.b64encode(fr.entry).decode(),
+                "fields": {"from": "paref.py"}}
+        print("<86>1 2026-01-01T00:00:00.000000Z paref privaudit 1 %s - %s"
+              % (msgid, json.dumps(body, separators=(",", ":"))))
+        n += 1
+    if a.sync is not None:
+        body = {"privaudit": 1, "origin": origin, "log_id": log_id, "size": a.sync,
+                "acked": a.sync}
+        print("<86>1 2026-01-01T00:00:00.000000Z paref privaudit 1 sync - %s"
+              % json.dumps(body, separators=(",", ":")))
+
+
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     ap = argparse.ArgumentParser(prog="paref.py", description=__doc__)
@@ -1068,6 +1106,17 @@ def main():
     s.add_argument("dir")
     s.add_argument("nbytes", type=int)
     s.set_defaults(fn=cmd_tear)
+    s = sub.add_parser("entries")
+    s.add_argument("dir")
+    s.set_defaults(fn=cmd_entries)
+    s = sub.add_parser("ship")
+    s.add_argument("dir")
+    s.add_argument("--origin")
+    s.add_argument("--log-id")
+    s.add_argument("--from", dest="start", type=int, default=0)
+    s.add_argument("--to", type=int)
+    s.add_argument("--sync", type=int)
+    s.set_defaults(fn=cmd_ship)
     s = sub.add_parser("vectors")
     s.set_defaults(fn=cmd_vectors)
     s = sub.add_parser("selftest")

@@ -4,13 +4,14 @@
  * key, as `privaudit verify --key` does; otherwise the whole input is a note
  * checked with a fixed key.  A note that parses is signed again with the
  * fixed key and must come back the same; a key line that parses must format
- * back to itself. */
+ * back to itself.  Witness cosignatures are checked with the fixed key too. */
 #include "config.h"
 
 #include <string.h>
 
 #include <sodium.h>
 
+#include "cosign.h"
 #include "fuzz.h"
 #include "note.h"
 
@@ -44,6 +45,23 @@ static void check_note(const char *text, size_t len, const char *name,
 	}
 	(void)pa_note_verify(&n, n.origin, fixed_pk);
 	(void)pa_note_verify(&n, FIXED_NAME, fixed_pk);
+	{
+		pa_cosigner c;
+		uint64_t t;
+
+		memset(&c, 0, sizeof(c));
+		strcpy(c.name, FIXED_NAME);
+		memcpy(c.pk, fixed_pk, sizeof(c.pk));
+		pa_keyhash_alg(c.name, PA_SIG_COSIG_ED25519, c.pk, c.keyhash);
+		(void)pa_note_cosigned(&n, &c, &t);
+		/* every line's own name, as if it were the witness's */
+		for (size_t i = 0; i < n.nsig && n.sig[i].name_len < sizeof(c.name); i++) {
+			memcpy(c.name, n.sig[i].name, n.sig[i].name_len);
+			c.name[n.sig[i].name_len] = '\0';
+			memcpy(c.keyhash, n.sig[i].keyhash, 4);
+			(void)pa_note_cosigned(&n, &c, &t);
+		}
+	}
 
 	/* What parses, signed again, reads back the same and verifies. */
 	FUZZ_CHECK(pa_note_sign(n.origin, n.size, n.root, n.time, fixed_sk, &signed_note,

@@ -22,7 +22,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 # Inputs that found bugs (regress-*) are kept; every seed is made again.
 [ -d "$C" ] && find "$C" -type f ! -name 'regress-*' -delete
-for h in record segment note proof stream pam_args proof_file index request; do mkdir -p "$C/$h"; done
+for h in record segment note proof stream pam_args proof_file index request shipped; do mkdir -p "$C/$h"; done
 
 # ---------------------------------------------------------------- logs
 # a: fresh (genesis, key rotation, checkpoint)
@@ -186,6 +186,16 @@ seeds['bad-header'] = ok[:2]
 for name, b in seeds.items():
     open('%s/%s' % (out, name), 'wb').write(b)
 EOF
+
+# ---------------------------------------------------------------- shipped
+# The JSON bodies of the messages privauditd ships, as paref.py makes them
+# (record, checkpoint and sync messages of log b), and broken ones.
+$PY "$top/tests/paref.py" ship "$T/b" --sync 9 | sed 's/^[^{]*//' |
+	awk -v d="$C/shipped" '{ f = d "/ship-" NR; print > f; close(f) }'
+printf '{"privaudit":1,"origin":"o","log_id":"%064d","index":0,"entry":"AA=="}' 0 >"$C/shipped/bad-short-entry"
+printf '{"privaudit":2,"origin":"o","log_id":"%064d","size":1}' 0 >"$C/shipped/bad-version"
+printf '{"privaudit":1,"origin":"o\\u0000x","log_id":"%064d","size":1}' 0 >"$C/shipped/bad-nul-origin"
+printf '{"privaudit":1,"origin":"\\ud83d\\ude00","log_id":"%064d","size":1,"x":[{"a":[]}]}' 0 >"$C/shipped/surrogates"
 
 du -sh "$C"
 for h in "$C"/*; do echo "$(basename "$h"): $(ls "$h" | wc -l) files"; done

@@ -14,7 +14,7 @@ shift
 B=${1:-.}
 [ $# -gt 0 ] && shift
 here=$(cd "$(dirname "$0")" && pwd)
-harnesses=${*:-record segment note proof stream pam_args proof_file index request}
+harnesses=${*:-record segment note proof stream pam_args proof_file index request shipped}
 art=${ARTIFACTS:-$B/fuzz-artifacts}
 mkdir -p "$art"
 art=$(cd "$art" && pwd)
