@@ -590,6 +590,12 @@ static void handle_line(struct collector *c, char *line, size_t len)
 	if (handle_message(c, line, len, &why) < 0) {
 		char buf[128];
 
+		/* rsyslog answers an error inside a transaction by starting
+		 * another without a commit: what this one took is made
+		 * durable now, since no COMMIT will come for it. */
+		if (c->in_txn)
+			(void)sync_all(c);
+
 		snprintf(buf, sizeof(buf), "ERROR %s", why ? why : "failed");
 		reply(buf);
 		return;
