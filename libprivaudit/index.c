@@ -527,6 +527,16 @@ static uint32_t get32(rbuf *r)
 	return p != NULL ? pa_load32(p) : 0;
 }
 
+/* A flag is 0 or 1: the file has one spelling of each index. */
+static int get_flag(rbuf *r)
+{
+	uint32_t v = get32(r);
+
+	if (v > 1)
+		r->bad = 1;
+	return v != 0;
+}
+
 static void get_str(rbuf *r, char *out, size_t cap)
 {
 	uint32_t l = get32(r);
@@ -551,9 +561,9 @@ static int parse_verdict(rbuf *r, pa_index *ix)
 {
 	privaudit_verify_report *v = &ix->verdict;
 
-	ix->has_verdict = get32(r) != 0;
+	ix->has_verdict = get_flag(r);
 	v->status = (privaudit_status)get32(r);
-	v->has_bad = get32(r) != 0;
+	v->has_bad = get_flag(r);
 	v->records = get64(r);
 	v->checkpoints = get64(r);
 	v->sealed = get64(r);
@@ -594,12 +604,12 @@ static int parse_sessions(rbuf *r, pa_index *ix)
 		x->start_ns = get64(r);
 		x->end_ns = get64(r);
 		x->last_ns = get64(r);
-		x->open = get32(r) != 0;
-		x->has_open = get32(r) != 0;
+		x->open = get_flag(r);
+		x->has_open = get_flag(r);
 		x->open_pid = get32(r);
 		x->auid = get32(r);
 		x->ses = get32(r);
-		x->escalated = get32(r) != 0;
+		x->escalated = get_flag(r);
 		x->records = get64(r);
 		x->commands = get64(r);
 		x->tty_inputs = get64(r);
@@ -668,7 +678,9 @@ int pa_index_parse(const unsigned char *buf, size_t len, pa_index **out)
 	uint64_t n;
 
 	*out = NULL;
-	if (len < 12 || memcmp(buf, IX_MAGIC, 8) != 0 || pa_load32(buf + 8) != IX_VERSION ||
+	/* magic, version, a reserved word, then the body and its CRC */
+	if (len < 20 || memcmp(buf, IX_MAGIC, 8) != 0 || pa_load32(buf + 8) != IX_VERSION ||
+	    pa_load32(buf + 12) != 0 ||
 	    pa_crc32c(0, buf, len - 4) != pa_load32(buf + len - 4))
 		return -1;
 	r.len = len - 4;
