@@ -41,6 +41,10 @@ struct config {
 	long seal_min_ms;          /* session-end seals at most this often */
 	int seal_on_session_end;
 	int sync;
+	long long disk_reserve;    /* free bytes kept for gap and seal records */
+	long long user_argv_cap;   /* a non-root user's argv kept per event (caps.h) */
+	long long user_raw_cap;    /* ...and raw event text */
+	long long user_budget;     /* argv and raw text kept per user per minute */
 	long test_slow_ms;         /* tests only: the writer sleeps per chunk */
 };
 
@@ -131,6 +135,10 @@ static void config_defaults(struct config *c)
 	c->seal_min_ms = 1000;
 	c->seal_on_session_end = 1;
 	c->sync = 1;
+	c->disk_reserve = PRIVAUDIT_RESERVE_DEFAULT;
+	c->user_argv_cap = 65536;
+	c->user_raw_cap = 131072;
+	c->user_budget = 4LL << 20;
 }
 
 static void config_free(struct config *c)
@@ -202,6 +210,14 @@ static int config_set(struct config *c, const char *k, const char *v)
 		rc = replace(&c->drop_types, v);
 	else if (strcmp(k, "only_keys") == 0)
 		rc = replace(&c->only_keys, v);
+	else if (strcmp(k, "disk_reserve") == 0)
+		rc = parse_long(v, 0, 1LL << 40, &n) == 0 ? (c->disk_reserve = n, 0) : -1;
+	else if (strcmp(k, "user_argv_cap") == 0)
+		rc = parse_long(v, 0, PRIVAUDIT_RECORD_MAX, &n) == 0 ? (c->user_argv_cap = n, 0) : -1;
+	else if (strcmp(k, "user_raw_cap") == 0)
+		rc = parse_long(v, 0, PRIVAUDIT_RECORD_MAX, &n) == 0 ? (c->user_raw_cap = n, 0) : -1;
+	else if (strcmp(k, "user_bytes_per_minute") == 0)
+		rc = parse_long(v, 0, 1LL << 40, &n) == 0 ? (c->user_budget = n, 0) : -1;
 	else
 		rc = -1;
 	return rc;
@@ -547,6 +563,10 @@ struct writer {
 	uint64_t last_retry;
 	char fail_reason[128];
 	uint64_t seals, commits, gaps_overflow;
+	/* the log's disk is full: the library counts events in gap records */
+	int nospace;
+	uint64_t nospace_events;
+	struct pa_caps caps;
 	int status;
 };
 
@@ -568,6 +588,25 @@ static privaudit_status append_cb(void *arg, const privaudit_event *ev)
 	return st;
 }
 
+/* PRIVAUDIT_E_NOSPACE: the log's disk is below its reserve.  The library
+ * has counted the events in a gap record (written with the next seal, and
+ * when there is room again, when it asks for no retry): said once. */
+static void disk_full(struct writer *w)
+{
+	if (!w->nospace)
+		logmsg(LOG_ERR, "%s; events are counted in gap records until there is room again",
+		       privaudit_log_error(w->log));
+	w->nospace = 1;
+}
+
+static void disk_ok(struct writer *w)
+{
+	if (w->nospace)
+		logmsg(LOG_WARNING, "room on the log's disk again: recording resumed (%llu events counted "
+		       "in gap records meanwhile)", (unsigned long long)w->nospace_events);
+	w->nospace = 0;
+}
+
 static void start_failing(struct writer *w, privaudit_status st, const char *what)
 {
 	if (!w->failing)
@@ -578,6 +617,14 @@ static void start_failing(struct writer *w, privaudit_status st, const char *wha
 					     : privaudit_strerror(st));
 	w->failing = 1;
 	w->last_retry = w->now;
+}
+
+/* The library's warnings (privaudit_set_warning): at every seal, a key
+ * file whose erased keys the filesystem may keep. */
+static void key_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	logmsg(LOG_WARNING, "%s", msg);
 }
 
 static int open_log(struct writer *w, unsigned flags)
@@ -594,6 +641,8 @@ static int open_log(struct writer *w, unsigned flags)
 		return -1;
 	}
 	privaudit_set_program(w->log, PROGRAM);
+	privaudit_set_warning(w->log, key_warning, NULL);
+	privaudit_set_reserve(w->log, (uint64_t)w->cfg.disk_reserve);
 	return 0;
 }
 
@@ -608,7 +657,8 @@ static privaudit_status write_group(struct writer *w, int seal)
 	if (!w->log_sync)
 		return privaudit_commit(w->log);
 	st = privaudit_write(w->log);
-	if (st == PRIVAUDIT_OK) {
+	/* E_NOSPACE: the gap record counting the group went in instead */
+	if (st == PRIVAUDIT_OK || st == PRIVAUDIT_E_NOSPACE) {
 		w->written += w->since_commit;
 		syncer_request(w->syncer, w->log, w->written);
 	}
@@ -627,6 +677,22 @@ static void check_sync(struct writer *w)
 	w->failed_events += lost;
 }
 
+/* The serials handled so far, for the next run to count what it never got
+ * (serials.h).  A failure is logged once and tried again at the next
+ * commit: meanwhile a restart would count too many lost, never too few. */
+static void save_serials(struct writer *w)
+{
+	static int failed;
+
+	if (pa_translate_save(&w->tr, w->cfg.dir) == 0) {
+		failed = 0;
+		return;
+	}
+	if (!failed)
+		logmsg(LOG_WARNING, "cannot write %s/" PA_STATE_FILE ": %s", w->cfg.dir, strerror(errno));
+	failed = 1;
+}
+
 static void commit(struct writer *w, int seal)
 {
 	privaudit_status st;
@@ -635,12 +701,18 @@ static void commit(struct writer *w, int seal)
 	if (w->failing || w->log == NULL)
 		return;
 	st = write_group(w, seal);
-	if (st != PRIVAUDIT_OK) {
+	if (st == PRIVAUDIT_E_NOSPACE) {
+		/* done as far as the plugin goes: the library took the group
+		 * out and counted it; retrying it would fill nothing but memory */
+		w->nospace_events += w->since_commit;
+		disk_full(w);
+	} else if (st != PRIVAUDIT_OK) {
 		start_failing(w, st, seal ? "seal" : "commit");
 		return;
 	}
 	w->commits++;
 	w->since_commit = 0;
+	save_serials(w);
 	if (seal) {
 		w->seals++;
 		w->last_seal = w->now;
@@ -686,11 +758,17 @@ static void retry(struct writer *w)
 static void on_event(void *arg, struct pa_event *ev)
 {
 	struct writer *w = arg;
-	uint64_t ends = w->tr.session_ends;
+	uint64_t ends = w->tr.session_ends, records = w->tr.records;
 	privaudit_status st;
 
 	st = pa_translate_event(&w->tr, ev);
-	if (st != PRIVAUDIT_OK && !w->failing) {
+	if (st == PRIVAUDIT_OK && w->tr.records != records)
+		disk_ok(w);
+	if (st == PRIVAUDIT_E_NOSPACE) {
+		/* counted by the library, in the gap record it writes */
+		w->nospace_events++;
+		disk_full(w);
+	} else if (st != PRIVAUDIT_OK && !w->failing) {
 		if (st == PRIVAUDIT_E_INVAL || st == PRIVAUDIT_E_TOOBIG)
 			logmsg(LOG_WARNING, "event %llu not recorded: %s",
 			       (unsigned long long)ev->serial, privaudit_strerror(st));
@@ -759,6 +837,13 @@ static void apply_config(struct writer *w)
 	(void)lim;
 	if (pa_translate_select(&w->tr, w->cfg.drop_types, w->cfg.only_keys) < 0)
 		logmsg(LOG_ERR, "out of memory for the selection lists");
+	/* the users' use of their budgets is kept over a reload */
+	w->caps.argv_max = (uint64_t)w->cfg.user_argv_cap;
+	w->caps.raw_max = (uint64_t)w->cfg.user_raw_cap;
+	w->caps.budget = (uint64_t)w->cfg.user_budget;
+	w->tr.caps = &w->caps;
+	if (w->log != NULL)
+		privaudit_set_reserve(w->log, (uint64_t)w->cfg.disk_reserve);
 	pthread_mutex_lock(&w->q->mu);
 	w->q->max_bytes = (size_t)w->cfg.queue_bytes;
 	pthread_mutex_unlock(&w->q->mu);
@@ -812,7 +897,10 @@ static void housekeeping(struct writer *w)
 		}
 		commit(w, 1);
 		w->last_seal = w->now;  /* also when failing: retry() seals */
-	} else if (w->seal_wanted && w->now - w->last_seal >= (uint64_t)w->cfg.seal_min_ms) {
+	} else if (w->seal_wanted && !w->nospace &&
+		   w->now - w->last_seal >= (uint64_t)w->cfg.seal_min_ms) {
+		/* not while the disk is full: sessions closing would spend the
+		 * reserve on seals; the heartbeat's go on */
 		commit(w, 1);
 	} else if (w->since_commit > 0 && w->now - w->pending_since >= (uint64_t)w->cfg.commit_ms) {
 		commit(w, 0);
@@ -902,6 +990,7 @@ static void *writer_main(void *arg)
 				w->status = 1;
 			} else {
 				w->seals++;
+				save_serials(w);
 			}
 			privaudit_close(w->log);
 			w->log = NULL;
@@ -1064,6 +1153,7 @@ int main(int argc, char **argv)
 	pa_lines_init(&w.lines);
 	pa_grouper_init(&w.grouper, &lim, on_event, &w);
 	pa_translate_init(&w.tr, append_cb, &w);
+	pa_caps_init(&w.caps, 0, 0, 0);
 	if (boot_id != NULL)
 		snprintf(w.tr.boot_id, sizeof(w.tr.boot_id), "%s", boot_id);
 	else
@@ -1078,6 +1168,10 @@ int main(int argc, char **argv)
 		privaudit_close(w.log);
 		return 1;
 	}
+	/* what the run before this one never got becomes a gap record */
+	if (pa_translate_restore(&w.tr, w.cfg.dir) < 0)
+		logmsg(LOG_WARNING, "cannot take up %s/" PA_STATE_FILE
+		       ": %s: what a restart lost is not counted", w.cfg.dir, strerror(errno));
 
 	/* only the reader (this thread) takes signals; read() returns EINTR */
 	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -1168,12 +1262,15 @@ int main(int argc, char **argv)
 	if (stats)
 		fprintf(stderr,
 			PROGRAM ": lines %llu unparsed %llu events %llu records %llu skipped %llu "
-			"failed %llu dropped %llu commits %llu syncs %llu seals %llu\n",
+			"failed %llu dropped %llu commits %llu syncs %llu seals %llu "
+			"disk-full %llu capped %llu over-budget %llu\n",
 			(unsigned long long)w.grouper.lines, (unsigned long long)w.grouper.unparsed,
 			(unsigned long long)w.tr.events, (unsigned long long)w.tr.records,
 			(unsigned long long)w.tr.skipped, (unsigned long long)w.tr.failed,
 			(unsigned long long)q.dropped_total, (unsigned long long)w.commits,
-			(unsigned long long)syncer.syncs, (unsigned long long)w.seals);
+			(unsigned long long)syncer.syncs, (unsigned long long)w.seals,
+			(unsigned long long)w.nospace_events, (unsigned long long)w.caps.capped,
+			(unsigned long long)w.caps.over_budget);
 	queue_free_spares(&q);
 	pa_grouper_free(&w.grouper);
 	pa_lines_free(&w.lines);

@@ -160,8 +160,10 @@ static int record_parse(struct pa_record *r, const char *line, size_t len,
 	r->line = line;
 	r->len = len;
 	if (prefix(&p, end, "node=") == 0) {
+		r->node = p;
 		while (p < end && *p != ' ')
 			p++;
+		r->node_len = (size_t)(p - r->node);
 		while (p < end && *p == ' ')
 			p++;
 	}
@@ -187,8 +189,10 @@ static int record_parse(struct pa_record *r, const char *line, size_t len,
 			return -1;
 		r->msec = (unsigned)v;
 		if (prefix(&p, end, ":") < 0 || digits(&p, end, &r->serial) < 0 ||
-		    prefix(&p, end, "):") < 0)
+		    prefix(&p, end, ")") < 0)
 			return -1;
+		/* auditd 1.x and 2.x wrote their DAEMON_* records without it */
+		(void)prefix(&p, end, ":");
 	}
 	r->stamp_len = (size_t)(p - stamp);
 	if (p < end && *p == ' ')
@@ -533,6 +537,8 @@ void pa_grouper_init(struct pa_grouper *g, const struct pa_grouper_limits *lim,
 		g->lim.newer_events = 64;
 	if (g->lim.idle_ms == 0)
 		g->lim.idle_ms = 500;
+	if (g->lim.hold_ms == 0)
+		g->lim.hold_ms = 20;
 	g->fn = fn;
 	g->arg = arg;
 }
@@ -540,6 +546,7 @@ void pa_grouper_init(struct pa_grouper *g, const struct pa_grouper_limits *lim,
 /* Buffers of a delivered event kept for the next one, up to these sizes. */
 #define SPARE_TEXT_MAX (64u * 1024u)
 #define SPARE_RECS_MAX 64u
+#define SPARE_NODE_MAX 256u
 
 static void event_free(struct pa_event *ev)
 {
@@ -547,6 +554,7 @@ static void event_free(struct pa_event *ev)
 		return;
 	free(ev->text);
 	free(ev->recs);
+	free(ev->node);
 	free(ev);
 }
 
@@ -554,6 +562,8 @@ void pa_grouper_free(struct pa_grouper *g)
 {
 	for (size_t i = 0; i < g->nopen; i++)
 		event_free(g->open[i]);
+	for (size_t i = 0; i < g->nheld; i++)
+		event_free(g->held[i]);
 	event_free(g->spare);
 	free(g->open);
 	memset(g, 0, sizeof(*g));
@@ -580,7 +590,8 @@ static void deliver(struct pa_grouper *g, struct pa_event *ev)
 	}
 	g->fn(g->arg, ev);
 	/* the next event reuses its buffers, unless a huge event grew them */
-	if (g->spare == NULL && ev->text_cap <= SPARE_TEXT_MAX && ev->rec_cap <= SPARE_RECS_MAX)
+	if (g->spare == NULL && ev->text_cap <= SPARE_TEXT_MAX && ev->rec_cap <= SPARE_RECS_MAX &&
+	    ev->node_cap <= SPARE_NODE_MAX)
 		g->spare = ev;
 	else
 		event_free(ev);
@@ -646,9 +657,9 @@ static struct pa_event *event_new(struct pa_grouper *g, const struct pa_record *
 	struct pa_event *ev = g->spare;
 
 	if (ev != NULL) {
-		char *text = ev->text;
+		char *text = ev->text, *node = ev->node;
 		struct pa_event_rec *recs = ev->recs;
-		size_t text_cap = ev->text_cap, rec_cap = ev->rec_cap;
+		size_t text_cap = ev->text_cap, rec_cap = ev->rec_cap, node_cap = ev->node_cap;
 
 		g->spare = NULL;
 		memset(ev, 0, sizeof(*ev));
@@ -656,58 +667,172 @@ static struct pa_event *event_new(struct pa_grouper *g, const struct pa_record *
 		ev->text_cap = text_cap;
 		ev->recs = recs;
 		ev->rec_cap = rec_cap;
+		ev->node = node;
+		ev->node_cap = node_cap;
 	} else {
 		ev = calloc(1, sizeof(*ev));
 		if (ev == NULL)
 			return NULL;
 	}
+	if (r->node_len > ev->node_cap) {
+		char *nn = realloc(ev->node, r->node_len);
+
+		if (nn == NULL) {
+			event_free(ev);
+			return NULL;
+		}
+		ev->node = nn;
+		ev->node_cap = r->node_len;
+	}
+	if (r->node_len > 0)
+		memcpy(ev->node, r->node, r->node_len);
+	ev->node_len = r->node_len;
 	ev->serial = r->serial;
 	ev->sec = r->sec;
 	ev->msec = r->msec;
-	if (r->stamp_len > 0 && r->stamp_len <= sizeof(ev->stamp)) {
+	/* kept for the next lines' quick compare: only a whole one, "):", of
+	 * which one without ':' would be a prefix */
+	if (r->stamp_len > 0 && r->stamp_len <= sizeof(ev->stamp) &&
+	    r->type[r->type_len + r->stamp_len - 1] == ':') {
 		memcpy(ev->stamp, r->type + r->type_len, r->stamp_len);
 		ev->stamp_len = r->stamp_len;
 	}
 	return ev;
 }
 
+/* Does record r belong to event ev's (node, time, serial)? */
+static int same_key(const struct pa_event *ev, const struct pa_record *r)
+{
+	return ev->serial == r->serial && ev->sec == r->sec && ev->msec == r->msec &&
+	       ev->node_len == r->node_len &&
+	       (r->node_len == 0 || memcmp(ev->node, r->node, r->node_len) == 0);
+}
+
+/* The PA_ONCE_* kind of a record, or 0. */
+static unsigned once_kind(const struct pa_record *r)
+{
+	const char *p = r->body, *end = r->body + r->body_len;
+
+	if (pa_record_is(r, "SYSCALL"))
+		return PA_ONCE_SYSCALL;
+	if (!pa_record_is(r, "EXECVE"))
+		return 0;
+	/* a long argv goes on in more EXECVE records, without argc= */
+	while (p < end && *p == ' ')
+		p++;
+	return (size_t)(end - p) >= 5 && memcmp(p, "argc=", 5) == 0 ? PA_ONCE_ARGV : 0;
+}
+
+/* Held event i goes out. */
+static void release_held(struct pa_grouper *g, size_t i)
+{
+	struct pa_event *ev = g->held[i];
+
+	memmove(&g->held[i], &g->held[i + 1], (g->nheld - i - 1) * sizeof(g->held[0]));
+	g->nheld--;
+	deliver(g, ev);
+}
+
+/* Put ev among the events waiting for their EOE (delivered at once when
+ * there is no memory for the list). */
+static void wait_open(struct pa_grouper *g, struct pa_event *ev)
+{
+	if (g->nopen == g->open_cap) {
+		size_t cap = g->open_cap ? g->open_cap * 2 : 16;
+		struct pa_event **no = realloc(g->open, cap * sizeof(*no));
+
+		if (no == NULL) {
+			deliver(g, ev);
+			return;
+		}
+		g->open = no;
+		g->open_cap = cap;
+	}
+	g->open[g->nopen++] = ev;
+}
+
+/* Events overtaken by many newer ones will not see their EOE; a held
+ * single-record event waits for fewer. */
+static void flush_overtaken(struct pa_grouper *g)
+{
+	while (g->nheld > 0 && g->held[0]->newer >= PA_HELD_NEWER)
+		release_held(g, 0);
+	while (g->nopen > 0 &&
+	       (g->nopen > g->lim.max_open || g->open[0]->newer >= g->lim.newer_events)) {
+		struct pa_event *ev = g->open[0];
+
+		remove_open(g, 0);
+		deliver(g, ev);
+	}
+}
+
+/* A line with no record header: an event of its own. */
+static void unparsed_line(struct pa_grouper *g, const char *line, size_t len, int truncated)
+{
+	struct pa_record none;
+	struct pa_event *ev;
+
+	g->unparsed++;
+	memset(&none, 0, sizeof(none));
+	ev = event_new(g, &none);
+	if (ev == NULL)
+		return;
+	ev->unparsed = 1;
+	ev->truncated = truncated;
+	ev->complete = 1;
+	if (add_line(ev, line, len, NULL, g->lim.max_bytes) < 0) {
+		event_free(ev);
+		return;
+	}
+	deliver(g, ev);
+}
+
 void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int truncated,
 		     uint64_t now_ms)
 {
 	struct pa_record r;
-	struct pa_event *ev = NULL;
-	size_t i;
+	struct pa_event *ev = NULL, *last;
+	unsigned once;
+	size_t i, h;
 
 	g->lines++;
 	if (len == 0)
 		return;
-	if (record_parse(&r, line, len, g->nopen > 0 ? g->open[g->nopen - 1] : NULL) < 0) {
-		struct pa_record none;
-
-		g->unparsed++;
-		memset(&none, 0, sizeof(none));
-		ev = event_new(g, &none);
-		if (ev == NULL)
-			return;
-		ev->unparsed = 1;
-		ev->truncated = truncated;
-		ev->complete = 1;
-		if (add_line(ev, line, len, NULL, g->lim.max_bytes) < 0) {
-			event_free(ev);
-			return;
-		}
-		deliver(g, ev);
+	last = g->nopen > 0 ? g->open[g->nopen - 1] : g->nheld > 0 ? g->held[g->nheld - 1] : NULL;
+	if (record_parse(&r, line, len, last) < 0) {
+		unparsed_line(g, line, len, truncated);
 		return;
 	}
+	once = once_kind(&r);
 	/* auditd numbers its own DAEMON_* records from a counter of its own,
 	 * which can meet a kernel event's serial: they never join an event */
-	if (r.type_len > 7 && memcmp(r.type, "DAEMON_", 7) == 0)
-		i = 0;
-	else
+	if (r.type_len > 7 && memcmp(r.type, "DAEMON_", 7) == 0) {
+		i = h = 0;
+	} else {
 		for (i = g->nopen; i > 0; i--)
-			if (g->open[i - 1]->serial == r.serial)
+			if (same_key(g->open[i - 1], &r))
 				break;
-	if (i > 0) {
+		for (h = i > 0 ? 0 : g->nheld; h > 0; h--)
+			if (same_key(g->held[h - 1], &r))
+				break;
+	}
+	if (h > 0) {
+		/* a record of a held single-record event's stamp: one event,
+		 * which now waits for its EOE like any other */
+		ev = g->held[h - 1];
+		memmove(&g->held[h - 1], &g->held[h], (g->nheld - h) * sizeof(g->held[0]));
+		g->nheld--;
+		if (pa_record_is(&r, "EOE")) {
+			deliver(g, ev);
+			return;
+		}
+		ev->complete = 0;
+		wait_open(g, ev);
+		i = g->nopen;
+		if (i == 0 || g->open[i - 1] != ev)
+			return;   /* delivered: no memory for the list */
+	}
+	if (i > 0 && (g->open[i - 1]->once & once) == 0) {
 		ev = g->open[i - 1];
 		if (pa_record_is(&r, "EOE")) {
 			ev->complete = 1;
@@ -717,10 +842,13 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 		}
 		ev->last_ms = now_ms;
 		ev->truncated |= truncated;
+		ev->once |= once;
 		if (add_line(ev, line, len, &r, g->lim.max_bytes) < 0)
 			ev->raw_dropped += len + 1;
+		flush_overtaken(g);
 		return;
 	}
+	/* a new event; with i > 0, a second one of the same stamp */
 	if (pa_record_is(&r, "EOE"))
 		return;   /* its event was flushed already */
 	ev = event_new(g, &r);
@@ -728,42 +856,35 @@ void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int tru
 		return;
 	ev->last_ms = now_ms;
 	ev->truncated = truncated;
+	ev->once = once;
 	if (add_line(ev, line, len, &r, g->lim.max_bytes) < 0) {
 		event_free(ev);
 		return;
 	}
 	for (i = 0; i < g->nopen; i++)
 		g->open[i]->newer++;
-	if (pa_type_standalone(r.type, r.type_len)) {
+	for (i = 0; i < g->nheld; i++)
+		g->held[i]->newer++;
+	if (r.type_len > 7 && memcmp(r.type, "DAEMON_", 7) == 0) {
 		ev->complete = 1;
 		deliver(g, ev);
+	} else if (pa_type_standalone(r.type, r.type_len)) {
+		ev->complete = 1;
+		if (g->nheld == PA_HELD_MAX)
+			release_held(g, 0);
+		g->held[g->nheld++] = ev;
 	} else {
-		if (g->nopen == g->open_cap) {
-			size_t cap = g->open_cap ? g->open_cap * 2 : 16;
-			struct pa_event **no = realloc(g->open, cap * sizeof(*no));
-
-			if (no == NULL) {
-				deliver(g, ev);
-				return;
-			}
-			g->open = no;
-			g->open_cap = cap;
-		}
-		g->open[g->nopen++] = ev;
+		wait_open(g, ev);
 	}
-	/* events overtaken by many newer ones will not see their EOE */
-	while (g->nopen > 0 &&
-	       (g->nopen > g->lim.max_open || g->open[0]->newer >= g->lim.newer_events)) {
-		ev = g->open[0];
-		remove_open(g, 0);
-		deliver(g, ev);
-	}
+	flush_overtaken(g);
 }
 
 void pa_grouper_tick(struct pa_grouper *g, uint64_t now_ms, int all)
 {
 	size_t i = 0;
 
+	while (g->nheld > 0 && (all || now_ms - g->held[0]->last_ms >= g->lim.hold_ms))
+		release_held(g, 0);
 	while (i < g->nopen) {
 		struct pa_event *ev = g->open[i];
 

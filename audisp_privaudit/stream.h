@@ -35,10 +35,14 @@ void pa_lines_reset(struct pa_lines *l);
 
 /* ------------------------------------------------------------ records */
 
-/* One line "[node=N ]type=T msg=audit(SEC.MSEC:SERIAL): FIELDS[\x1dENRICHED]". */
+/* One line "[node=N ]type=T msg=audit(SEC.MSEC:SERIAL): FIELDS[\x1dENRICHED]".
+ * The ':' after the stamp is optional: auditd 1.x and 2.x wrote their own
+ * DAEMON_* records without it. */
 struct pa_record {
 	const char *line;   /* whole line */
 	size_t len;
+	const char *node;   /* N of "node=N ", not NUL-terminated (node_len 0: none) */
+	size_t node_len;
 	const char *type;   /* type name, not NUL-terminated */
 	size_t type_len;
 	uint64_t sec;
@@ -94,9 +98,13 @@ struct pa_event_rec {
 };
 
 struct pa_event {
+	/* An event is the records of one (node, time, serial). */
 	uint64_t serial;
 	uint64_t sec;
 	unsigned msec;
+	char *node;                  /* node name (node_len bytes), kept with its buffer */
+	size_t node_len, node_cap;
+	unsigned once;               /* PA_ONCE_* records it holds */
 	char stamp[64];              /* the first record's stamp (pa_record) */
 	size_t stamp_len;            /* 0: none kept */
 	char *text;                  /* lines, each ended by '\n' */
@@ -111,6 +119,12 @@ struct pa_event {
 	int truncated;               /* a line was cut at PA_LINE_MAX */
 };
 
+/* Records the kernel writes once per event: a second one in an open event
+ * is another event with the same stamp (the same events replayed, say), so
+ * two executions never share a record, nor two argv one list. */
+#define PA_ONCE_SYSCALL 1u
+#define PA_ONCE_ARGV 2u   /* an EXECVE record starting an argv (argc=) */
+
 typedef void (*pa_event_fn)(void *arg, struct pa_event *ev);
 
 struct pa_grouper_limits {
@@ -118,7 +132,13 @@ struct pa_grouper_limits {
 	size_t max_bytes;            /* text kept per event; further lines counted only */
 	uint64_t newer_events;       /* flush a waiting event after this many newer ones */
 	uint64_t idle_ms;            /* ...or once newer ones exist and it was idle this long */
+	uint64_t hold_ms;            /* a single-record event waits this long for more of its stamp */
 };
+
+/* Single-record events held at once, and the newer events after which
+ * one is no longer waited for. */
+#define PA_HELD_MAX 16u
+#define PA_HELD_NEWER 8u
 
 struct pa_grouper {
 	struct pa_grouper_limits lim;
@@ -128,6 +148,11 @@ struct pa_grouper {
 	void *arg;
 	uint64_t lines, unparsed;
 	struct pa_event *spare;      /* last delivered event, for its buffers */
+	/* Single-record events (user space, SELINUX_ERR...), oldest first,
+	 * held a few events or hold_ms: records of the same stamp that follow
+	 * (the SYSCALL record of the system call that sent one) join them. */
+	struct pa_event *held[PA_HELD_MAX];
+	size_t nheld;
 };
 
 void pa_grouper_init(struct pa_grouper *g, const struct pa_grouper_limits *lim,
@@ -138,7 +163,8 @@ void pa_grouper_free(struct pa_grouper *g);
 void pa_grouper_line(struct pa_grouper *g, const char *line, size_t len, int truncated,
 		     uint64_t now_ms);
 /* Flush waiting events that a newer one has overtaken and that were idle
- * idle_ms (all of them when all is set). */
+ * idle_ms, and a held single-record one after hold_ms (all of them when
+ * all is set). */
 void pa_grouper_tick(struct pa_grouper *g, uint64_t now_ms, int all);
 
 /* The kernel's single-record user-space and daemon events never get EOE. */

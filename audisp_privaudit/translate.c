@@ -67,6 +67,7 @@ static void buf_free(struct buf *b)
 static const char *const cmd_names[PA_CMD_FIELDS] = {
 	"auid", "ses", "uid", "euid", "pid", "ppid", "exe", "tty", "success", "exit",
 	"argv", "cwd", "source", "serial", "raw", "session_key", "argv_cut", "audit_time_ms",
+	"argv_truncated_bytes", "raw_truncated_bytes",
 };
 
 void pa_translate_init(struct pa_translate *t, pa_append_fn append, void *arg)
@@ -79,11 +80,17 @@ void pa_translate_init(struct pa_translate *t, pa_append_fn append, void *arg)
 			t->cmd[i] = 0;
 }
 
+static void select_free(struct pa_select *sel)
+{
+	free(sel->drop_types);
+	free(sel->only_keys);
+	sel->drop_types = sel->only_keys = NULL;
+}
+
 void pa_translate_free(struct pa_translate *t)
 {
-	free(t->sel.drop_types);
-	free(t->sel.only_keys);
-	t->sel.drop_types = t->sel.only_keys = NULL;
+	select_free(&t->sel);
+	pa_nodes_free(&t->nodes);
 }
 
 static char *dup_list(const char *s)
@@ -100,7 +107,7 @@ int pa_translate_select(struct pa_translate *t, const char *drop_types, const ch
 		free(k);
 		return -1;
 	}
-	pa_translate_free(t);
+	select_free(&t->sel);
 	t->sel.drop_types = d;
 	t->sel.only_keys = k;
 	return 0;
@@ -282,22 +289,27 @@ static void common(struct pa_translate *t, privaudit_event *e, const struct pa_r
 	}
 }
 
-/* The event's text as raw, cut when shrinking: its length, *out set (into
- * the event or scratch); 0 with *st set when out of memory. */
-static size_t raw_text(const struct pa_event *ev, int shrink, struct buf *scratch, const char **out,
-		       privaudit_status *st)
+/* The event's text as raw, cut to cap (a non-root user's, caps.h) or when
+ * shrinking: its length, *out set (into the event or scratch), *cut the
+ * bytes of the text not kept; 0 with *st set when out of memory. */
+static size_t raw_text(const struct pa_event *ev, int shrink, size_t cap, struct buf *scratch,
+		       const char **out, uint64_t *cut_bytes, privaudit_status *st)
 {
-	size_t n = ev->text_len;
+	size_t n = ev->text_len, limit = shrink ? SHRINK_RAW : SIZE_MAX;
 	char note[128];
 	int nl;
 
 	*out = ev->text;
+	*cut_bytes = ev->raw_dropped;
 	if (n > 0 && ev->text[n - 1] == '\n')
 		n--;
-	if (shrink && n > SHRINK_RAW) {
-		size_t cut = n - SHRINK_RAW;
+	if (cap < limit)
+		limit = cap;
+	if (n > limit) {
+		size_t cut = n - limit;
 
-		n = SHRINK_RAW;
+		n = limit;
+		*cut_bytes += cut;
 		nl = snprintf(note, sizeof(note), "\n[audisp-privaudit: %zu more bytes not kept]",
 			      cut + ev->raw_dropped);
 	} else if (ev->raw_dropped > 0) {
@@ -319,13 +331,87 @@ static size_t raw_text(const struct pa_event *ev, int shrink, struct buf *scratc
 	return n + (size_t)nl;
 }
 
-static void set_raw(privaudit_event *e, const struct pa_event *ev, int shrink, struct buf *scratch,
-		    privaudit_status *st)
+/* The raw text, within lim; what was cut is counted in the record and in
+ * *cut.  Returns the bytes kept. */
+static size_t set_raw(privaudit_event *e, const struct pa_event *ev, int shrink,
+		      const struct pa_caps_limit *lim, struct buf *scratch, uint64_t *cut,
+		      privaudit_status *st)
 {
 	const char *raw;
-	size_t n = raw_text(ev, shrink, scratch, &raw, st);
+	size_t n = raw_text(ev, shrink, lim->raw, scratch, &raw, cut, st);
 
 	set_bytes(e, "raw", raw, n, st);
+	if (*cut > 0)
+		set_int(e, "raw_truncated_bytes", (int64_t)*cut, st);
+	return n;
+}
+
+/* ------------------------------------------------------------ caps */
+
+/* The caps (caps.h) for an event of login uid auid and uid, values as
+ * written (NULL: not in the event). */
+static void limit_vals(struct pa_translate *t, const struct pa_event *ev, const char *auid,
+		       size_t auid_len, const char *uid, size_t uid_len, struct pa_caps_limit *lim)
+{
+	uint64_t a = 0, u = 0;
+	int ha = auid != NULL && pa_value_u64(auid, auid_len, &a);
+	int hu = uid != NULL && pa_value_u64(uid, uid_len, &u);
+
+	if (t->caps == NULL) {
+		memset(lim, 0, sizeof(*lim));
+		lim->argv = lim->raw = SIZE_MAX;
+		return;
+	}
+	pa_caps_limit(t->caps, ha, a, hu, u, ev->sec, lim);
+}
+
+/* The same, from the auid and uid fields of record r (NULL: none). */
+static void limit_rec(struct pa_translate *t, const struct pa_event *ev, const struct pa_record *r,
+		      struct pa_caps_limit *lim)
+{
+	const char *a = NULL, *u = NULL;
+	size_t al = 0, ul = 0;
+
+	if (r != NULL && !pa_field_get(r, "auid", &a, &al))
+		a = NULL;
+	if (r != NULL && !pa_field_get(r, "uid", &u, &ul))
+		u = NULL;
+	limit_vals(t, ev, a, al, u, ul, lim);
+}
+
+/* What an event kept is charged to its user's budget, once it went into
+ * the log (a record too big is built again, smaller, and charged then). */
+static void charge(struct pa_translate *t, const struct pa_caps_limit *lim, uint64_t kept, int cut,
+		   privaudit_status st)
+{
+	if (t->caps != NULL && st == PRIVAUDIT_OK)
+		pa_caps_charge(t->caps, lim, kept, cut);
+}
+
+/* USER_CMD's cmd (sudo's command line) as the one argument, within lim:
+ * the bytes kept, *cut those not. */
+static size_t copy_cmd(privaudit_event *e, const struct pa_record *r,
+		       const struct pa_caps_limit *lim, struct buf *scratch, uint64_t *cut,
+		       privaudit_status *st)
+{
+	const char *val;
+	size_t vlen, n;
+
+	*cut = 0;
+	if (*st != PRIVAUDIT_OK || !pa_field_get(r, "cmd", &val, &vlen))
+		return 0;
+	scratch->len = 0;
+	if (buf_reserve(scratch, vlen + 1) < 0) {
+		*st = PRIVAUDIT_E_NOMEM;
+		return 0;
+	}
+	n = pa_value_decode(val, vlen, scratch->p);
+	if (n > lim->argv) {
+		*cut = n - lim->argv;
+		n = lim->argv;
+	}
+	set_bytes(e, "argv", scratch->p, n, st);
+	return n;
 }
 
 /* The event's own time, from msg=audit(SEC.MSEC:SERIAL), in ms; 0 when
@@ -371,6 +457,7 @@ struct argv {
 	size_t n, cap;
 	size_t total;
 	int cut;
+	uint64_t lost_bytes;   /* decoded bytes of the pieces not kept */
 	struct buf pool;
 	struct arg small[ARGS_SMALL];
 };
@@ -483,6 +570,22 @@ static void arg_done(struct argv *a, size_t idx, size_t n)
 	a->total += n;
 }
 
+/* The length pa_value_decode gives val, without decoding it. */
+static size_t decoded_len(const char *val, size_t vlen)
+{
+	size_t i;
+
+	if (vlen >= 1 && (val[0] == '"' || val[0] == '\'')) {
+		pa_value_unquote(&val, &vlen);
+		return vlen;
+	}
+	for (i = 0; i < vlen; i++)
+		if (!((val[i] >= '0' && val[i] <= '9') || (val[i] >= 'A' && val[i] <= 'F') ||
+		      (val[i] >= 'a' && val[i] <= 'f')))
+			return vlen;
+	return vlen % 2 == 0 ? vlen / 2 : vlen;
+}
+
 /* Add a (piece of an) argument, decoded, within the size limit.  Once a
  * piece does not fit, no later one is kept either, however short: argv is
  * kept as a prefix, and each argument it cuts is marked. */
@@ -492,9 +595,11 @@ static int argv_add(struct argv *a, size_t idx, const char *val, size_t vlen, si
 
 	if (idx >= ARGS_MAX || argv_grow(a, idx + 1) < 0)
 		return -1;
-	if (a->cut || a->total + vlen > limit) {
+	/* decoded, a value is never longer than as written: most need no count */
+	if (a->cut || (a->total + vlen > limit && a->total + decoded_len(val, vlen) > limit)) {
 		a->cut = 1;
 		a->args[idx].lost = 1;
+		a->lost_bytes += decoded_len(val, vlen);
 		return 0;
 	}
 	out = arg_room(a, idx, vlen);
@@ -626,6 +731,9 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	const char *vals[10] = { 0 };
 	size_t lens[10] = { 0 };
 	int64_t ex, argv_cut = 0;
+	struct pa_caps_limit lim;
+	uint64_t raw_cut, argv_kept;
+	size_t argv_max = shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX;
 	const char *v;
 	size_t vl;
 
@@ -668,14 +776,21 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	 * PROCTITLE is the title of the process making the system call: in an
 	 * event without EXECVE (a watched file written, a failed execve) that
 	 * is the editor or the shell, not a command run, so it stays raw. */
+	limit_vals(t, ev, vals[PA_CMD_AUID], lens[PA_CMD_AUID], vals[PA_CMD_UID], lens[PA_CMD_UID],
+		   &lim);
+	if (lim.argv < argv_max)
+		argv_max = lim.argv;
 	argv_init(&a);
 	buf_on(&a.pool, pool, sizeof(pool));
-	if (collect_execve(ev, &a, shrink ? SHRINK_ARGV : PRIVAUDIT_RECORD_MAX) < 0 && st == PRIVAUDIT_OK)
+	if (collect_execve(ev, &a, argv_max) < 0 && st == PRIVAUDIT_OK)
 		st = PRIVAUDIT_E_NOMEM;
 	for (size_t i = 0; i < a.n; i++) {
 		cmd_bytes(t, e, PA_CMD_ARGV, arg_data(&a, i), a.args[i].len, &st);
 		argv_cut += a.args[i].lost != 0;
 	}
+	argv_kept = a.total;
+	if (a.lost_bytes > 0)
+		cmd_int(t, e, PA_CMD_ARGV_TRUNC, (int64_t)a.lost_bytes, &st);
 	argv_free(&a);
 	if (cwd != NULL && pa_field_get(cwd, "cwd", &v, &vl))
 		cmd_decoded(t, e, PA_CMD_CWD, v, vl, scratch, &st);
@@ -691,13 +806,17 @@ static privaudit_status kernel_command(struct pa_translate *t, const struct pa_e
 	cmd_bytes(t, e, PA_CMD_SOURCE, "execve", 6, &st);
 	cmd_int(t, e, PA_CMD_SERIAL, (int64_t)ev->serial, &st);
 	v = NULL;
-	vl = raw_text(ev, shrink, scratch, &v, &st);
+	vl = raw_text(ev, shrink, lim.raw, scratch, &v, &raw_cut, &st);
 	cmd_bytes(t, e, PA_CMD_RAW, v, vl, &st);
+	if (raw_cut > 0)
+		cmd_int(t, e, PA_CMD_RAW_TRUNC, (int64_t)raw_cut, &st);
 	if (argv_cut > 0)
 		cmd_int(t, e, PA_CMD_ARGV_CUT, argv_cut, &st);
 	if (audit_time_ms(ev) > 0)
 		cmd_int(t, e, PA_CMD_AUDIT_TIME, audit_time_ms(ev), &st);
-	return finish(t, e, st);
+	st = finish(t, e, st);
+	charge(t, &lim, argv_kept + vl, argv_cut > 0 || raw_cut > 0, st);
+	return st;
 }
 
 static privaudit_status user_command(struct pa_translate *t, const struct pa_event *ev,
@@ -705,26 +824,36 @@ static privaudit_status user_command(struct pa_translate *t, const struct pa_eve
 {
 	privaudit_event *e = NULL;
 	privaudit_status st;
+	struct pa_caps_limit lim;
+	uint64_t argv_cut, raw_cut;
+	size_t kept;
 
 	st = privaudit_event_new(&e, "command");
 	if (st != PRIVAUDIT_OK)
 		return st;
+	limit_rec(t, ev, r, &lim);
 	common(t, e, r, &st);
 	copy_u32(e, "auid", r, "auid", &st);
 	copy_u32(e, "ses", r, "ses", &st);
 	copy_u32(e, "uid", r, "uid", &st);
 	copy_u32(e, "pid", r, "pid", &st);
 	copy_decoded(e, "exe", r, "exe", scratch, &st);
-	copy_decoded(e, "argv", r, "cmd", scratch, &st);
+	kept = copy_cmd(e, r, &lim, scratch, &argv_cut, &st);
 	copy_decoded(e, "cwd", r, "cwd", scratch, &st);
 	set_int(e, "success", is_success(r), &st);
 	copy_decoded(e, "tty", r, "terminal", scratch, &st);
 	set_bytes(e, "source", "user_cmd", 8, &st);
 	set_int(e, "serial", (int64_t)ev->serial, &st);
-	set_raw(e, ev, shrink, scratch, &st);
+	kept += set_raw(e, ev, shrink, &lim, scratch, &raw_cut, &st);
+	if (argv_cut > 0) {
+		set_int(e, "argv_cut", 1, &st);
+		set_int(e, "argv_truncated_bytes", (int64_t)argv_cut, &st);
+	}
 	if (audit_time_ms(ev) > 0)
 		set_int(e, "audit_time_ms", audit_time_ms(ev), &st);
-	return finish(t, e, st);
+	st = finish(t, e, st);
+	charge(t, &lim, kept, argv_cut > 0 || raw_cut > 0, st);
+	return st;
 }
 
 static privaudit_status tty_input(struct pa_translate *t, const struct pa_event *ev,
@@ -732,11 +861,14 @@ static privaudit_status tty_input(struct pa_translate *t, const struct pa_event 
 {
 	privaudit_event *e = NULL;
 	privaudit_status st;
-	uint64_t major, minor;
+	uint64_t major, minor, raw_cut;
+	struct pa_caps_limit lim;
+	size_t raw_kept;
 
 	st = privaudit_event_new(&e, "tty_input");
 	if (st != PRIVAUDIT_OK)
 		return st;
+	limit_rec(t, ev, r, &lim);
 	common(t, e, r, &st);
 	copy_u32(e, "auid", r, "auid", &st);
 	copy_u32(e, "ses", r, "ses", &st);
@@ -758,10 +890,12 @@ static privaudit_status tty_input(struct pa_translate *t, const struct pa_event 
 		copy_decoded(e, "tty", r, "terminal", scratch, &st);
 	}
 	set_int(e, "serial", (int64_t)ev->serial, &st);
-	set_raw(e, ev, shrink, scratch, &st);
+	raw_kept = set_raw(e, ev, shrink, &lim, scratch, &raw_cut, &st);
 	if (audit_time_ms(ev) > 0)
 		set_int(e, "audit_time_ms", audit_time_ms(ev), &st);
-	return finish(t, e, st);
+	st = finish(t, e, st);
+	charge(t, &lim, raw_kept, raw_cut > 0, st);
+	return st;
 }
 
 static privaudit_status config_change(struct pa_translate *t, const struct pa_event *ev,
@@ -769,10 +903,14 @@ static privaudit_status config_change(struct pa_translate *t, const struct pa_ev
 {
 	privaudit_event *e = NULL;
 	privaudit_status st;
+	struct pa_caps_limit lim;
+	uint64_t raw_cut;
+	size_t raw_kept;
 
 	st = privaudit_event_new(&e, "config_change");
 	if (st != PRIVAUDIT_OK)
 		return st;
+	limit_rec(t, ev, r, &lim);
 	common(t, e, r, &st);
 	copy_text(e, "type", r->type, r->type_len, &st);
 	copy_u32(e, "auid", r, "auid", &st);
@@ -781,10 +919,12 @@ static privaudit_status config_change(struct pa_translate *t, const struct pa_ev
 	copy_decoded(e, "key", r, "key", scratch, &st);
 	set_int(e, "success", is_success(r), &st);
 	set_int(e, "serial", (int64_t)ev->serial, &st);
-	set_raw(e, ev, shrink, scratch, &st);
+	raw_kept = set_raw(e, ev, shrink, &lim, scratch, &raw_cut, &st);
 	if (audit_time_ms(ev) > 0)
 		set_int(e, "audit_time_ms", audit_time_ms(ev), &st);
-	return finish(t, e, st);
+	st = finish(t, e, st);
+	charge(t, &lim, raw_kept, raw_cut > 0, st);
+	return st;
 }
 
 /* The fields an audit_event record takes from its key record, in one pass
@@ -840,10 +980,14 @@ static privaudit_status audit_event(struct pa_translate *t, const struct pa_even
 {
 	privaudit_event *e = NULL;
 	privaudit_status st;
+	struct pa_caps_limit lim;
+	uint64_t raw_cut;
+	size_t raw_kept;
 
 	st = privaudit_event_new(&e, "audit_event");
 	if (st != PRIVAUDIT_OK)
 		return st;
+	limit_rec(t, ev, keyrec, &lim);
 	if (keyrec != NULL) {
 		common(t, e, keyrec, &st);
 		event_fields(e, keyrec, scratch, &st);
@@ -866,12 +1010,16 @@ static privaudit_status audit_event(struct pa_translate *t, const struct pa_even
 				copy_text(e, "types", r->type, r->type_len, &st);
 		}
 	}
-	set_raw(e, ev, shrink, scratch, &st);
-	return finish(t, e, st);
+	raw_kept = set_raw(e, ev, shrink, &lim, scratch, &raw_cut, &st);
+	st = finish(t, e, st);
+	charge(t, &lim, raw_kept, raw_cut > 0, st);
+	return st;
 }
 
-privaudit_status pa_translate_gap(struct pa_translate *t, uint64_t count, const char *reason,
-				  uint64_t first_serial, uint64_t last_serial)
+/* A gap record; node (len bytes): the audit node the serials are of. */
+static privaudit_status node_gap(struct pa_translate *t, uint64_t count, const char *reason,
+				 uint64_t first_serial, uint64_t last_serial, const char *node,
+				 size_t len)
 {
 	privaudit_event *e = NULL;
 	privaudit_status st;
@@ -885,95 +1033,111 @@ privaudit_status pa_translate_gap(struct pa_translate *t, uint64_t count, const 
 		set_int(e, "first_serial", (int64_t)first_serial, &st);
 	if (last_serial)
 		set_int(e, "last_serial", (int64_t)last_serial, &st);
+	if (len > 0)
+		set_bytes(e, "node", node, len, &st);
 	return finish(t, e, st);
+}
+
+privaudit_status pa_translate_gap(struct pa_translate *t, uint64_t count, const char *reason,
+				  uint64_t first_serial, uint64_t last_serial)
+{
+	return node_gap(t, count, reason, first_serial, last_serial, NULL, 0);
 }
 
 /* ------------------------------------------------------------ loss */
 
-static int bit(const struct pa_serials *s, uint64_t serial)
+/* Gap records for what a judgement of node's serials found missing. */
+static privaudit_status report_loss(struct pa_translate *t, const char *node, size_t len,
+				    const struct pa_loss *l)
 {
-	uint64_t i = serial % PA_SERIAL_WINDOW;
+	privaudit_status st = PRIVAUDIT_OK, st2 = PRIVAUDIT_OK;
 
-	return (s->seen[i / 8] >> (i % 8)) & 1;
+	if (l->restart.count > 0)
+		st = node_gap(t, l->restart.count, "plugin-restart", l->restart.first,
+			      l->restart.last, node, len);
+	if (l->jump.count > 0)
+		st2 = node_gap(t, l->jump.count, "serial-jump", l->jump.first, l->jump.last, node,
+			       len);
+	return st != PRIVAUDIT_OK ? st : st2;
 }
 
-static void set_bit(struct pa_serials *s, uint64_t serial, int on)
+static privaudit_status serial_seen(struct pa_translate *t, const struct pa_event *ev)
 {
-	uint64_t i = serial % PA_SERIAL_WINDOW;
+	struct pa_serials *s = pa_nodes_get(&t->nodes, ev->node, ev->node_len);
+	struct pa_loss l;
 
-	if (on)
-		s->seen[i / 8] |= (unsigned char)(1u << (i % 8));
-	else
-		s->seen[i / 8] &= (unsigned char)~(1u << (i % 8));
-}
-
-/* Judge serials below upto: unseen ones are lost. */
-static privaudit_status judge(struct pa_translate *t, uint64_t upto)
-{
-	struct pa_serials *s = &t->serials;
-	uint64_t count = 0, first = 0, last = 0;
-
-	if (upto > s->base + PA_SERIAL_WINDOW) {
-		/* beyond the window: everything between is missing */
-		uint64_t far = upto - (s->base + PA_SERIAL_WINDOW);
-
-		for (uint64_t x = s->base; x < s->base + PA_SERIAL_WINDOW; x++) {
-			if (!bit(s, x)) {
-				count++;
-				first = first ? first : x;
-				last = x;
-			}
-			set_bit(s, x, 0);
-		}
-		count += far;
-		first = first ? first : s->base + PA_SERIAL_WINDOW;
-		last = upto - 1;
-		s->base = upto;
-	}
-	for (; s->base < upto; s->base++) {
-		if (!bit(s, s->base)) {
-			count++;
-			first = first ? first : s->base;
-			last = s->base;
-		}
-		set_bit(s, s->base, 0);
-	}
-	if (count == 0)
+	if (s == NULL)
+		return PRIVAUDIT_OK;   /* beyond PA_NODES_MAX nodes: not judged */
+	memset(&l, 0, sizeof(l));
+	pa_serials_seen(s, ev->serial, &l);
+	if (l.restart.count == 0 && l.jump.count == 0)
 		return PRIVAUDIT_OK;
-	return pa_translate_gap(t, count, "serial-jump", first, last);
-}
-
-static privaudit_status serial_seen(struct pa_translate *t, uint64_t serial)
-{
-	struct pa_serials *s = &t->serials;
-	privaudit_status st = PRIVAUDIT_OK;
-
-	if (!s->have || serial + 100000 < s->base) {
-		/* first event, or the kernel's counter started again (reboot) */
-		memset(s, 0, sizeof(*s));
-		s->have = 1;
-		s->base = s->max = serial;
-	}
-	if (serial < s->base)
-		return PRIVAUDIT_OK;   /* late, already judged */
-	if (serial >= s->base + PA_SERIAL_WINDOW)
-		st = judge(t, serial - PA_SERIAL_WINDOW + 1);
-	set_bit(s, serial, 1);
-	if (serial > s->max)
-		s->max = serial;
-	return st;
+	return report_loss(t, s->node, s->node_len, &l);
 }
 
 privaudit_status pa_translate_settle(struct pa_translate *t)
 {
-	if (!t->serials.have)
-		return PRIVAUDIT_OK;
-	return judge(t, t->serials.max + 1);
+	privaudit_status st = PRIVAUDIT_OK;
+
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		struct pa_serials *s = t->nodes.v[i];
+		struct pa_loss l;
+		privaudit_status st1;
+
+		memset(&l, 0, sizeof(l));
+		pa_serials_settle(s, &l);
+		if (l.restart.count == 0 && l.jump.count == 0)
+			continue;
+		st1 = report_loss(t, s->node, s->node_len, &l);
+		if (st == PRIVAUDIT_OK)
+			st = st1;
+	}
+	return st;
 }
 
 void pa_translate_serials_reset(struct pa_translate *t)
 {
-	memset(&t->serials, 0, sizeof(t->serials));
+	pa_nodes_reset(&t->nodes);
+}
+
+/* A node of another boot in the state file: what it had not seen. */
+static void restore_loss(void *arg, const char *node, size_t len, const struct pa_loss *l)
+{
+	struct pa_translate *t = arg;
+
+	if (report_loss(t, node, len, l) != PRIVAUDIT_OK)
+		t->failed++;
+}
+
+int pa_translate_restore(struct pa_translate *t, const char *dir)
+{
+	int n = 0;
+
+	if (t->boot_id[0] == '\0')
+		return 0;   /* serials cannot be told apart from another boot's */
+	if (pa_nodes_load(&t->nodes, dir, t->boot_id, restore_loss, t, &n) < 0)
+		return -1;
+	return n;
+}
+
+int pa_translate_save(const struct pa_translate *t, const char *dir)
+{
+	if (t->boot_id[0] == '\0')
+		return 0;
+	return pa_nodes_save(&t->nodes, dir, t->boot_id);
+}
+
+/* The "lost=N" of a daemon record; auditd 1.x wrote "name=value,". */
+static int lost_count(const struct pa_record *r, uint64_t *lost)
+{
+	const char *v;
+	size_t n;
+
+	if (!pa_field_get(r, "lost", &v, &n))
+		return 0;
+	if (n > 0 && v[n - 1] == ',')
+		n--;
+	return pa_value_u64(v, n, lost);
 }
 
 /* auditd and the kernel say when they lost events: "lost=N" (a running
@@ -987,7 +1151,7 @@ static privaudit_status loss_report(struct pa_translate *t, const struct pa_even
 		if (ev->unparsed || r->type == NULL || r->type_len < 7 ||
 		    (memcmp(r->type, "DAEMON_", 7) != 0 && !rec_is(r, "KERNEL")))
 			continue;
-		if (get_u64(r, "lost", &lost) && lost > 0) {
+		if (lost_count(r, &lost) && lost > 0) {
 			uint64_t n = lost > t->last_lost ? lost - t->last_lost : lost;
 
 			t->last_lost = lost;
@@ -1076,7 +1240,7 @@ privaudit_status pa_translate_event(struct pa_translate *t, const struct pa_even
 		const struct pa_record *first = &ev->recs[0].rec;
 
 		if (!(first->type_len > 7 && memcmp(first->type, "DAEMON_", 7) == 0)) {
-			lst = serial_seen(t, ev->serial);
+			lst = serial_seen(t, ev);
 			t->last_serial = ev->serial;
 		}
 		if (rec_is(first, "USER_END"))
@@ -1092,7 +1256,8 @@ privaudit_status pa_translate_event(struct pa_translate *t, const struct pa_even
 		t->skipped++;
 		st = PRIVAUDIT_OK;
 	}
-	if (st != PRIVAUDIT_OK)
+	/* a full disk's are counted by the library, in a gap record */
+	if (st != PRIVAUDIT_OK && st != PRIVAUDIT_E_NOSPACE)
 		t->failed++;
 	return lst != PRIVAUDIT_OK ? lst : st;
 }

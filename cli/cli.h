@@ -22,6 +22,7 @@ enum {
 	EXIT_STALE = 8,
 	EXIT_NOT_FOUND = 9,
 	EXIT_WITNESS = 10,      /* no valid cosignature by a required witness */
+	EXIT_BACKDATED = 11,    /* records dated before a checkpoint signed before them */
 };
 
 extern const char *progname;

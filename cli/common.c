@@ -43,6 +43,8 @@ int status_exit(privaudit_status st)
 		return EXIT_TAMPERED;
 	case PRIVAUDIT_E_WITNESS:
 		return EXIT_WITNESS;
+	case PRIVAUDIT_E_BACKDATED:
+		return EXIT_BACKDATED;
 	case PRIVAUDIT_E_NOTFOUND:
 	case PRIVAUDIT_E_AMBIGUOUS:
 		return EXIT_NOT_FOUND;
@@ -57,6 +59,7 @@ int status_exit(privaudit_status st)
 	case PRIVAUDIT_E_TOOBIG:
 	case PRIVAUDIT_E_END:
 	case PRIVAUDIT_E_STATE:
+	case PRIVAUDIT_E_NOSPACE:
 		break;
 	}
 	return EXIT_CANNOT_READ;
@@ -74,6 +77,7 @@ const char *status_class(privaudit_status st)
 	case EXIT_STALE: return "stale";
 	case EXIT_NOT_FOUND: return "not-found";
 	case EXIT_WITNESS: return "witness";
+	case EXIT_BACKDATED: return "backdated";
 	default: return "unreadable";
 	}
 }

@@ -70,6 +70,21 @@ static void err_log(const char *verb, const char *dir, privaudit_status st, cons
 	fputc('\n', stderr);
 }
 
+/* A warning from the library: the command goes on. */
+static void warn_log(const char *verb, const char *dir, const char *msg)
+{
+	fprintf(stderr, "%s %s: ", progname, verb);
+	pa_print_escaped(stderr, dir, strlen(dir));
+	fputs(": warning: ", stderr);
+	pa_print_escaped(stderr, msg, strlen(msg));
+	fputc('\n', stderr);
+}
+
+static void seal_warning(void *arg, const char *msg)
+{
+	warn_log("seal", arg, msg);
+}
+
 /* ------------------------------------------------------------ init */
 
 static int cmd_init(int argc, char **argv)
@@ -80,7 +95,7 @@ static int cmd_init(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *origin = NULL;
-	char vkey[1024];
+	char vkey[1024], why[512];
 	privaudit_status st;
 	int c;
 
@@ -111,6 +126,11 @@ static int cmd_init(int argc, char **argv)
 		return EXIT_CANNOT_READ;
 	}
 	printf("%s\n", vkey);
+	/* Where used keys outlive their erasure, forward security is gone:
+	 * say so now, while the directory can still be moved. */
+	if (privaudit_key_erasure_check(argv[optind], why, sizeof(why)) == PRIVAUDIT_OK &&
+	    why[0] != '\0')
+		warn_log("init", argv[optind], why);
 	return 0;
 }
 
@@ -289,6 +309,7 @@ static int cmd_seal(int argc, char **argv)
 		return EXIT_CANNOT_READ;
 	}
 	privaudit_set_program(log, "privaudit-seal");
+	privaudit_set_warning(log, seal_warning, argv[1]);
 	st = privaudit_seal(log);
 	if (st != PRIVAUDIT_OK) {
 		err_log("seal", argv[1], st, log);
@@ -336,6 +357,7 @@ static void verify_json(const char *dir, const privaudit_verify_report *r, int c
 		fputs(",\"newest_checkpoint\":null", stdout);
 	printf(",\"pinned\":%s,\"trusted\":%s,\"torn_bytes\":%" PRIu64, r->pinned ? "true" : "false",
 	       r->trusted_checked ? "true" : "false", r->torn_bytes);
+	printf(",\"backdated\":%" PRIu64, r->backdated);
 	if (r->witnessed > 0)
 		printf(",\"witnessed\":{\"size\":%" PRIu64 ",\"time\":%" PRId64 "}", r->witnessed,
 		       r->witness_time);
@@ -380,6 +402,10 @@ static void verify_text(const char *dir, const privaudit_verify_report *r, int k
 		printf("key:          NOT pinned (first key taken from the log itself)\n");
 	if (r->trusted_checked)
 		printf("trusted:      the log extends the trusted checkpoint\n");
+	if (r->backdated > 0)
+		printf("backdated:    %" PRIu64 " record(s) dated more than %d s before a checkpoint "
+		       "signed before them, from record %" PRIu64 "\n",
+		       r->backdated, PRIVAUDIT_BACKDATE_SLACK, r->backdated_index);
 	if (r->witnessed > 0) {
 		printf("witnessed:    checkpoint of size %" PRIu64 " cosigned at ", r->witnessed);
 		print_time(stdout, r->witness_time);
@@ -498,6 +524,10 @@ static int cmd_verify(int argc, char **argv)
 		fprintf(stderr, "privaudit verify: warning: no --key given: the first key is taken from the "
 				"log itself, so a rewritten log would verify; pin the log.pub kept off the host\n");
 	}
+	if (trusted == NULL && !quiet)
+		fprintf(stderr, "privaudit verify: warning: no --trusted checkpoint: a log rolled back "
+				"from a backup with its log.key and resealed verifies; only a checkpoint "
+				"kept off the host detects that\n");
 	if (trusted != NULL) {
 		size_t len = 0;
 		char *text = read_text_file(trusted, &len);

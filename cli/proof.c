@@ -76,6 +76,17 @@ int cmd_prove(int argc, char **argv)
 		const privaudit_verify_report *rep = NULL;
 
 		st = privaudit_reader_verify(r, NULL, &rep);
+		fprintf(stderr, "privaudit prove: WARNING: the log was checked against the first key "
+				"found in the log on this host; whoever checks the proof must pin the "
+				"log.pub kept off the host (check-proof --key)\n");
+		/* Backdated records are the verifier's finding, not a reason to
+		 * withhold a proof: it shows what the log holds. */
+		if (st == PRIVAUDIT_E_BACKDATED) {
+			fprintf(stderr, "privaudit prove: warning: ");
+			pa_print_escaped(stderr, rep->detail, strlen(rep->detail));
+			fputc('\n', stderr);
+			st = PRIVAUDIT_OK;
+		}
 	}
 	if (st == PRIVAUDIT_OK)
 		st = privaudit_session_find(r, name, &s);
@@ -277,9 +288,9 @@ int cmd_check_proof(int argc, char **argv)
 			if (privaudit_proof_record(p, i, &rec) != PRIVAUDIT_OK)
 				continue;
 			if (json)
-				print_record_json(stdout, rec, 0);
+				print_record_json(stdout, rec, 0, 0);
 			else
-				print_record_line(stdout, rec, 0, 0);
+				print_record_line(stdout, rec, 0, 0, 0);
 		}
 	}
 	privaudit_proof_free(p);

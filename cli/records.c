@@ -48,7 +48,7 @@ void json_text_field(FILE *f, const char *name, const void *data, size_t len)
 
 /* The library renders it (privaudit_record_json()), so that what export
  * prints and what privauditd ships cannot differ. */
-int print_record_json(FILE *f, const privaudit_record *rec, int with_verified)
+int print_record_json(FILE *f, const privaudit_record *rec, int with_verified, int late)
 {
 	privaudit_status st;
 	char *json = NULL;
@@ -61,7 +61,13 @@ int print_record_json(FILE *f, const privaudit_record *rec, int with_verified)
 			privaudit_strerror(st));
 		return -1;
 	}
-	fwrite(json, 1, len, f);
+	/* "appended_later" is the reader's knowledge, not the record's */
+	if (late && len > 0 && json[len - 1] == '}') {
+		fwrite(json, 1, len - 1, f);
+		fputs(",\"appended_later\":true}", f);
+	} else {
+		fwrite(json, 1, len, f);
+	}
 	fputc('\n', f);
 	free(json);
 	return 0;
@@ -149,7 +155,8 @@ void print_record_fields(FILE *f, const privaudit_record *rec, int raw)
 	}
 }
 
-void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_verified)
+void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_verified,
+		       int late)
 {
 	const void *host, *key;
 	size_t hl, kl;
@@ -162,7 +169,9 @@ void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_v
 	fputc(' ', f);
 	pa_print_escaped(f, host, hl);
 	fprintf(f, " %s", privaudit_record_kind(rec));
-	if (with_verified)
+	if (late)
+		fputs(" [APPENDED LATER]", f);   /* after its session was sealed */
+	else if (with_verified)
 		fputs(privaudit_record_verified(rec) ? " [verified]" : " [NOT VERIFIED]", f);
 	if (kl > 0 && privaudit_record_session_id(rec, id) == PRIVAUDIT_OK)
 		fprintf(f, " session=%s", id);
@@ -223,11 +232,13 @@ static void filter_free(struct filter *flt)
 }
 
 /* 0, or -1 when the record could not be rendered (said on stderr). */
-static int emit(const privaudit_record *rec, int json, int raw, int verified)
+static int emit(privaudit_reader *r, const privaudit_record *rec, int json, int raw, int verified)
 {
+	int late = privaudit_reader_appended_later(r, rec);
+
 	if (json)
-		return print_record_json(stdout, rec, verified);
-	print_record_line(stdout, rec, raw, verified);
+		return print_record_json(stdout, rec, verified, late);
+	print_record_line(stdout, rec, raw, verified, late);
 	return 0;
 }
 
@@ -257,6 +268,11 @@ int verify_for(const char *verb, privaudit_reader *r, const char *keyfile, int *
 		fputc('\n', stderr);
 		return -1;
 	}
+	if (keyfile == NULL)
+		fprintf(stderr, "%s %s: WARNING: no --key: the log was checked against the first key "
+				"found in the log on this host, so a rewritten log would pass; pin the "
+				"log.pub kept off the host with --key\n",
+			progname, verb);
 	progress_init(&prog, "verifying");
 	privaudit_reader_progress(r, show_progress, &prog);
 	st = privaudit_reader_verify(r, key, &rep);
@@ -403,19 +419,24 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 			st = privaudit_reader_get(r, idx[i], &rec);
 			if (st != PRIVAUDIT_OK)
 				break;
-			if (filter_match(&flt, rec) && emit(rec, json, raw, verified) < 0) {
+			if (filter_match(&flt, rec) && emit(r, rec, json, raw, verified) < 0) {
 				rc = EXIT_CANNOT_READ;
 				goto out;
 			}
 			/* the list lives in the reader until the next session call */
 		}
 	} else {
-		if (flt.has_from)
-			st = privaudit_reader_seek(r, flt.from);
+		const privaudit_session *list;
+		size_t nsess;
+
+		/* The session index knows which records came after their
+		 * session was sealed; building it moves the reader, so first. */
+		(void)privaudit_sessions(r, &list, &nsess);
+		st = privaudit_reader_seek(r, flt.has_from ? flt.from : 0);
 		while (st == PRIVAUDIT_OK && (st = privaudit_reader_next(r, &rec)) == PRIVAUDIT_OK) {
 			if (flt.has_to && privaudit_record_index(rec) > flt.to)
 				break;
-			if (filter_match(&flt, rec) && emit(rec, json, raw, verified) < 0) {
+			if (filter_match(&flt, rec) && emit(r, rec, json, raw, verified) < 0) {
 				rc = EXIT_CANNOT_READ;
 				goto out;
 			}
@@ -531,7 +552,7 @@ int cmd_tail(int argc, char **argv)
 	while (!stop_tail) {
 		st = privaudit_reader_next(r, &rec);
 		if (st == PRIVAUDIT_OK) {
-			if (emit(rec, json, raw, 0) < 0) {
+			if (emit(r, rec, json, raw, 0) < 0) {
 				rc = EXIT_CANNOT_READ;
 				break;
 			}

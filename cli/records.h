@@ -9,9 +9,10 @@
 
 /* One JSON object (privaudit_record_json()) and a newline; with_verified
  * adds "verified".  -1 when it could not be made (said on stderr). */
-int print_record_json(FILE *f, const privaudit_record *rec, int with_verified);
+int print_record_json(FILE *f, const privaudit_record *rec, int with_verified, int late);
 /* "#INDEX TIME HOST KIND [session=ID] field=value ..." and a newline. */
-void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_verified);
+void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_verified,
+		       int late);
 /* The body's set fields as " name=value" (raw: also raw text and notes). */
 void print_record_fields(FILE *f, const privaudit_record *rec, int raw);
 /* A value, escaped, quoted when it holds a space or is empty. */

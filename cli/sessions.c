@@ -35,9 +35,12 @@ static void print_field(FILE *f, privaudit_bytes b)
 }
 
 /* "yes", "no" or "3/5": records a verified checkpoint covers; "cached:"
- * before it when it comes from the index, which nothing authenticates. */
+ * before it when it comes from the index, which nothing authenticates;
+ * "+N-LATER" after it when N records came after the session was sealed. */
 static void print_sealed(FILE *f, const privaudit_session *s, int have_verdict, int cached)
 {
+	if (s->late > 0)
+		fprintf(f, "+%" PRIu64 "-LATER,", s->late);
 	if (!have_verdict) {
 		fputs("unknown", f);
 		return;
@@ -169,13 +172,13 @@ static void session_json_members(const privaudit_session *s, int have_verdict, i
 		",\"records\":%" PRIu64 ",\"commands\":%" PRIu64 ",\"tty_inputs\":%" PRIu64
 		",\"auth_attempts\":%" PRIu64 ",\"pam_sessions\":%" PRIu64 ",\"first_index\":%" PRIu64
 		",\"last_index\":%" PRIu64 ",\"verified_records\":%" PRIu64 ",\"sealed\":%s"
-		",\"sealed_cached\":%s,\"verification\":\"%s\"}\n",
+		",\"sealed_cached\":%s,\"verification\":\"%s\",\"appended_later\":%" PRIu64 "}\n",
 		s->records, s->commands, s->tty_inputs, s->auth_attempts, s->pam_sessions,
 		s->first_index, s->last_index, s->verified,
 		/* only a verification made now says sealed; the index's is a hint */
 		!have_verdict || cached ? "null" : s->verified == s->records ? "true" : "false",
 		!have_verdict || !cached ? "null" : s->verified == s->records ? "true" : "false",
-		!have_verdict ? "none" : cached ? "cached" : "checked");
+		!have_verdict ? "none" : cached ? "cached" : "checked", s->late);
 }
 
 static void session_json(const privaudit_session *s, int have_verdict, int cached)
@@ -585,7 +588,10 @@ static void print_argv(const privaudit_record *rec)
 	}
 }
 
-static void replay_line(const privaudit_record *rec, int verified_mode)
+/* Each line: event time, record index, a mark (privaudit(1), replay):
+ * "!" not sealed by a verified checkpoint (with --verified), "+" appended
+ * after the session's close was sealed, then what happened. */
+static void replay_line(const privaudit_record *rec, int verified_mode, int late)
 {
 	const char *kind = privaudit_record_kind(rec);
 	privaudit_bytes a, b, c;
@@ -598,8 +604,13 @@ static void replay_line(const privaudit_record *rec, int verified_mode)
 		printf("%s.%03u", buf, (unsigned)(t % 1000000000u / 1000000u));
 	else
 		fputs("??:??:??.???", stdout);
-	if (verified_mode)
-		fputs(privaudit_record_verified(rec) ? "  " : " !", stdout);
+	printf(" #%-6" PRIu64, privaudit_record_index(rec));
+	if (late)
+		fputs(" +", stdout);
+	else if (verified_mode && !privaudit_record_verified(rec))
+		fputs(" !", stdout);
+	else
+		fputs("  ", stdout);
 	if (strcmp(kind, "session_open") == 0) {
 		get_b(rec, "service", &a);
 		get_b(rec, "login_user", &b);
@@ -767,9 +778,12 @@ static void replay_header(privaudit_reader *r, const privaudit_session *s,
 		printf("NOT VERIFIED: the log fails verification (%s) and %" PRIu64 " of %" PRIu64
 		       " records are not covered by a verified checkpoint",
 		       privaudit_strerror(v->status), s->records - s->verified, s->records);
+	else if (s->verified == s->records && v->status != PRIVAUDIT_OK)
+		printf("yes: all %" PRIu64 " records sealed by a verified checkpoint, but the log "
+		       "fails verification (%s)",
+		       s->records, privaudit_strerror(v->status));
 	else if (s->verified == s->records)
-		printf("yes: all %" PRIu64 " records sealed by a verified checkpoint%s", s->records,
-		       v->status != PRIVAUDIT_OK ? " (the log fails verification after them)" : "");
+		printf("yes: all %" PRIu64 " records sealed by a verified checkpoint", s->records);
 	else if (s->verified == 0)
 		printf("not sealed: none of the %" PRIu64 " records is sealed by a verified "
 		       "checkpoint yet",
@@ -778,7 +792,13 @@ static void replay_header(privaudit_reader *r, const privaudit_session *s,
 		printf("partly: %" PRIu64 " of %" PRIu64 " records sealed by a verified checkpoint; the "
 		       "rest are not sealed yet",
 		       s->verified, s->records);
-	printf("%s\n\n", cached ? " [cached in the index; --verified checks now]" : "");
+	printf("%s\n", cached ? " [cached in the index; --verified checks now]" : "");
+	if (s->late > 0)
+		printf("LATER:    %" PRIu64 " record(s) were appended after the checkpoint that sealed "
+		       "the session's close (record %" PRIu64 " on): they were not part of it when it "
+		       "was sealed, whatever time they carry (marked +)\n",
+		       s->late, s->appended_after);
+	fputs("\n", stdout);
 }
 
 static void pause_for(uint64_t delta_ns, double speed, double max_wait)
@@ -805,13 +825,16 @@ static int replay_usage(FILE *f)
 		"end, gaps, verification) and the session's records in time order: PAM\n"
 		"sessions, commands with cwd, uid->euid, argv and result, sudo commands,\n"
 		"TTY input.  SESSION is an id from 'privaudit sessions', a unique prefix of\n"
-		"one (4 digits or more), or a session key.\n\n"
+		"one (4 digits or more), or a session key.  Each line: the time, #record\n"
+		"index, a mark (+: appended after the checkpoint that sealed the session's\n"
+		"close; !: not sealed, with --verified), the event.\n\n"
 		"  --follow        on a terminal, wait between records as they happened\n"
 		"  --speed X       with --follow: X times faster (default 1)\n"
 		"  --max-wait S    with --follow: wait at most S seconds (default 5)\n"
 		"  --verified      verify the whole log and check every record shown against\n"
 		"                  it (records not sealed are marked !); exit non-zero unless\n"
 		"                  the log verifies (records not sealed yet only get a warning)\n"
+
 		"  --key PUBFILE   with --verified: pin the log's first public key\n"
 		"  --fleet         ROOT is a collector's (privaudit collect --root): the\n"
 		"                  sessions of every host mirror, with a HOST column; with\n"
@@ -935,7 +958,7 @@ int cmd_replay(int argc, char **argv)
 		}
 		if (follow && i > 0)
 			pause_for(ent[i].time_ns - ent[i - 1].time_ns, speed, max_wait);
-		replay_line(rec, verified);
+		replay_line(rec, verified, privaudit_reader_appended_later(r, rec));
 	}
 	if (rc == 0 && verified && code == 0 && s->verified < s->records) {
 		/* Not tampering: the writer has not sealed them yet. */

@@ -35,6 +35,8 @@ PRIVAUDIT_EXPORT const char *privaudit_strerror(privaudit_status status)
 	case PRIVAUDIT_E_PROOF: return "proof malformed or does not hold";
 	case PRIVAUDIT_E_WITNESS: return "no valid cosignature by the required witness";
 	case PRIVAUDIT_E_FORK: return "two different records for one index (a rewritten or rolled-back log)";
+	case PRIVAUDIT_E_BACKDATED: return "a record is dated before a checkpoint signed before it (backdated)";
+	case PRIVAUDIT_E_NOSPACE: return "no space left for the log: events not recorded, counted in a gap record";
 	}
 	return "unknown privaudit status";
 }

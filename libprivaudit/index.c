@@ -24,7 +24,7 @@
 #include "reader.h"
 
 #define IX_MAGIC "PRVAUDIX"
-#define IX_VERSION 2u              /* 2: session times are event times */
+#define IX_VERSION 3u              /* 2: session times are event times; 3: appended later */
 #define IX_NO_SESSION UINT32_MAX
 #define IX_MAX_FIELD 4096          /* summary strings are cut here (records keep all) */
 #define UNSET_ID 4294967295u
@@ -50,6 +50,9 @@ typedef struct ix_session {
 	uint32_t escalated;        /* a later open changed user: its target is shown */
 	uint64_t records, commands, tty_inputs, auth_attempts, pam_sessions;
 	uint64_t first_index, last_index;
+	uint64_t close_index;      /* index + 1 of the close that ended it, 0: none */
+	uint64_t sealed_at;        /* index + 1 of the checkpoint that first sealed it, 0: none */
+	uint64_t late;             /* its records appended after that checkpoint */
 } ix_session;
 
 /* A verification and the segment files it read. */
@@ -86,6 +89,8 @@ struct pa_index {
 	uint64_t *list;             /* privaudit_session_records() */
 	uint64_t *gaps;
 	size_t ngaps;
+	uint32_t *pending;          /* sessions closed and not yet sealed */
+	size_t npending, cap_pending;
 	int dirty;
 	char damage[600];           /* why indexing stopped before the end */
 };
@@ -102,6 +107,7 @@ void pa_index_free(pa_index *ix)
 	free(ix->pub);
 	free(ix->list);
 	free(ix->gaps);
+	free(ix->pending);
 	free(ix);
 }
 
@@ -184,26 +190,44 @@ static int map_rebuild(pa_index *ix, size_t cap)
 	return 0;
 }
 
-/* The session of (host, key), made when new; -1 when out of memory. */
-static int64_t session_for(pa_index *ix, const void *host, size_t hl, const void *key, size_t kl)
+/* The session of (host, key), or -1 with *slot where it would go. */
+static int64_t session_lookup(const pa_index *ix, const void *host, size_t hl, const void *key,
+			      size_t kl, size_t *slot)
 {
-	uint64_t h;
 	size_t i;
-	ix_session *x;
 
 	if (kl > IX_MAX_FIELD)
 		kl = IX_MAX_FIELD;   /* keys are short; a longer one is cut the same each time */
 	if (hl > IX_MAX_FIELD)
 		hl = IX_MAX_FIELD;
-	if ((ix->nsess + 1) * 2 > ix->map_cap &&
-	    map_rebuild(ix, ix->map_cap ? ix->map_cap * 2 : 1024) < 0)
-		return -1;
-	h = key_hash(host, hl, key, kl);
-	for (i = h & (ix->map_cap - 1); ix->map[i] != 0; i = (i + 1) & (ix->map_cap - 1)) {
-		x = &ix->sess[ix->map[i] - 1];
+	i = key_hash(host, hl, key, kl) & (ix->map_cap - 1);
+	for (; ix->map[i] != 0; i = (i + 1) & (ix->map_cap - 1)) {
+		const ix_session *x = &ix->sess[ix->map[i] - 1];
+
 		if (ref_eq(ix, &x->ref[REF_KEY], key, kl) && ref_eq(ix, &x->ref[REF_HOST], host, hl))
 			return ix->map[i] - 1;
 	}
+	*slot = i;
+	return -1;
+}
+
+/* The session of (host, key), made when new; -1 when out of memory. */
+static int64_t session_for(pa_index *ix, const void *host, size_t hl, const void *key, size_t kl)
+{
+	size_t i;
+	int64_t s;
+	ix_session *x;
+
+	if (kl > IX_MAX_FIELD)
+		kl = IX_MAX_FIELD;
+	if (hl > IX_MAX_FIELD)
+		hl = IX_MAX_FIELD;
+	if ((ix->nsess + 1) * 2 > ix->map_cap &&
+	    map_rebuild(ix, ix->map_cap ? ix->map_cap * 2 : 1024) < 0)
+		return -1;
+	s = session_lookup(ix, host, hl, key, kl, &i);
+	if (s >= 0)
+		return s;
 	if (ix->nsess >= IX_NO_SESSION - 1 ||
 	    grow((void **)&ix->sess, &ix->cap_sess, ix->nsess + 1, sizeof(*ix->sess)) < 0)
 		return -1;
@@ -274,7 +298,36 @@ static int add_open(pa_index *ix, ix_session *x, const privaudit_record *rec)
 	return 0;
 }
 
-static void add_close(pa_index *ix, ix_session *x, const privaudit_record *rec)
+/* The first checkpoint appended after a session's close seals it: what
+ * carries its key and was appended after that checkpoint came later, and
+ * readers say so (privaudit(1), "appended later").  A closed session waits
+ * here for it. */
+static int add_pending(pa_index *ix, size_t s)
+{
+	if (grow((void **)&ix->pending, &ix->cap_pending, ix->npending + 1,
+		 sizeof(*ix->pending)) < 0)
+		return -1;
+	ix->pending[ix->npending++] = (uint32_t)s;
+	return 0;
+}
+
+/* A checkpoint record at index, signed over the first tree_size records. */
+static void seal_pending(pa_index *ix, uint64_t index, uint64_t tree_size)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < ix->npending; i++) {
+		ix_session *x = &ix->sess[ix->pending[i]];
+
+		if (x->close_index <= tree_size)
+			x->sealed_at = index + 1;
+		else
+			ix->pending[keep++] = ix->pending[i];
+	}
+	ix->npending = keep;
+}
+
+static int add_close(pa_index *ix, ix_session *x, const privaudit_record *rec)
 {
 	const Privaudit__SessionClose *c = rec->rec->session_close;
 
@@ -285,7 +338,10 @@ static void add_close(pa_index *ix, ix_session *x, const privaudit_record *rec)
 		   c->service.len > IX_MAX_FIELD ? IX_MAX_FIELD : c->service.len)) {
 		x->open = 0;
 		x->end_ns = rec->rec->time_ns;
+		x->close_index = rec->index + 1;
+		return add_pending(ix, (size_t)(x - ix->sess));
 	}
+	return 0;
 }
 
 /* When a record's event happened: the audit event's own time for what the
@@ -313,6 +369,8 @@ static int index_record(pa_index *ix, const privaudit_record *rec)
 	uint64_t t;
 	int64_t s;
 
+	if (d->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT && ix->npending > 0)
+		seal_pending(ix, rec->index, d->checkpoint->tree_size);
 	/* A gap is listed as one (each record has one position): with a
 	 * session key it belongs to that session instead. */
 	if (d->session_key.len == 0)
@@ -327,16 +385,19 @@ static int index_record(pa_index *ix, const privaudit_record *rec)
 		x->start_ns = x->last_ns = t;
 	}
 	x->last_index = rec->index;
-	if (t < x->start_ns)
+	/* What came after the session was sealed does not move its times:
+	 * it may carry any time its writer chose. */
+	if (x->sealed_at != 0 && rec->index >= x->sealed_at)
+		x->late++;
+	else if (t < x->start_ns)
 		x->start_ns = t;
-	if (t > x->last_ns)
+	else if (t > x->last_ns)
 		x->last_ns = t;
 	switch (d->body_case) {
 	case PRIVAUDIT__RECORD__BODY_SESSION_OPEN:
 		return add_open(ix, x, rec);
 	case PRIVAUDIT__RECORD__BODY_SESSION_CLOSE:
-		add_close(ix, x, rec);
-		break;
+		return add_close(ix, x, rec);
 	case PRIVAUDIT__RECORD__BODY_COMMAND:
 		x->commands++;
 		if (x->auid == UNSET_ID)
@@ -438,6 +499,8 @@ int pa_index_serialize(const pa_index *ix, unsigned char **buf, size_t *len)
 	put64(&w, v->bad_index);
 	put64(&w, v->bad_segment);
 	put64(&w, v->bad_offset);
+	put64(&w, v->backdated);
+	put64(&w, v->backdated_index);
 	put_str(&w, ix->detail);
 	put_str(&w, ix->origin);
 	put64(&w, ix->nsnap);
@@ -475,6 +538,9 @@ int pa_index_serialize(const pa_index *ix, unsigned char **buf, size_t *len)
 		put64(&w, x->pam_sessions);
 		put64(&w, x->first_index);
 		put64(&w, x->last_index);
+		put64(&w, x->close_index);
+		put64(&w, x->sealed_at);
+		put64(&w, x->late);
 	}
 	put64(&w, ix->npos);
 	for (size_t i = 0; i < ix->npos; i++) {
@@ -574,18 +640,20 @@ static int parse_verdict(rbuf *r, pa_index *ix)
 	v->bad_index = get64(r);
 	v->bad_segment = get64(r);
 	v->bad_offset = get64(r);
+	v->backdated = get64(r);
+	v->backdated_index = get64(r);
 	get_str(r, ix->detail, sizeof(ix->detail));
 	get_str(r, ix->origin, sizeof(ix->origin));
 	v->detail = ix->detail;
 	v->origin = ix->origin;
-	return r->bad || (unsigned)v->status > PRIVAUDIT_E_PROOF ? -1 : 0;
+	return r->bad || (unsigned)v->status > PRIVAUDIT_E_BACKDATED ? -1 : 0;
 }
 
 static int parse_sessions(rbuf *r, pa_index *ix)
 {
 	uint64_t n = get64(r);
 
-	if (!fits(r, n, REF_COUNT * 16 + 3 * 8 + 6 * 4 + 7 * 8) || n >= IX_NO_SESSION)
+	if (!fits(r, n, REF_COUNT * 16 + 3 * 8 + 6 * 4 + 10 * 8) || n >= IX_NO_SESSION)
 		return -1;
 	ix->sess = calloc(n ? n : 1, sizeof(*ix->sess));
 	if (ix->sess == NULL)
@@ -617,6 +685,14 @@ static int parse_sessions(rbuf *r, pa_index *ix)
 		x->pam_sessions = get64(r);
 		x->first_index = get64(r);
 		x->last_index = get64(r);
+		x->close_index = get64(r);
+		x->sealed_at = get64(r);
+		x->late = get64(r);
+		/* closed and not sealed yet: the next checkpoint may seal it */
+		if ((x->close_index != 0) != (x->has_open && !x->open) || x->late > x->records ||
+		    (x->sealed_at != 0 && x->close_index == 0) ||
+		    (x->close_index != 0 && x->sealed_at == 0 && add_pending(ix, s) < 0))
+			return -1;
 	}
 	return r->bad ? -1 : 0;
 }
@@ -1234,6 +1310,8 @@ static privaudit_status publish(privaudit_reader *r)
 		p->pam_sessions = x->pam_sessions;
 		p->first_index = x->first_index;
 		p->last_index = x->last_index;
+		p->appended_after = x->sealed_at;
+		p->late = x->late;
 	}
 	/* Records a verified checkpoint covers, per session. */
 	for (size_t i = 0; i < ix->npos && ix->pos[i].index < sealed; i++)
@@ -1363,4 +1441,24 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_reader_verdict(privaudit_reader *r,
 	if (cached != NULL)
 		*cached = c;
 	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT int privaudit_reader_appended_later(privaudit_reader *r,
+						     const privaudit_record *rec)
+{
+	const pa_record *d;
+	const char *host;
+	int64_t s;
+	size_t slot;
+
+	/* Building the index here would move the reader under its caller. */
+	if (r == NULL || rec == NULL || !r->ix_checked || r->ix == NULL || r->ix->map_cap == 0)
+		return 0;
+	d = rec->rec;
+	if (d->session_key.len == 0)
+		return 0;
+	host = d->host != NULL ? d->host : "";
+	s = session_lookup(r->ix, host, strlen(host), d->session_key.data, d->session_key.len,
+			   &slot);
+	return s >= 0 && r->ix->sess[s].sealed_at != 0 && rec->index >= r->ix->sess[s].sealed_at;
 }

@@ -21,6 +21,7 @@
 #include "note.h"
 #include "record.h"
 #include "segment.h"
+#include "space.h"
 #include "state.h"
 #include "util.h"
 
@@ -47,6 +48,20 @@ struct privaudit_log {
 	 * while the handle is free for the next write (-1: nothing unsynced) */
 	int unsynced_fd;
 	int fresh;                /* the log was recovered and read under the lock once */
+	privaudit_warning_fn warn_fn;   /* privaudit_set_warning() */
+	void *warn_arg;
+	/* A full disk (privaudit_set_reserve): events that do not fit above
+	 * the reserve are taken out of the queue and counted in lost, written
+	 * as a gap record; while nospace, new events are counted, not queued,
+	 * until free space is back to twice the reserve. */
+	uint64_t reserve;
+	uint64_t reserve_now;     /* the reserve kept on this filesystem (messages) */
+	int root_blocks;          /* pa_space_free's cache, -1: not known yet */
+	int nospace;
+	size_t pend_events;       /* queued records that are events (pa_is_event) */
+	uint64_t diverted;        /* events taken out of the queue since the last call */
+	int no_divert;            /* write_step: the queue is a step's own records */
+	pa_lost lost;
 	pid_t pid;                /* cached: getpid() and getuid() are system calls */
 	uid_t uid;
 	char program[64];
@@ -256,6 +271,8 @@ static privaudit_status queue_record(privaudit_log *log, Privaudit__Record *rec)
 	}
 	log->pend_len += need;
 	log->pend_count++;
+	if (pa_is_event(rec->body_case))
+		log->pend_events++;
 	return PRIVAUDIT_OK;
 }
 
@@ -297,6 +314,133 @@ static privaudit_status queue_checkpoint(privaudit_log *log, const char *note, s
 	st = queue_record(log, &rec);
 	pa_note_free(&n);
 	return st;
+}
+
+/* ------------------------------------------------------------ full disk */
+
+/* The events lost so far, as a gap record in the queue. */
+static privaudit_status queue_lost(privaudit_log *log)
+{
+	Privaudit__Record rec = PRIVAUDIT__RECORD__INIT;
+	Privaudit__Gap gap = PRIVAUDIT__GAP__INIT;
+	privaudit_status st;
+
+	if (log->lost.count == 0)
+		return PRIVAUDIT_OK;
+	pa_lost_gap(&log->lost, &gap);
+	rec.body_case = PRIVAUDIT__RECORD__BODY_GAP;
+	rec.gap = &gap;
+	st = queue_record(log, &rec);
+	if (st == PRIVAUDIT_OK)
+		memset(&log->lost, 0, sizeof(log->lost));
+	return st;
+}
+
+/* Would bytes more leave reserves times the reserve free?  Never more
+ * than an eighth of the filesystem is kept: on a small one (a test's
+ * tmpfs) the default would leave no room for events at all. */
+static int has_room(privaudit_log *log, uint64_t bytes, unsigned reserves)
+{
+	uint64_t avail, size, reserve = log->reserve;
+
+	if (reserve == 0)
+		return 1;
+	avail = pa_space_free(log->dirfd, &log->root_blocks, &size);
+	if (avail == UINT64_MAX)
+		return 1;
+	if (reserve > size / 8)
+		reserve = size / 8;
+	log->reserve_now = reserve;
+	return avail >= bytes && avail - bytes >= reserve * reserves;
+}
+
+/* Take the events out of the queue, counted in log->lost, and queue the
+ * gap record that counts them: the log's own records stay, in order, and
+ * may use the reserve.  Events appended from now on are counted, not
+ * queued (append_locked), until there is room again. */
+static privaudit_status divert_events(privaudit_log *log)
+{
+	size_t p = 0, out = 0;
+
+	while (p < log->pend_len) {
+		unsigned char *f = log->pend + p;
+		uint32_t len = pa_load32(f);
+		size_t flen = 4 + (size_t)len + 4;
+		pa_record *rec = pa_record_decode(f + 4 + PA_ENTRY_INDEX, len - PA_ENTRY_INDEX);
+
+		p += flen;
+		/* a frame queued here always decodes; one that would not is
+		 * dropped and counted like an event rather than written */
+		if (rec == NULL || pa_is_event(rec->body_case)) {
+			Privaudit__Record none = PRIVAUDIT__RECORD__INIT;
+
+			pa_lost_add(&log->lost, rec != NULL ? rec : &none, flen);
+			pa_record_free(rec);
+			log->pend_count--;
+			log->diverted++;
+			continue;
+		}
+		pa_record_free(rec);
+		if (out != p - flen)
+			memmove(log->pend + out, f, flen);
+		out += flen;
+	}
+	log->pend_len = out;
+	log->pend_events = 0;
+	log->nospace = 1;
+	return queue_lost(log);
+}
+
+/* While nospace: is there room again (twice the reserve free, so that
+ * recording does not start and stop with every record)?  One statfs(2) an
+ * event, and only while the disk is full.  Handle held. */
+static int space_back(privaudit_log *log)
+{
+	if (!has_room(log, 0, 2))
+		return 0;
+	log->nospace = 0;
+	/* the gap record first, then what comes (failing that, commit_locked
+	 * writes it with the next records) */
+	(void)queue_lost(log);
+	return 1;
+}
+
+/* PRIVAUDIT_E_NOSPACE, with errno ENOSPC for privaudit_log_errno(). */
+static privaudit_status nospace(privaudit_log *log)
+{
+	log->err.err = ENOSPC;
+	return PRIVAUDIT_E_NOSPACE;
+}
+
+/* An event appended while the disk is full: counted, not queued. */
+static privaudit_status refuse_event(privaudit_log *log, Privaudit__Record *rec, size_t bytes)
+{
+	if (rec->time_ns == 0)
+		rec->time_ns = pa_now_ns();
+	pa_lost_add(&log->lost, rec, 4 + PA_ENTRY_INDEX + bytes + 4);
+	pa_fail(&log->err, PRIVAUDIT_E_NOSPACE,
+		"less than twice the reserve of %" PRIu64 " bytes free on the log's filesystem "
+		"since it filled: event not recorded, counted in a gap record (%" PRIu64 " so far)",
+		log->reserve_now, log->lost.count);
+	return nospace(log);
+}
+
+/* What a call returns after a write that took events out of the queue:
+ * PRIVAUDIT_E_NOSPACE, also when even the gap record found no room (it
+ * stays queued), so that the caller knows not to hold on to them. */
+static privaudit_status diverted_status(privaudit_log *log, privaudit_status st)
+{
+	uint64_t n = log->diverted;
+	int full = st == PRIVAUDIT_E_IO && (log->err.err == ENOSPC || log->err.err == EDQUOT);
+
+	log->diverted = 0;
+	if (n == 0 || (st != PRIVAUDIT_OK && !full))
+		return st;
+	pa_fail(&log->err, PRIVAUDIT_E_NOSPACE,
+		"no space for the log (%" PRIu64 " bytes of reserve kept for its own records): "
+		"%" PRIu64 " events not written, counted in a gap record%s",
+		log->reserve_now, n, full ? " that waits for space" : "");
+	return nospace(log);
 }
 
 /* ------------------------------------------------------------ segments */
@@ -656,6 +800,14 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 	if (log->broken)
 		return pa_fail(&log->err, PRIVAUDIT_E_STATE,
 			       "an earlier failed append could not be taken back; reopen the log");
+	/* Events must leave the reserve free for the log's own records (and
+	 * a new segment's header); the gap record counting them may use it. */
+	if (log->pend_events > 0 && !log->no_divert &&
+	    !has_room(log, log->pend_len + PA_SEG_HEADER, 1)) {
+		st = divert_events(log);
+		if (st != PRIVAUDIT_OK)
+			return st;
+	}
 	if (log->st.seg_end >= log->seg_limit) {
 		/* Records in the old segment must be durable before any in the
 		 * new one can be: also those another writer wrote there without
@@ -675,6 +827,7 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 		if (st != PRIVAUDIT_OK)
 			return st;
 	}
+again:
 	tree = log->st.tree;
 	index = tree.size;
 	/* Records are framed and hashed two at a time, in order. */
@@ -709,6 +862,17 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 			(void)fdatasync(log->segfd);
 		else
 			log->broken = 1;   /* a retry could write these records twice */
+		/* Full beyond the reserve (another program filled it, or no
+		 * reserve): retrying these events would fail the same way for
+		 * as long as the disk stays full, so they become a gap record,
+		 * and the log's own records are tried once more without them. */
+		if (!log->broken && (log->err.err == ENOSPC || log->err.err == EDQUOT) &&
+		    log->pend_events > 0 && !log->no_divert) {
+			st = divert_events(log);
+			if (st != PRIVAUDIT_OK)
+				return st;
+			goto again;
+		}
 		return st;
 	}
 	log->st.tree = tree;
@@ -719,6 +883,7 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 	log->written += log->pend_count;
 	log->pend_len = 0;
 	log->pend_count = 0;
+	log->pend_events = 0;
 	return PRIVAUDIT_OK;
 }
 
@@ -728,8 +893,13 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 static privaudit_status write_step(privaudit_log *log, size_t len0, size_t count0,
 				   const pa_state *st0)
 {
-	privaudit_status st = write_queue(log, 1);
+	privaudit_status st;
 
+	/* the step restores the queue to len0 on failure: nothing in it may
+	 * move (events queued before it go in with it, as they always did) */
+	log->no_divert = 1;
+	st = write_queue(log, 1);
+	log->no_divert = 0;
 	if (st != PRIVAUDIT_OK) {
 		log->pend_len = len0;
 		log->pend_count = count0;
@@ -775,6 +945,16 @@ static privaudit_status write_checkpoint_file(privaudit_log *log, const char *no
 	return pa_replace_file(&log->err, log->dirfd, PRIVAUDIT_CHECKPOINT_FILE, note, len, 0644);
 }
 
+/* At every seal: tell the writer when the filesystem may keep the keys
+ * that log.key erases (privaudit_set_warning). */
+static void warn_erasure(privaudit_log *log)
+{
+	char why[512];
+
+	if (log->warn_fn != NULL && pa_keys_erasure_risk(log->dirfd, why, sizeof(why)) == 1)
+		log->warn_fn(log->warn_arg, why);
+}
+
 /* Rotate, sign, store the next key, record the checkpoint.  Lock held. */
 static privaudit_status seal_locked(privaudit_log *log)
 {
@@ -812,6 +992,12 @@ static privaudit_status seal_locked(privaudit_log *log)
 			     ks->key_index, log->st.key_index);
 		goto out;
 	}
+	/* Before the key signs: log.key in two slots overwritten in place,
+	 * NOCOW where the filesystem has it, no other copy (keys.c). */
+	st = pa_keys_settle(&log->err, log->dirfd, ks);
+	if (st != PRIVAUDIT_OK)
+		goto out;
+	warn_erasure(log);
 	st = pa_keys_generate(next);
 	if (st != PRIVAUDIT_OK) {
 		pa_fail(&log->err, st, "key generation failed");
@@ -838,6 +1024,12 @@ static privaudit_status seal_locked(privaudit_log *log)
 	st = write_step(log, len0, count0, &st0);
 	if (st != PRIVAUDIT_OK)
 		goto out;
+	next->key_index = ks->key_index + 1;
+	memcpy(next->log_id, ks->log_id, PA_HASH_LEN);
+	memcpy(next->origin, ks->origin, sizeof(next->origin));
+	st = pa_keys_prepare(&log->err, log->dirfd, ks, next);
+	if (st != PRIVAUDIT_OK)
+		goto out;
 	pa_tree_root(&log->st.tree, root);
 	st = pa_note_sign(ks->origin, log->st.tree.size, root, (int64_t)(pa_now_ns() / 1000000000u),
 			  ks->sk, &note, &note_len);
@@ -849,14 +1041,11 @@ static privaudit_status seal_locked(privaudit_log *log)
 		st = pa_fail(&log->err, PRIVAUDIT_E_NOTE, "checkpoint note too long");
 		goto out;
 	}
-	next->key_index = ks->key_index + 1;
-	memcpy(next->log_id, ks->log_id, PA_HASH_LEN);
-	memcpy(next->origin, ks->origin, sizeof(next->origin));
-	memcpy(next->note, note, note_len);
-	next->note_len = (uint32_t)note_len;
-	/* Once this lands, the used key is gone from the disk (pa_keys_store
-	 * overwrites the old file) and from memory (below). */
-	st = pa_keys_store(&log->err, log->dirfd, next);
+	/* The signature leaves this process only in the write that overwrites
+	 * the key that made it, in place (keys.c): once that is durable the
+	 * prepared key is current, and the used one is gone from the disk,
+	 * and from memory below.  On failure the note is dropped unused. */
+	st = pa_keys_retire(&log->err, log->dirfd, ks, note, note_len);
 	if (st != PRIVAUDIT_OK)
 		goto out;
 	sodium_memzero(ks->sk, sizeof(ks->sk));
@@ -925,6 +1114,8 @@ static privaudit_log *log_alloc(void)
 	log->pid = getpid();
 	log->uid = getuid();
 	log->seg_limit = DEFAULT_SEGMENT_SIZE;
+	log->reserve = PRIVAUDIT_RESERVE_DEFAULT;
+	log->root_blocks = -1;
 	/* Until privaudit_set_program(): the executable's name, so that the
 	 * writer-start record queued by open names the real writer. */
 	snprintf(log->program, sizeof(log->program), "%s",
@@ -1061,6 +1252,28 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_set_segment_size(privaudit_log *log,
 	return PRIVAUDIT_OK;
 }
 
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_reserve(privaudit_log *log, uint64_t bytes)
+{
+	if (log == NULL)
+		return PRIVAUDIT_E_INVAL;
+	lock_handle(log);
+	log->reserve = bytes;
+	unlock_handle(log);
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_warning(privaudit_log *log,
+						       privaudit_warning_fn fn, void *arg)
+{
+	if (log == NULL)
+		return PRIVAUDIT_E_INVAL;
+	lock_handle(log);
+	log->warn_fn = fn;
+	log->warn_arg = arg;
+	unlock_handle(log);
+	return PRIVAUDIT_OK;
+}
+
 PRIVAUDIT_EXPORT privaudit_status privaudit_set_program(privaudit_log *log, const char *program)
 {
 	if (log == NULL || program == NULL)
@@ -1079,10 +1292,15 @@ static privaudit_status commit_locked(privaudit_log *log)
 	if (st != PRIVAUDIT_OK)
 		return st;
 	st = refresh_all(log);
+	/* Events a full disk kept out are counted with whatever the log's
+	 * own records write meanwhile (a heartbeat, a writer stop), not with
+	 * every commit: a gap record per call would eat the reserve. */
+	if (st == PRIVAUDIT_OK && log->lost.count > 0 && log->pend_count > 0)
+		st = queue_lost(log);
 	if (st == PRIVAUDIT_OK)
 		st = write_queue(log, 0);
 	pa_unlock(log->lockfd);
-	return st;
+	return diverted_status(log, st);
 }
 
 /* After a failed fdatasync the kernel may have dropped the written pages:
@@ -1143,9 +1361,15 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_commit(privaudit_log *log)
 	lock_handle(log);
 	if (log->pend_count > 0 || !log->fresh)
 		st = commit_locked(log);
-	/* durable means everything: also what privaudit_write() wrote */
-	if (st == PRIVAUDIT_OK && !(log->flags & PRIVAUDIT_OPEN_NOSYNC))
-		st = sync_unsynced(log);
+	/* durable means everything: also what privaudit_write() wrote (and
+	 * the gap record of a full disk) */
+	if ((st == PRIVAUDIT_OK || st == PRIVAUDIT_E_NOSPACE) &&
+	    !(log->flags & PRIVAUDIT_OPEN_NOSYNC)) {
+		privaudit_status sst = sync_unsynced(log);
+
+		if (sst != PRIVAUDIT_OK)
+			st = sst;
+	}
 	unlock_handle(log);
 	return st;
 }
@@ -1166,8 +1390,13 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_write(privaudit_log *log)
 		log->flags |= PRIVAUDIT_OPEN_NOSYNC;
 		st = commit_locked(log);
 		log->flags = flags;
-		if (st == PRIVAUDIT_OK && count > 0)
-			st = keep_unsynced(log);
+		/* with E_NOSPACE, the gap record went in and waits for the sync */
+		if ((st == PRIVAUDIT_OK || st == PRIVAUDIT_E_NOSPACE) && count > 0) {
+			privaudit_status kst = keep_unsynced(log);
+
+			if (kst != PRIVAUDIT_OK)
+				st = kst;
+		}
 	}
 	unlock_handle(log);
 	return st;
@@ -1201,7 +1430,14 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_sync(privaudit_log *log)
 
 static privaudit_status append_locked(privaudit_log *log, Privaudit__Record *rec)
 {
-	privaudit_status st = queue_record(log, rec);
+	privaudit_status st;
+
+	if (log->nospace && pa_is_event(rec->body_case) && !space_back(log)) {
+		rec->host = log->host;
+		rec->writer_pid = (uint32_t)log->pid;
+		return refuse_event(log, rec, privaudit__record__get_packed_size(rec));
+	}
+	st = queue_record(log, rec);
 
 	if (st == PRIVAUDIT_OK && log->pend_len >= AUTO_COMMIT_BYTES)
 		st = commit_locked(log);
@@ -1253,6 +1489,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
 	privaudit_status st;
 	unsigned char *f;
 	size_t need;
+	int event;
 
 	if (log == NULL || record == NULL)
 		return PRIVAUDIT_E_INVAL;
@@ -1287,8 +1524,15 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
 	case _PRIVAUDIT__RECORD__BODY__CASE_IS_INT_SIZE:
 		break;
 	}
-	pa_record_free(rec);
+	event = pa_is_event(rec->body_case);
 	lock_handle(log);
+	if (event && log->nospace && !space_back(log)) {
+		st = refuse_event(log, rec, len);
+		unlock_handle(log);
+		pa_record_free(rec);
+		return st;
+	}
+	pa_record_free(rec);
 	need = log->pend_len + 4 + PA_ENTRY_INDEX + len + 4;
 	if (need > log->pend_cap) {
 		size_t cap = log->pend_cap ? log->pend_cap : 65536;
@@ -1310,6 +1554,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
 	memcpy(f + 4 + PA_ENTRY_INDEX, record, len);
 	log->pend_len = need;
 	log->pend_count++;
+	log->pend_events += (size_t)event;
 	st = PRIVAUDIT_OK;
 	if (log->pend_len >= AUTO_COMMIT_BYTES)
 		st = commit_locked(log);
@@ -1327,12 +1572,16 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_seal(privaudit_log *log)
 	st = take_lock(log);
 	if (st == PRIVAUDIT_OK) {
 		st = refresh_all(log);
+		/* the checkpoint covers what a full disk kept out so far */
+		if (st == PRIVAUDIT_OK)
+			st = queue_lost(log);
 		if (st == PRIVAUDIT_OK)
 			st = write_queue(log, 1);
 		if (st == PRIVAUDIT_OK)
 			st = seal_locked(log);
 		pa_unlock(log->lockfd);
 	}
+	st = diverted_status(log, st);
 	unlock_handle(log);
 	return st;
 }
@@ -1344,7 +1593,9 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_close(privaudit_log *log)
 	if (log == NULL)
 		return PRIVAUDIT_OK;
 	lock_handle(log);
-	if (log->flags & PRIVAUDIT_OPEN_ANNOUNCE)
+	/* what a full disk kept out goes in before the handle does */
+	st = queue_lost(log);
+	if (st == PRIVAUDIT_OK && (log->flags & PRIVAUDIT_OPEN_ANNOUNCE))
 		st = queue_writer(log, 0);
 	if (st == PRIVAUDIT_OK && (log->pend_count > 0 || !log->fresh))
 		st = commit_locked(log);
@@ -1381,8 +1632,9 @@ PRIVAUDIT_EXPORT const char *privaudit_log_error(const privaudit_log *log)
 
 static int dir_has_log(int dirfd)
 {
-	static const char *const names[] = {PA_LOCK_FILE, PA_KEY_FILE, "seg-0000000000000000",
-					    PRIVAUDIT_PUBKEY_FILE, PA_STATE_FILE};
+	static const char *const names[] = {PA_LOCK_FILE, PA_KEY_FILE, PA_KEY_NEW_FILE,
+					    "seg-0000000000000000", PRIVAUDIT_PUBKEY_FILE,
+					    PA_STATE_FILE};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (faccessat(dirfd, names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
@@ -1460,7 +1712,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_init(const char *dir, const char *or
 	st = create_segment(&err, dirfd, 0, 0, ks->log_id);
 	if (st != PRIVAUDIT_OK)
 		goto out;
-	st = pa_keys_store(&err, dirfd, ks);
+	st = pa_keys_create(&err, dirfd, ks);
 	if (st != PRIVAUDIT_OK)
 		goto out;
 	strcat(line, "\n");

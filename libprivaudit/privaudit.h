@@ -49,6 +49,9 @@ typedef enum privaudit_status {
 	PRIVAUDIT_E_PROOF,          /* malformed proof, or a proof that does not hold */
 	PRIVAUDIT_E_WITNESS,        /* no valid cosignature by a required witness */
 	PRIVAUDIT_E_FORK,           /* two different records for one index: a rewritten log */
+	PRIVAUDIT_E_BACKDATED,      /* a record dated before a checkpoint signed before it */
+	PRIVAUDIT_E_NOSPACE,        /* the log's filesystem is (nearly) full: events were not
+				       written, a gap record counts them */
 } privaudit_status;
 
 /* Never NULL, for any value. */
@@ -74,6 +77,16 @@ typedef struct privaudit_log privaudit_log;
  * there (NUL-terminated, truncated to vkey_len). */
 PRIVAUDIT_EXPORT privaudit_status privaudit_init(const char *dir, const char *origin,
 						 char *vkey, size_t vkey_len);
+
+/* Whether the filesystem holding dir/log.key can erase a used signing key:
+ * a seal overwrites it in place (privaudit-log(5), "Key file"), which
+ * copy-on-write filesystems without NOCOW (ZFS; btrfs or bcachefs where it
+ * could not be set), log-structured ones (F2FS, NILFS2) and ext4 with
+ * data=journal do not honour.  PRIVAUDIT_OK with why "" when it can, or
+ * with one line in why saying why not and what to do (NUL-terminated,
+ * truncated to why_len); PRIVAUDIT_E_NOLOG when there is no key file. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_key_erasure_check(const char *dir, char *why,
+							      size_t why_len);
 
 /* Open flags. */
 #define PRIVAUDIT_OPEN_ANNOUNCE 0x1u /* append writer-start now, writer-stop at close */
@@ -106,6 +119,27 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_set_lock_timeout(privaudit_log *log,
 PRIVAUDIT_EXPORT privaudit_status privaudit_set_segment_size(privaudit_log *log, uint64_t bytes);
 /* Program name recorded in writer start/stop and application records. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_set_program(privaudit_log *log, const char *program);
+/* Called with one line (no newline) when the library must warn of a risk
+ * that is not a failure: at every seal, when the filesystem holding the
+ * log's key file may keep the used keys that the seal erased (as
+ * privaudit_key_erasure_check() says).  The library itself never prints:
+ * a daemon logs the line, a command prints it.  fn runs inside the call
+ * that warns and must not call back into the handle; NULL turns it off. */
+typedef void (*privaudit_warning_fn)(void *arg, const char *msg);
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_warning(privaudit_log *log,
+							privaudit_warning_fn fn, void *arg);
+/* Free space on the log's filesystem kept for the log's own records (gap,
+ * writer start/stop, heartbeat, key rotation, checkpoint): a commit whose
+ * events would leave less than bytes free does not write them (default
+ * PRIVAUDIT_RESERVE_DEFAULT; 0: no reserve; never more than an eighth of
+ * the filesystem's size).  Such events, and those
+ * appended while free space stays below twice the reserve, are counted in
+ * a "disk-full" gap record (written at once, then with the next seal, close
+ * or resumption) and the call returns PRIVAUDIT_E_NOSPACE.  Free space is
+ * what statvfs(2) says the process may use: with CAP_SYS_RESOURCE (root
+ * with its capabilities) the blocks the filesystem keeps for root count. */
+#define PRIVAUDIT_RESERVE_DEFAULT (8u * 1024u * 1024u)
+PRIVAUDIT_EXPORT privaudit_status privaudit_set_reserve(privaudit_log *log, uint64_t bytes);
 
 /* Queue an application record: text is stored byte for byte.  Queued records
  * are durable only once privaudit_commit() returns PRIVAUDIT_OK. */
@@ -113,7 +147,9 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_text(privaudit_log *log, cons
 							size_t len);
 
 /* Queue an already packed privaudit.Record (proto/privaudit.proto).  The
- * bytes are checked to decode and stored exactly as given. */
+ * bytes are checked to decode and stored exactly as given, time_ns
+ * included: a time more than PRIVAUDIT_BACKDATE_SLACK before a checkpoint
+ * already in the log makes verification fail with PRIVAUDIT_E_BACKDATED. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
 							  const void *record, size_t len);
 
@@ -150,7 +186,10 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_event(privaudit_log *log,
 
 /* Write every queued record and fdatasync (unless opened with
  * PRIVAUDIT_OPEN_NOSYNC): on PRIVAUDIT_OK they survive a crash.  On failure nothing already committed is touched and the queued
- * records are kept for a retry. */
+ * records are kept for a retry, except when the filesystem is full
+ * (ENOSPC, or the reserve of privaudit_set_reserve() reached): then the
+ * queued events are dropped, counted in a gap record, and the call returns
+ * PRIVAUDIT_E_NOSPACE (the log's own records are still written if they fit). */
 PRIVAUDIT_EXPORT privaudit_status privaudit_commit(privaudit_log *log);
 
 /* Group commit in two steps, so that one thread can build the next group
@@ -211,7 +250,17 @@ typedef struct privaudit_verify_report {
 	 * required witness cosigned (the smallest, when they differ) */
 	uint64_t witnessed;          /* records it covers; 0 when no witness was required */
 	int64_t witness_time;        /* the oldest of those cosignatures' times, -1 none */
+	/* records dated more than PRIVAUDIT_BACKDATE_SLACK seconds before the
+	 * signed time of a checkpoint appended before them: an honest writer
+	 * stamps each record with its clock as it appends, so these were
+	 * appended by someone else, or after the clock was set back */
+	uint64_t backdated;
+	uint64_t backdated_index;    /* the first of them */
 } privaudit_verify_report;
+
+/* Seconds a record's time may lie before an earlier checkpoint's signed
+ * time (the clock stepped back) before verification flags it. */
+#define PRIVAUDIT_BACKDATE_SLACK 300
 
 PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_new(privaudit_verifier **out,
 							 const char *dir);
@@ -387,6 +436,12 @@ typedef struct privaudit_session {
 	uint64_t records, commands, tty_inputs, auth_attempts, pam_sessions;
 	uint64_t first_index, last_index;
 	uint64_t verified;          /* how many of its records a verified checkpoint covers */
+	/* Its records from index appended_after on were appended after the
+	 * checkpoint that first sealed its close (0: its close is not sealed
+	 * yet): they were not there when the session was sealed, whatever
+	 * time they carry.  late counts them. */
+	uint64_t appended_after;
+	uint64_t late;
 } privaudit_session;
 
 /* Every session of the log, oldest first (the index is built or brought up
@@ -403,6 +458,13 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_session_find(privaudit_reader *r, co
 PRIVAUDIT_EXPORT privaudit_status privaudit_session_records(privaudit_reader *r,
 							    const privaudit_session *session,
 							    const uint64_t **indexes, size_t *count);
+/* 1 when rec carries the key of a session whose close a checkpoint had
+ * already sealed before rec was appended (privaudit_session.appended_after):
+ * shown as "appended later", never as plainly verified; 0 otherwise.  It
+ * asks the session index, so call privaudit_sessions() (or find a session)
+ * first, before walking the records: until then it returns 0. */
+PRIVAUDIT_EXPORT int privaudit_reader_appended_later(privaudit_reader *r,
+						     const privaudit_record *rec);
 /* Indexes of the log's gap records (events writers know they lost). */
 PRIVAUDIT_EXPORT privaudit_status privaudit_reader_gaps(privaudit_reader *r,
 							const uint64_t **indexes, size_t *count);

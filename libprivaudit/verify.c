@@ -73,6 +73,8 @@ struct privaudit_verifier {
 	pa_verify_hook hook;      /* called for each record that passed its checks */
 	void *hook_arg;
 	uint64_t last_end;        /* end of the last frame read in the last segment */
+	uint64_t backdated_seg, backdated_off;   /* where the first backdated record is */
+	int64_t backdated_by;     /* seconds before the checkpoint, the first one */
 };
 
 static privaudit_status fail_at(privaudit_verifier *v, privaudit_status st, uint64_t index,
@@ -365,6 +367,29 @@ static privaudit_status check_expected(privaudit_verifier *v, uint64_t seg, uint
 	return PRIVAUDIT_OK;
 }
 
+/* A record appended after a checkpoint carries the writer's clock at its
+ * append, so it cannot be older than that checkpoint's signed time, except
+ * by a step of the clock: beyond PRIVAUDIT_BACKDATE_SLACK it was written
+ * by something that chose its time (someone holding log.key, backdating
+ * events into a sealed session).  It is flagged, not failed at once: the
+ * rest of the log is still checked. */
+static void backdate_check(privaudit_verifier *v, uint64_t index, const pa_record *rec,
+			   uint64_t seg, uint64_t off)
+{
+	int64_t signed_at = v->chain.newest_time;
+	uint64_t t = rec->time_ns / 1000000000u;
+
+	if (v->chain.checkpoints == 0 || signed_at < PRIVAUDIT_BACKDATE_SLACK ||
+	    t >= (uint64_t)(signed_at - PRIVAUDIT_BACKDATE_SLACK))
+		return;
+	if (v->rep.backdated++ == 0) {
+		v->rep.backdated_index = index;
+		v->backdated_seg = seg;
+		v->backdated_off = off;
+		v->backdated_by = signed_at - (int64_t)t;
+	}
+}
+
 /* Run the chain's checks on one record; a checkpoint that holds also lets
  * notes given from outside for its size have their signature checked. */
 static privaudit_status chain_add(privaudit_verifier *v, uint64_t index, const pa_record *rec,
@@ -387,8 +412,10 @@ static privaudit_status chain_add(privaudit_verifier *v, uint64_t index, const p
 		if (add_key(v, c->cur_pk) < 0)
 			return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
 	}
-	if (c->checkpoints == before)
+	if (c->checkpoints == before) {
+		backdate_check(v, index, rec, seg, off);
 		return PRIVAUDIT_OK;
+	}
 	if (add_key(v, c->cur_pk) < 0)
 		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
 	v->rep.checkpoints = c->checkpoints;
@@ -860,6 +887,15 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 				      v->rep.newest_time < 0 ? -1 : now - v->rep.newest_time, v->max_age);
 			goto out;
 		}
+	}
+	if (v->rep.backdated > 0) {
+		st = fail_at(v, PRIVAUDIT_E_BACKDATED, v->rep.backdated_index, v->backdated_seg,
+			     v->backdated_off,
+			     "%" PRIu64 " record(s) dated more than %d s before a checkpoint signed "
+			     "before them; the first, record %" PRIu64 ", by %" PRId64 " s",
+			     v->rep.backdated, PRIVAUDIT_BACKDATE_SLACK, v->rep.backdated_index,
+			     v->backdated_by);
+		goto out;
 	}
 	v->rep.status = PRIVAUDIT_OK;
 	snprintf(v->detail, sizeof(v->detail), "verified");

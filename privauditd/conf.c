@@ -9,6 +9,8 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "privaudit.h"
+
 void pad_config_defaults(struct pad_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -18,6 +20,7 @@ void pad_config_defaults(struct pad_config *c)
 	c->client_timeout_ms = 5000;
 	c->max_clients = 1024;
 	c->lock_timeout_ms = 1000;
+	c->disk_reserve = (long)PRIVAUDIT_RESERVE_DEFAULT;
 	c->ship_window = 16;
 }
 
@@ -191,6 +194,8 @@ int pad_config_set(struct pad_config *c, const char *k, const char *v)
 		return parse_long(v, 1, 65536, &c->max_clients);
 	if (strcmp(k, "lock_timeout_ms") == 0)
 		return parse_long(v, 0, 600000, &c->lock_timeout_ms);
+	if (strcmp(k, "disk_reserve") == 0)
+		return parse_long(v, 0, 1L << 30, &c->disk_reserve);
 	if (strcmp(k, "ship_to") == 0)
 		return set_target(c, v);
 	if (strcmp(k, "ship_tls_ca") == 0)

@@ -13,6 +13,7 @@ struct pad_config {
 	long client_timeout_ms;   /* a client has this long to send its request */
 	long max_clients;         /* connections served at once */
 	long lock_timeout_ms;     /* wait for the log lock (plugin, CLI) per try */
+	long disk_reserve;        /* free bytes kept for the log's own records */
 	/* shipping (ship.c): off while ship_to is NULL */
 	char *ship_to;            /* HOST:PORT of the RELP server */
 	char *ship_tls_ca;        /* TLS: all three, or none (plain RELP) */

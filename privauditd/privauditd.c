@@ -77,6 +77,7 @@ struct daemon {
 	long long now, last_seal, retry_at;
 	long long accept_at;      /* out of descriptors: accept again then (0: now) */
 	int accept_full;          /* said so in the log; until an accept works */
+	int nospace;              /* the log's disk is full: said so, until a record goes in */
 	uint64_t received, recorded, refused;
 };
 
@@ -114,6 +115,14 @@ static long long mono_ms(void)
 
 /* ------------------------------------------------------------ the log */
 
+/* The library's warnings (privaudit_set_warning): at every seal, a key
+ * file whose erased keys the filesystem may keep. */
+static void key_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	logmsg(LOG_WARNING, "%s", msg);
+}
+
 static int open_log(struct daemon *d, unsigned flags)
 {
 	privaudit_status st;
@@ -126,7 +135,21 @@ static int open_log(struct daemon *d, unsigned flags)
 		return -1;
 	}
 	privaudit_set_program(d->log, PROGRAM);
+	privaudit_set_warning(d->log, key_warning, NULL);
+	privaudit_set_reserve(d->log, (uint64_t)d->cfg.disk_reserve);
 	return 0;
+}
+
+/* PRIVAUDIT_E_NOSPACE: the log's disk is below its reserve.  The records
+ * were not written (their clients are told so) and the library counts them
+ * in a gap record; the handle is kept: reopening would spend the reserve on
+ * writer start and stop records.  Said once, until a record goes in. */
+static void disk_full(struct daemon *d)
+{
+	if (!d->nospace)
+		logmsg(LOG_ERR, "%s; records are refused until there is room again",
+		       privaudit_log_error(d->log));
+	d->nospace = 1;
 }
 
 /* The handle after a failure it cannot go on from: closed (what it still
@@ -145,7 +168,9 @@ static int seal(struct daemon *d)
 	if (d->log == NULL && open_log(d, PRIVAUDIT_OPEN_ANNOUNCE) < 0)
 		return -1;
 	st = privaudit_seal(d->log);
-	if (st != PRIVAUDIT_OK) {
+	if (st == PRIVAUDIT_E_NOSPACE) {
+		disk_full(d);   /* sealed: what was queued is counted in the gap record */
+	} else if (st != PRIVAUDIT_OK) {
 		logmsg(LOG_ERR, "seal failed: %s (%s)", privaudit_strerror(st),
 		       privaudit_log_error(d->log));
 		if (st != PRIVAUDIT_E_LOCK_TIMEOUT)
@@ -276,6 +301,11 @@ static void client_request(struct daemon *d, struct client *c)
 	}
 	st = privaudit_append_event(d->log, ev);
 	privaudit_event_free(ev);
+	if (st == PRIVAUDIT_E_NOSPACE) {
+		disk_full(d);
+		client_answer(d, c, PA_WIRE_FAILED, privaudit_strerror(st));
+		return;
+	}
 	if (st != PRIVAUDIT_OK) {
 		logmsg(LOG_ERR, "append failed: %s", privaudit_strerror(st));
 		client_answer(d, c, PA_WIRE_FAILED, privaudit_strerror(st));
@@ -496,11 +526,18 @@ static void commit_group(struct daemon *d)
 		d->retry_at = d->now + 50;
 		return;
 	}
-	if (st != PRIVAUDIT_OK)
+	if (st == PRIVAUDIT_E_NOSPACE) {
+		disk_full(d);
+		pad_ship_poke(d->ship);   /* the gap record goes off the host */
+	} else if (st != PRIVAUDIT_OK) {
 		logmsg(LOG_ERR, "commit failed: %s (%s)", privaudit_strerror(st),
 		       privaudit_log_error(d->log));
-	else
+	} else {
+		if (d->nospace)
+			logmsg(LOG_WARNING, "room on the log's disk again: records are written");
+		d->nospace = 0;
 		pad_ship_poke(d->ship);   /* the records go off the host at once */
+	}
 answer:
 	d->now = mono_ms();
 	d->pending = 0;
@@ -514,7 +551,7 @@ answer:
 			      st == PRIVAUDIT_OK ? NULL : privaudit_strerror(st));
 	}
 	d->group_flags = 0;
-	if (st != PRIVAUDIT_OK)
+	if (st != PRIVAUDIT_OK && st != PRIVAUDIT_E_NOSPACE)
 		drop_log(d);
 }
 
@@ -670,8 +707,10 @@ static void reload(struct daemon *d)
 	d->cfg.dir = d->cfg.socket_path = NULL;
 	pad_config_free(&d->cfg);
 	d->cfg = c;
-	if (d->log != NULL)
+	if (d->log != NULL) {
 		(void)privaudit_set_lock_timeout(d->log, (int)d->cfg.lock_timeout_ms);
+		(void)privaudit_set_reserve(d->log, (uint64_t)d->cfg.disk_reserve);
+	}
 	if (reship) {
 		ship_stop(d, 0);
 		ship_start(d);

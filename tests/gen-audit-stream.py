@@ -341,7 +341,9 @@ class Gen:
                 e = self.expect.pop()
                 line = blk[0]
                 at = r.randint(1, len(line) - 1)
-                hdr_end = line.index("): ") + 2
+                # the header ends at ")": the ':' after it is optional (the
+                # DAEMON_* records of auditd 1.x and 2.x have none)
+                hdr_end = line.index("): ") + 1
                 if at < hdr_end:
                     self.missing.add(e["serial"])
                 out.append([line[:at]])

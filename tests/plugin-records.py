@@ -24,29 +24,36 @@ BODIES = {16: "genesis", 17: "writer_start", 18: "writer_stop", 19: "heartbeat",
           25: "session_close", 26: "auth_attempt", 27: "command", 28: "tty_input",
           29: "config_change", 30: "audit_event", 31: "application"}
 
+# audisp-privaudit's default user_argv_cap (audisp-privaudit(8)): the argv a
+# non-root user's exec keeps.
+USER_ARGV_CAP = 65536
+
 # field number -> (name, type): b bytes, s string, u unsigned, i signed 64, ?
 # bool; a trailing * marks a repeated field.
 FIELDS = {
     "writer_start": {1: ("program", "s"), 2: ("version", "s"), 3: ("uid", "u")},
     "writer_stop": {1: ("program", "s"), 2: ("reason", "s"), 3: ("records_written", "u")},
     "heartbeat": {1: ("events_seen", "u")},
-    "gap": {1: ("count", "u"), 2: ("reason", "s"), 3: ("first_serial", "u"), 4: ("last_serial", "u")},
+    "gap": {1: ("count", "u"), 2: ("reason", "s"), 3: ("first_serial", "u"), 4: ("last_serial", "u"),
+            5: ("bytes", "u"), 6: ("first_time_ns", "u"), 7: ("last_time_ns", "u"), 8: ("node", "b")},
     "recovery": {1: ("segment", "u"), 2: ("offset", "u"), 3: ("bytes_cut", "u"), 4: ("reason", "s"),
                  5: ("saved_as", "s")},
     "command": {1: ("auid", "u"), 2: ("ses", "u"), 3: ("uid", "u"), 4: ("euid", "u"), 5: ("pid", "u"),
                 6: ("ppid", "u"), 7: ("exe", "b"), 8: ("argv", "b*"), 9: ("cwd", "b"),
                 10: ("success", "?"), 11: ("exit", "i"), 12: ("tty", "b"), 13: ("source", "s"),
                 14: ("serial", "u"), 15: ("raw", "b"), 16: ("argv_cut", "u"),
-                17: ("audit_time_ms", "u")},
+                17: ("audit_time_ms", "u"), 18: ("argv_truncated_bytes", "u"),
+                19: ("raw_truncated_bytes", "u")},
     "tty_input": {1: ("auid", "u"), 2: ("ses", "u"), 3: ("pid", "u"), 4: ("data", "b"), 5: ("tty", "b"),
-                  6: ("serial", "u"), 7: ("raw", "b"), 8: ("audit_time_ms", "u")},
+                  6: ("serial", "u"), 7: ("raw", "b"), 8: ("audit_time_ms", "u"),
+                  9: ("raw_truncated_bytes", "u")},
     "config_change": {1: ("type", "s"), 2: ("auid", "u"), 3: ("ses", "u"), 4: ("op", "b"),
                       5: ("key", "b"), 6: ("success", "?"), 7: ("serial", "u"), 8: ("raw", "b"),
-                      9: ("audit_time_ms", "u")},
+                      9: ("audit_time_ms", "u"), 10: ("raw_truncated_bytes", "u")},
     "audit_event": {1: ("serial", "u"), 2: ("audit_time_ms", "u"), 3: ("types", "s*"), 4: ("raw", "b"),
                     5: ("auid", "u"), 6: ("ses", "u"), 7: ("uid", "u"), 8: ("pid", "u"), 9: ("exe", "b"),
                     10: ("acct", "b"), 11: ("op", "b"), 12: ("terminal", "b"), 13: ("hostname", "b"),
-                    14: ("addr", "b"), 15: ("success", "?")},
+                    14: ("addr", "b"), 15: ("success", "?"), 16: ("raw_truncated_bytes", "u")},
     "session_open": {1: ("service", "b"), 2: ("user", "b"), 9: ("auid", "u"), 10: ("ses", "u")},
     "application": {4: ("text", "b")},
 }
@@ -180,7 +187,17 @@ def check(d, expect_path):
             err(e, "types %r, expected %r" % (r.get("types"), e["types"]))
         if "argv" in e:
             have = [a.hex() for a in r.get("argv", [])]
-            if e.get("big"):
+            total = sum(len(a) for a in e["argv"]) // 2
+            subject = e.get("auid", 0) if e.get("auid", 0) != 4294967295 else e.get("uid", 0)
+            capped = subject != 0 and e.get("source", "execve") == "execve" and total > USER_ARGV_CAP
+            if e.get("big") or capped:
+                kept = sum(len(a) for a in have) // 2
+                if capped and kept > USER_ARGV_CAP:
+                    err(e, "a non-root user's argv: %d bytes kept, over the cap of %d"
+                        % (kept, USER_ARGV_CAP))
+                if r.get("argv_truncated_bytes", 0) != total - kept:
+                    err(e, "argv_truncated_bytes %r, but %d of %d bytes were kept"
+                        % (r.get("argv_truncated_bytes"), kept, total))
                 # too big for one record: kept as a prefix of the argv, the
                 # arguments it cuts marked, every one after them empty
                 joined_h, joined_w = "".join(have), "".join(e["argv"])

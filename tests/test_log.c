@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <time.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -111,6 +112,24 @@ int __wrap_fdatasync(int fd)
 		}
 	}
 	return __real_fdatasync(fd);
+}
+
+/* fstatfs: the free space the reserve is judged by, when set (bytes > 0) */
+int __real_fstatfs(int fd, struct statfs *sf);
+int __wrap_fstatfs(int fd, struct statfs *sf);
+
+static uint64_t fake_free, fake_size = 1ull << 40;
+
+int __wrap_fstatfs(int fd, struct statfs *sf)
+{
+	int rc = __real_fstatfs(fd, sf);
+
+	if (rc == 0 && fake_free > 0) {
+		sf->f_frsize = sf->f_bsize = 1024;
+		sf->f_blocks = fake_size / 1024;
+		sf->f_bfree = sf->f_bavail = fake_free / 1024;
+	}
+	return rc;
 }
 
 static void arm_enospc(int pass, int short_first)
@@ -256,6 +275,22 @@ static void expect_kind(const char *dir, uint64_t index, const char *kind)
 
 	assert_non_null(rec);
 	assert_string_equal(pa_record_kind_name(rec), kind);
+	pa_record_free(rec);
+}
+
+/* Record index is a "disk-full" gap record counting count events. */
+static void expect_gap(const char *dir, uint64_t index, uint64_t count)
+{
+	pa_record *rec = find_record(dir, index, NULL, NULL);
+
+	assert_non_null(rec);
+	assert_int_equal(rec->body_case, PRIVAUDIT__RECORD__BODY_GAP);
+	assert_int_equal(rec->gap->count, count);
+	assert_string_equal(rec->gap->reason, "disk-full");
+	assert_true(rec->gap->bytes >= count * (4 + 8 + 4));
+	assert_true(rec->gap->first_time_ns > 0);
+	assert_true(rec->gap->first_time_ns <= rec->gap->last_time_ns);
+	assert_true(rec->gap->last_time_ns <= rec->time_ns);
 	pa_record_free(rec);
 }
 
@@ -793,7 +828,9 @@ static void test_append_packed(void **state)
 	log = open_log(dir, 0);
 	size = privaudit_log_size(log);
 
-	rec.time_ns = 1234567890123456789u;
+	/* the caller's own time, kept as given: a time before the log's
+	 * checkpoint would make verify flag it (PRIVAUDIT_E_BACKDATED) */
+	rec.time_ns = (uint64_t)time(NULL) * 1000000000u + 123456789u;
 	rec.host = (char *)(uintptr_t)"packed-host";
 	rec.body_case = PRIVAUDIT__RECORD__BODY_APPLICATION;
 	rec.application = &app;
@@ -1054,15 +1091,18 @@ static void test_enospc(void **state)
 	append(log, "four");
 	append(log, "five");
 	arm_enospc(0, 1);
-	assert_int_equal(privaudit_commit(log), PRIVAUDIT_E_IO);
+	/* Full: the events are not kept for a retry that would fail as long
+	 * as the disk stays full; a gap record counts them, and waits. */
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_E_NOSPACE);
 	assert_true(fault.injected > 0);
 	assert_int_equal(privaudit_log_errno(log), ENOSPC);
-	assert_true(strlen(privaudit_log_error(log)) > 0);
-	assert_int_equal(privaudit_log_pending(log), 3);
+	assert_non_null(strstr(privaudit_log_error(log), "3 events not written"));
+	assert_int_equal(privaudit_log_pending(log), 1);
 	assert_int_equal(privaudit_log_size(log), size);
 	assert_true(seg_size(dir, 0) == seg);   /* the half-written batch is gone */
 	/* still failing: still nothing changes */
 	assert_int_equal(privaudit_commit(log), PRIVAUDIT_E_IO);
+	assert_int_equal(privaudit_log_errno(log), ENOSPC);
 	assert_true(seg_size(dir, 0) == seg);
 	disarm();
 	assert_int_equal(verify_log(dir, &rep), PRIVAUDIT_OK);
@@ -1073,14 +1113,17 @@ static void test_enospc(void **state)
 	assert_int_equal(privaudit_log_size(other), size);
 	close_ok(other);
 
-	/* room again: the same handle commits the same records */
+	/* room again: the gap record goes in, counting the three */
 	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
 	assert_int_equal(privaudit_log_pending(log), 0);
-	assert_int_equal(privaudit_log_size(log), size + 3);
-	expect_text(dir, size, "three", 5);
-	expect_text(dir, size + 1, "four", 4);
-	expect_text(dir, size + 2, "five", 4);
-	verify_ok(dir, size + 3);
+	assert_int_equal(privaudit_log_size(log), size + 1);
+	expect_gap(dir, size, 3);
+	verify_ok(dir, size + 1);
+	/* and the handle records again */
+	append(log, "three");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	expect_text(dir, size + 1, "three", 5);
+	size = privaudit_log_size(log);
 
 	/* full while sealing, before the key rotation record is written: the
 	 * key is not used, and a later seal works */
@@ -1132,6 +1175,98 @@ static void test_enospc(void **state)
 		assert_int_equal(rep.checkpoints, ckpts + 2);
 	}
 	close_ok(log);
+}
+
+/* The reserve: events that would leave less free are counted in a gap
+ * record instead, which (with seals and writer records) may use it; events
+ * are recorded again once twice the reserve is free. */
+static void test_reserve(void **state)
+{
+	char dir[TU_PATH_MAX];
+	privaudit_log *log;
+	uint64_t size;
+	pa_record *rec;
+
+	log_dir(dir, state);
+	make_log(dir);
+	log = open_log(dir, PRIVAUDIT_OPEN_ANNOUNCE);
+	assert_int_equal(privaudit_set_reserve(log, 1u << 20), PRIVAUDIT_OK);
+	fake_free = (1u << 20) + 65536;
+	append(log, "fits");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	size = privaudit_log_size(log);
+	expect_text(dir, size - 1, "fits", 4);
+
+	/* 100 bytes above the reserve: two events do not go in */
+	fake_free = (1u << 20) + 100;
+	append(log, "lost-1");
+	append(log, "lost-2");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_E_NOSPACE);
+	assert_int_equal(privaudit_log_errno(log), ENOSPC);
+	assert_int_equal(privaudit_log_pending(log), 0);
+	assert_int_equal(privaudit_log_size(log), size + 1);
+	expect_gap(dir, size, 2);
+	/* from now on events are refused at once, and counted */
+	assert_int_equal(privaudit_append_text(log, "lost-3", 6), PRIVAUDIT_E_NOSPACE);
+	assert_int_equal(privaudit_log_pending(log), 0);
+	/* a commit with nothing else to write writes no gap record for it */
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_log_size(log), size + 1);
+	/* between the reserve and twice it: still refused */
+	fake_free = (1u << 20) + (1u << 19);
+	assert_int_equal(privaudit_append_text(log, "lost-4", 6), PRIVAUDIT_E_NOSPACE);
+	/* a seal uses the reserve, and says what was lost before it */
+	assert_int_equal(privaudit_seal(log), PRIVAUDIT_OK);
+	expect_gap(dir, size + 1, 2);
+	expect_kind(dir, size + 2, "key_rotation");
+	expect_kind(dir, size + 3, "checkpoint");
+	size = privaudit_log_size(log);
+	assert_int_equal(privaudit_append_text(log, "lost-5", 6), PRIVAUDIT_E_NOSPACE);
+
+	/* twice the reserve free: the gap record first, then the event */
+	fake_free = 2u << 20;
+	append(log, "back");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	expect_gap(dir, size, 1);
+	expect_text(dir, size + 1, "back", 4);
+	size += 2;
+	assert_int_equal(privaudit_log_size(log), size);
+
+	/* full again, and closed while full: the writer stop goes in, after
+	 * the gap record counting what came before it */
+	fake_free = (1u << 20) + 100;
+	append(log, "lost-6");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_E_NOSPACE);
+	assert_int_equal(privaudit_append_text(log, "lost-7", 6), PRIVAUDIT_E_NOSPACE);
+	assert_int_equal(privaudit_close(log), PRIVAUDIT_OK);
+	expect_gap(dir, size, 1);
+	expect_gap(dir, size + 1, 1);
+	rec = find_record(dir, size + 2, NULL, NULL);
+	assert_non_null(rec);
+	assert_int_equal(rec->body_case, PRIVAUDIT__RECORD__BODY_WRITER_STOP);
+	pa_record_free(rec);
+	assert_null(find_record(dir, size + 3, NULL, NULL));
+
+	/* a small filesystem keeps an eighth of itself at most: 512 KiB of a
+	 * 4 MiB one, whatever the reserve asked */
+	log = open_log(dir, 0);
+	fake_size = 4u << 20;
+	fake_free = 600u << 10;
+	append(log, "small fs");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	fake_free = 500u << 10;
+	append(log, "small fs, full");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_E_NOSPACE);
+	expect_text(dir, size + 3, "small fs", 8);
+	expect_gap(dir, size + 4, 1);
+	/* no reserve: events go in down to the last byte the disk gives */
+	assert_int_equal(privaudit_set_reserve(log, 0), PRIVAUDIT_OK);
+	append(log, "no reserve");
+	assert_int_equal(privaudit_commit(log), PRIVAUDIT_OK);
+	fake_free = 0;
+	fake_size = 1ull << 40;
+	close_ok(log);
+	verify_ok(dir, size + 6);
 }
 
 static void test_announce(void **state)
@@ -1363,6 +1498,7 @@ int main(void)
 		T(test_no_fd_leak),
 		T(test_seal_rotates_key),
 		T(test_enospc),
+		T(test_reserve),
 		T(test_announce),
 		T(test_write_sync),
 		T(test_api_edges),

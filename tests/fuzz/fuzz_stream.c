@@ -5,9 +5,12 @@
  * the chunk sizes, the grouper's limits: byte 5 zero for the plugin's own,
  * the selection, the clock steps);
  * the rest is the stream, fed in chunks of the sizes they pick.  Every
- * record made is packed and decoded back, as the log would store it. */
+ * record made is packed and decoded back, as the log would store it.  The
+ * serial state the run leaves is written, read back and written again the
+ * same; with byte 7's bit 0x40, the stream is also read as a state file. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "fields_ref.h"
@@ -110,6 +113,25 @@ static void on_line(void *arg, const char *line, size_t len, int truncated)
 	pa_grouper_line(&c->g, line, len, truncated, c->now);
 }
 
+/* The state text of ns, taken up again, gives the same text. */
+static void state_round_trip(const struct pa_nodes *ns)
+{
+	struct pa_nodes back;
+	size_t len, len2;
+	char *text = pa_nodes_state(ns, "b", &len), *text2;
+
+	if (text == NULL)
+		return;
+	pa_nodes_init(&back);
+	FUZZ_CHECK(pa_nodes_restore(&back, text, len, "b", NULL, NULL) >= 0);
+	text2 = pa_nodes_state(&back, "b", &len2);
+	if (text2 != NULL)
+		FUZZ_CHECK(len2 == len && memcmp(text, text2, len) == 0);
+	free(text);
+	free(text2);
+	pa_nodes_free(&back);
+}
+
 static uint32_t next_rand(uint32_t *s)
 {
 	/* xorshift32: chunk sizes that follow the input, not the run */
@@ -139,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.max_bytes = data[5] == 0 ? 0 : (size_t)256 << (data[5] >> 6 << 2);   /* 256 B to 1 MiB */
 	lim.newer_events = 1 + (data[6] & 0x7f) * 8;
 	lim.idle_ms = (uint64_t)(data[7] & 0x0f) * 100;
+	lim.hold_ms = (uint64_t)(data[7] >> 7);   /* 0: the default */
 
 	memset(&c, 0, sizeof(c));
 	pa_lines_init(&lines);
@@ -174,6 +197,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pa_grouper_tick(&c.g, c.now, 1);
 	(void)pa_translate_settle(&c.tr);
 	FUZZ_CHECK(c.g.nopen == 0);
+	FUZZ_CHECK(c.g.nheld == 0);
+	state_round_trip(&c.tr.nodes);
+	if (data[7] & 0x40) {
+		struct pa_nodes ns;
+
+		pa_nodes_init(&ns);
+		(void)pa_nodes_restore(&ns, (const char *)data + 8, size - 8, "b", NULL, NULL);
+		state_round_trip(&ns);
+		pa_nodes_free(&ns);
+	}
 
 	pa_translate_free(&c.tr);
 	pa_grouper_free(&c.g);

@@ -16,7 +16,7 @@ PA=$B/cli/privaudit
 PLUGIN=$B/audisp_privaudit/audisp-privaudit
 PY=${PYTHON3:-python3}
 PACK="$PY $here/pack-log.py"
-(cd "$B" && make -s cli/privaudit audisp_privaudit/audisp-privaudit tests/fuzz/gen-proofs tests/pa-sessions) >/dev/null
+(cd "$B" && make -s cli/privaudit audisp_privaudit/audisp-privaudit tests/fuzz/gen-proofs tests/pa-sessions tests/pa-backdate) >/dev/null
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
@@ -142,6 +142,11 @@ cp "$T/f/index" "$C/index/f-index"
 cp "$T/a/index" "$C/index/a-index"
 "$PA" sessions "$T/d" >/dev/null
 cp "$T/d/index" "$C/index/d-index"
+# l: f with a command appended to its first session after it was sealed
+key=$("$PA" sessions "$T/f" --json | sed -n '1s/.*"key":"\([^"]*\)".*/\1/p')
+"$B/tests/pa-backdate" "$T/f" "$key" 3600
+"$PA" sessions "$T/f" >/dev/null
+cp "$T/f/index" "$C/index/l-index-late"
 
 # ---------------------------------------------------------------- request
 # Request bodies (no frame length) as pam_privaudit sends privauditd, built
