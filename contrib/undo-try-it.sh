@@ -164,7 +164,7 @@ if has files; then
 	while IFS= read -r f; do
 		case $f in /*) rm -f -- "$f" ;; esac
 	done <"$state/files"
-	rmdir /usr/share/doc/privaudit /usr/share/privaudit 2>/dev/null
+	rmdir /usr/share/privaudit/rsyslog /usr/share/doc/privaudit /usr/share/privaudit 2>/dev/null
 	rmdir /etc/privaudit 2>/dev/null
 	# systemd forgets the privauditd units that are gone
 	[ "$(ps -p 1 -o comm= 2>/dev/null)" != systemd ] || systemctl daemon-reload
