@@ -39,6 +39,7 @@ struct config {
 	long commit_ms;            /* ...or T ms after the first pending one */
 	long long queue_bytes;     /* reader queue bound */
 	long seal_min_ms;          /* session-end seals at most this often */
+	long seal_delay_ms;        /* ...this long after the end */
 	int seal_on_session_end;
 	int sync;
 	long long disk_reserve;    /* free bytes kept for gap and seal records */
@@ -133,6 +134,7 @@ static void config_defaults(struct config *c)
 	c->commit_ms = 200;
 	c->queue_bytes = 64LL << 20;
 	c->seal_min_ms = 1000;
+	c->seal_delay_ms = 2000;
 	c->seal_on_session_end = 1;
 	c->sync = 1;
 	c->disk_reserve = PRIVAUDIT_RESERVE_DEFAULT;
@@ -202,6 +204,8 @@ static int config_set(struct config *c, const char *k, const char *v)
 		rc = parse_long(v, CHUNK, 1LL << 40, &n) == 0 ? (c->queue_bytes = n, 0) : -1;
 	else if (strcmp(k, "seal_min_interval_ms") == 0)
 		rc = parse_long(v, 0, 3600000, &n) == 0 ? (c->seal_min_ms = (long)n, 0) : -1;
+	else if (strcmp(k, "seal_delay_ms") == 0)
+		rc = parse_long(v, 0, 60000, &n) == 0 ? (c->seal_delay_ms = (long)n, 0) : -1;
 	else if (strcmp(k, "seal_on_session_end") == 0)
 		rc = parse_bool(v, &c->seal_on_session_end);
 	else if (strcmp(k, "sync") == 0)
@@ -555,6 +559,8 @@ struct writer {
 	uint64_t last_activity;
 	uint64_t settled_serial;
 	int seal_wanted;
+	uint64_t seal_due;         /* a session ended: seal from then on */
+	uint64_t seal_first;       /* when the first of those ended */
 	int skip_line;             /* input resumes inside a lost line */
 	int log_sync;              /* the sync setting the log was opened with */
 	/* write failure: events are counted, not kept, until a commit works */
@@ -775,8 +781,21 @@ static void on_event(void *arg, struct pa_event *ev)
 		else
 			start_failing(w, st, "append");
 	}
-	if (w->tr.session_ends != ends && w->cfg.seal_on_session_end)
-		w->seal_wanted = 1;
+	if (w->tr.session_ends != ends && w->cfg.seal_on_session_end) {
+		/* seal_delay_ms on: the session's last events (CRED_DISP after
+		 * USER_END, what a busy auditd hands over later) go in before
+		 * the checkpoint that seals its close, and are not shown as
+		 * appended later.  Ends that keep coming postpone it at most
+		 * four delays. */
+		uint64_t delay = (uint64_t)w->cfg.seal_delay_ms;
+
+		if (!w->seal_wanted) {
+			w->seal_wanted = 1;
+			w->seal_first = w->now;
+		}
+		w->seal_due = w->now + delay < w->seal_first + 4 * delay ? w->now + delay
+									  : w->seal_first + 4 * delay;
+	}
 	if ((long)w->since_commit >= w->cfg.commit_events)
 		commit(w, 0);
 }
@@ -897,7 +916,7 @@ static void housekeeping(struct writer *w)
 		}
 		commit(w, 1);
 		w->last_seal = w->now;  /* also when failing: retry() seals */
-	} else if (w->seal_wanted && !w->nospace &&
+	} else if (w->seal_wanted && !w->nospace && w->now >= w->seal_due &&
 		   w->now - w->last_seal >= (uint64_t)w->cfg.seal_min_ms) {
 		/* not while the disk is full: sessions closing would spend the
 		 * reserve on seals; the heartbeat's go on */

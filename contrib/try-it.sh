@@ -280,19 +280,11 @@ bash -c 'echo "$1" >/proc/self/loginuid 2>/dev/null ||
 		echo "(could not set the login uid: the session keeps the current one)" >&2
 	exec sudo -u "$2" -H -- bash -c "cd && $3"' try-it "$uid" "$demo" "$script" ||
 	die "the demo session failed"
-# The plugin seals at session end; wait for it to take in the events,
-# then seal what is left.
-sleep 3
-"$pa" seal "$logdir" >/dev/null || die "privaudit seal failed"
-
-# ---------------------------------------------------------------- results
-rc=0
-# --verified --key: checked now against the key pinned at init, not the
-# index's cached (unauthenticated) verdict.
-say "privaudit sessions $logdir --verified --key $state/pinned.pub"
-"$pa" sessions "$logdir" --verified --key "$state/pinned.pub" ||
-	{ echo "(privaudit sessions failed)"; rc=1; }
-id=$("$pa" sessions "$logdir" --json 2>/dev/null | python3 -c '
+# demo_session [FIELD...]: the fields of $demo's sudo session in
+# `privaudit sessions --json --verified`, space-separated; empty if none.
+demo_session() {
+	"$pa" sessions "$logdir" --json --verified --key "$state/pinned.pub" 2>/dev/null |
+		python3 -c '
 import json, sys
 demo, found = sys.argv[1], ""
 for line in sys.stdin:
@@ -302,8 +294,29 @@ for line in sys.stdin:
         continue
     who = {s.get(k) for k in ("user", "ruser", "login_user")}
     if s.get("service") == "sudo" and s.get("target") == "root" and demo in who:
-        found = s.get("id", "")
-print(found)' "$demo") || id=""
+        found = " ".join(str(s.get(k)) for k in sys.argv[2:])
+print(found)' "$demo" "$@"
+}
+# The plugin seals at session end, but the session's last audit events may
+# reach it later on a busy machine: seal until the session is sealed whole
+# and has not grown for a second (at most 30 s).
+prev=""
+for _ in $(seq 30); do
+	sleep 1
+	"$pa" seal "$logdir" >/dev/null || die "privaudit seal failed"
+	cur=$(demo_session records sealed)
+	[ -n "$cur" ] && [ "$cur" = "$prev" ] && [ "${cur#* }" = True ] && break
+	prev=$cur
+done
+
+# ---------------------------------------------------------------- results
+rc=0
+# --verified --key: checked now against the key pinned at init, not the
+# index's cached (unauthenticated) verdict.
+say "privaudit sessions $logdir --verified --key $state/pinned.pub"
+"$pa" sessions "$logdir" --verified --key "$state/pinned.pub" ||
+	{ echo "(privaudit sessions failed)"; rc=1; }
+id=$(demo_session id)
 if [ -n "$id" ]; then
 	say "privaudit replay $logdir $id --verified --key $state/pinned.pub"
 	"$pa" replay "$logdir" "$id" --verified --key "$state/pinned.pub" ||

@@ -16,6 +16,7 @@ void pad_config_defaults(struct pad_config *c)
 	memset(c, 0, sizeof(*c));
 	c->heartbeat_s = 60;
 	c->seal_min_ms = 1000;
+	c->seal_delay_ms = 2000;
 	c->seal_on_close = 1;
 	c->client_timeout_ms = 5000;
 	c->max_clients = 1024;
@@ -186,6 +187,8 @@ int pad_config_set(struct pad_config *c, const char *k, const char *v)
 		return parse_long(v, 1, 86400, &c->heartbeat_s);
 	if (strcmp(k, "seal_min_interval_ms") == 0)
 		return parse_long(v, 0, 3600000, &c->seal_min_ms);
+	if (strcmp(k, "seal_delay_ms") == 0)
+		return parse_long(v, 0, 60000, &c->seal_delay_ms);
 	if (strcmp(k, "seal_on_session_close") == 0)
 		return parse_bool(v, &c->seal_on_close);
 	if (strcmp(k, "client_timeout_ms") == 0)

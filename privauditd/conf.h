@@ -9,6 +9,7 @@ struct pad_config {
 	char *socket_path;        /* where clients connect */
 	long heartbeat_s;         /* seal at least this often */
 	long seal_min_ms;         /* session-close seals at most this often */
+	long seal_delay_ms;       /* ...this long after the close */
 	int seal_on_close;        /* seal after a session closes */
 	long client_timeout_ms;   /* a client has this long to send its request */
 	long max_clients;         /* connections served at once */

@@ -73,6 +73,8 @@ struct daemon {
 				     clients may have hung up since) */
 	unsigned group_flags;     /* PA_WIRE_SYNC/SEAL asked by the waiting group */
 	int seal_wanted;          /* a session closed since the last seal */
+	long long seal_due;       /* ...and is sealed from then on */
+	long long seal_first;     /* when the first of those closes came */
 	int stop, reload;
 	long long now, last_seal, retry_at;
 	long long accept_at;      /* out of descriptors: accept again then (0: now) */
@@ -274,6 +276,24 @@ static int peer_allowed(const struct pa_peer *p)
 	return p->uid == 0 || p->uid == geteuid();
 }
 
+/* A session closed: seal seal_delay_ms later, so that the audit events of
+ * its last moments, which reach the auditd plugin after PAM's close, are
+ * in the log before the checkpoint that seals the close; anything with
+ * its key appended after that checkpoint, readers show as appended later.
+ * Closes that keep coming postpone the seal at most four delays. */
+static void want_seal(struct daemon *d)
+{
+	long long due = d->now + d->cfg.seal_delay_ms;
+
+	if (!d->seal_wanted) {
+		d->seal_wanted = 1;
+		d->seal_first = d->now;
+	}
+	if (due > d->seal_first + 4 * d->cfg.seal_delay_ms)
+		due = d->seal_first + 4 * d->cfg.seal_delay_ms;
+	d->seal_due = due;
+}
+
 /* A whole request is in: append it, or answer why not. */
 static void client_request(struct daemon *d, struct client *c)
 {
@@ -316,7 +336,7 @@ static void client_request(struct daemon *d, struct client *c)
 	d->pending++;
 	d->group_flags |= flags;
 	if (closes && d->cfg.seal_on_close)
-		d->seal_wanted = 1;
+		want_seal(d);
 	client_events(d, c, 0);
 }
 
@@ -576,7 +596,8 @@ static void housekeeping(struct daemon *d)
 		}
 		if (seal(d) < 0)
 			d->last_seal = d->now;   /* tried: again at the next beat */
-	} else if (d->seal_wanted && d->now - d->last_seal >= d->cfg.seal_min_ms) {
+	} else if (d->seal_wanted && d->now >= d->seal_due &&
+		   d->now - d->last_seal >= d->cfg.seal_min_ms) {
 		if (seal(d) < 0)
 			d->seal_wanted = 0;   /* the heartbeat will try again */
 	}
@@ -597,6 +618,8 @@ static int next_timeout(const struct daemon *d)
 	else if (d->seal_wanted) {
 		long long s = d->last_seal + d->cfg.seal_min_ms;
 
+		if (s < d->seal_due)
+			s = d->seal_due;
 		if (s < t)
 			t = s;
 	}

@@ -129,6 +129,7 @@ if grep -w "$demo" <<<"$sessions" | grep -Eq ' yes$' &&
 	ok "the session is sealed by a checkpoint verified now against the pinned key"
 else
 	bad "privaudit sessions --verified does not show the session sealed and the log verified"
+	printf '%s\n' "$sessions" | sed 's/^/# /' >&2
 fi
 replay=$(section "privaudit replay")
 if grep -q '^verified: yes' <<<"$replay"; then ok "replay: verified: yes"
