@@ -41,13 +41,15 @@ rm -rf "$root/asan" && mkdir -p "$root/asan"
 step "make distcheck"
 (cd "$root/werror" && make -j"$jobs" distcheck)
 
-# Fuzzing, bounded (doc/fuzzing.md), when clang with libFuzzer is there.
+# Fuzzing, bounded (doc/fuzzing.md), when clang with libFuzzer is there:
+# each harness with seed 1, which repeats what was checked before, then
+# with a random seed, printed with its replay command, to look further.
 if command -v clang >/dev/null 2>&1; then
-	step "fuzzers: ${FUZZ_SECONDS:-20} s each, seed ${FUZZ_SEED:-1}"
+	step "fuzzers: ${FUZZ_SECONDS:-20} s each, seeds ${FUZZ_SEED:-1 random}"
 	rm -rf "$root/fuzz" && mkdir -p "$root/fuzz"
 	(cd "$root/fuzz" && CC=clang "$top/configure" --enable-fuzzers >/dev/null &&
 		make -j"$jobs" >/dev/null)
-	FUZZ_SEED=${FUZZ_SEED:-1} tests/fuzz/run-fuzzers.sh "${FUZZ_SECONDS:-20}" "$root/fuzz"
+	FUZZ_SEED=${FUZZ_SEED:-1 random} tests/fuzz/run-fuzzers.sh "${FUZZ_SECONDS:-20}" "$root/fuzz"
 else
 	step "fuzzers: skipped (no clang; .ci/run installs it)"
 fi

@@ -20,8 +20,11 @@ PACK="$PY $here/pack-log.py"
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
-# Inputs that found bugs (regress-*) are kept; every seed is made again.
-[ -d "$C" ] && find "$C" -type f ! -name 'regress-*' -delete
+# Inputs that found bugs (regress-*) and those kept from fuzzing runs
+# (named by libFuzzer for their SHA-1, doc/fuzzing.md) are kept; every
+# seed is made again.
+x8='[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'
+[ -d "$C" ] && find "$C" -type f ! -name 'regress-*' ! -name "$x8$x8$x8$x8$x8" -delete
 for h in record segment note proof stream pam_args proof_file index request shipped; do mkdir -p "$C/$h"; done
 
 # ---------------------------------------------------------------- logs
