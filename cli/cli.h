@@ -31,10 +31,40 @@ int status_exit(privaudit_status st);
 const char *status_class(privaudit_status st);
 /* A non-negative decimal number. */
 int parse_num(const char *s, uint64_t *out);
+/* Which clock text output and dates without a zone use: the default prints
+ * UTC and reads dates as local time; --utc makes both UTC, --local both
+ * local time (printed with its offset). */
+enum time_zone { ZONE_DEFAULT, ZONE_UTC, ZONE_LOCAL };
+extern enum time_zone time_zone;
 /* A time on the command line, as nanoseconds since the epoch: @SECONDS,
- * YYYY-MM-DD[THH:MM[:SS]][Z] (local time unless Z), "now", or -N[smhd]
- * (that long ago). */
+ * YYYY-MM-DD[THH:MM[:SS]][Z], "now", "today", "yesterday" (midnight),
+ * -N[smhdw] or "N minutes|hours|days|weeks ago" (that long ago). */
 int parse_time(const char *s, uint64_t *out_ns);
+/* "VERB: bad time for OPT 'ARG'" and the forms parse_time takes, on stderr;
+ * returns EXIT_USAGE. */
+int bad_time(const char *verb, const char *opt, const char *arg);
+/* "privaudit VERB: WHAT" (when fmt is not NULL) and a pointer to --help, on
+ * stderr, instead of the whole usage; returns EXIT_USAGE. */
+int usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After getopt: exactly the operands named in names ("DIR SESSION"), or a
+ * usage_error naming the first missing or the first extra one (-1). */
+int check_operands(const char *verb, int argc, char **argv, const char *names);
+/* Why DIR could not be opened as a log (st from the library), naming the
+ * system's reason when there is one ("No such file or directory",
+ * "Permission denied"), on stderr; returns the exit status. */
+int err_open(const char *verb, const char *dir, privaudit_status st);
+/* 1 when standard output could not be written (a full disk, /dev/full, a
+ * closed pipe), said once on stderr; 0 when all of it went out. */
+int stdout_failed(const char *verb);
+/* Page standard output through $PAGER (else less -FRX) when it is a
+ * terminal; pager_end waits for the pager and returns rc. */
+void pager_start(void);
+int pager_end(int rc);
+/* Both ids when a --key is not the log's first key: the log's own first
+ * key (from its genesis record) and the one in keyfile, on stderr. */
+void explain_key_mismatch(const char *verb, const char *dir, const char *keyfile);
+/* "NAME (key id ID)" from a verifier key line "NAME+ID+KEY". */
+void print_key_id(FILE *f, const char *vkey);
 
 /* A progress bar on stderr, only when it is a terminal and after a second. */
 struct progress {
@@ -54,7 +84,8 @@ char *read_file(const char *path, size_t max, size_t *len);
 char *read_text_file(const char *path, size_t *len);
 /* UTC, ISO 8601, whole seconds. */
 void print_time(FILE *f, int64_t t);
-/* UTC, ISO 8601, with milliseconds, from nanoseconds. */
+/* ISO 8601 with milliseconds, from nanoseconds: UTC ("Z"), or local time
+ * with its offset under --local. */
 void print_time_ns(FILE *f, uint64_t ns);
 /* "1h02m03s" */
 void print_duration(FILE *f, uint64_t ns);
@@ -62,6 +93,10 @@ void print_duration(FILE *f, uint64_t ns);
 void err_reader(const char *verb, const char *dir, privaudit_status st, const privaudit_reader *r);
 /* The pinned key line from a file (log.pub or the line itself). */
 char *read_key_line(const char *path);
+
+/* A session that could not be found: "no such session", or the sessions
+ * an ambiguous prefix matches; returns the exit status. */
+int err_session(const char *verb, privaudit_reader *r, const char *name, privaudit_status st);
 
 /* verbs */
 int cmd_sessions(int argc, char **argv);
@@ -72,6 +107,7 @@ int cmd_tail(int argc, char **argv);
 int cmd_prove(int argc, char **argv);
 int cmd_check_proof(int argc, char **argv);
 int cmd_ship_status(int argc, char **argv);
+int cmd_archive(int argc, char **argv);
 int cmd_keygen_witness(int argc, char **argv);
 int cmd_cosign(int argc, char **argv);
 int cmd_collect(int argc, char **argv);

@@ -4,10 +4,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +21,7 @@
 #include "escape.h"
 
 const char *progname = "privaudit";
+enum time_zone time_zone = ZONE_DEFAULT;
 
 int status_exit(privaudit_status st)
 {
@@ -200,14 +207,23 @@ void print_time(FILE *f, int64_t t)
 
 void print_time_ns(FILE *f, uint64_t ns)
 {
-	char buf[64];
+	char buf[64], off[16];
 	struct tm tm;
 	time_t tt = (time_t)(ns / 1000000000u);
+	int local = time_zone == ZONE_LOCAL;
 
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+	if ((local ? localtime_r(&tt, &tm) : gmtime_r(&tt, &tm)) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	    strftime(off, sizeof(off), "%z", &tm) != 5) {
 		fputs("unknown", f);
+		return;
+	}
+	fprintf(f, "%s.%03u", buf, (unsigned)(ns % 1000000000u / 1000000u));
+	/* ISO 8601's +01:00, not strftime's +0100 */
+	if (local)
+		fprintf(f, "%.3s:%s", off, off + 3);
 	else
-		fprintf(f, "%s.%03uZ", buf, (unsigned)(ns % 1000000000u / 1000000u));
+		fputc('Z', f);
 }
 
 void print_duration(FILE *f, uint64_t ns)
@@ -267,9 +283,74 @@ static int parse_date(const char *s, uint64_t *out_ns)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	tm.tm_isdst = -1;
-	t = utc ? timegm(&tm) : mktime(&tm);
+	t = utc || time_zone == ZONE_UTC ? timegm(&tm) : mktime(&tm);
 	/* 2024-02-31 would roll over into March: refuse it */
 	if (t == (time_t)-1 || t < 0 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return -1;
+	*out_ns = (uint64_t)t * 1000000000u;
+	return 0;
+}
+
+/* Seconds in a unit of "-2h" or "2 hours ago"; 0 when it is none. */
+static uint64_t unit_seconds(const char *u, size_t len)
+{
+	static const struct {
+		const char *name;
+		uint64_t secs;
+	} units[] = {
+		{"s", 1}, {"sec", 1}, {"secs", 1}, {"second", 1}, {"seconds", 1},
+		{"m", 60}, {"min", 60}, {"mins", 60}, {"minute", 60}, {"minutes", 60},
+		{"h", 3600}, {"hour", 3600}, {"hours", 3600},
+		{"d", 86400}, {"day", 86400}, {"days", 86400},
+		{"w", 604800}, {"week", 604800}, {"weeks", 604800},
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strlen(units[i].name) == len && strncasecmp(u, units[i].name, len) == 0)
+			return units[i].secs;
+	return 0;
+}
+
+/* "N UNIT" (spaces optional between them) at s, up to end: that long
+ * before now. */
+static int parse_ago(const char *s, const char *end, uint64_t now, uint64_t *out_ns)
+{
+	uint64_t v = 0, mult;
+	const char *p = s;
+
+	if (p == end || *p < '0' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	while (p < end && *p == ' ')
+		p++;
+	mult = unit_seconds(p, (size_t)(end - p));
+	if (mult == 0 || v > now / mult)
+		return -1;
+	*out_ns = (now - v * mult) * 1000000000u;
+	return 0;
+}
+
+/* Midnight days before today, in the zone dates are read in. */
+static int midnight(uint64_t now, int days, uint64_t *out_ns)
+{
+	time_t tt = (time_t)now, t;
+	struct tm tm;
+
+	if (time_zone == ZONE_UTC) {
+		*out_ns = (now - now % 86400 - (uint64_t)days * 86400) * 1000000000u;
+		return 0;
+	}
+	if (localtime_r(&tt, &tm) == NULL)
+		return -1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday -= days;           /* mktime normalises across months */
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t == (time_t)-1 || t < 0)
 		return -1;
 	*out_ns = (uint64_t)t * 1000000000u;
 	return 0;
@@ -278,37 +359,233 @@ static int parse_date(const char *s, uint64_t *out_ns)
 int parse_time(const char *s, uint64_t *out_ns)
 {
 	uint64_t v, now = (uint64_t)time(NULL);
+	size_t n = strlen(s);
 
-	if (strcmp(s, "now") == 0) {
+	if (strcasecmp(s, "now") == 0) {
 		*out_ns = now * 1000000000u;
 		return 0;
 	}
+	if (strcasecmp(s, "today") == 0)
+		return midnight(now, 0, out_ns);
+	if (strcasecmp(s, "yesterday") == 0)
+		return midnight(now, 1, out_ns);
 	if (s[0] == '@')
 		return parse_num(s + 1, &v) < 0 || v > UINT64_MAX / 1000000000u
 			       ? -1
 			       : (*out_ns = v * 1000000000u, 0);
-	if (s[0] == '-') {
-		size_t n = strlen(s);
-		uint64_t mult;
-		char num[32];
-
-		if (n < 3 || n - 2 >= sizeof(num))
-			return -1;
-		switch (s[n - 1]) {
-		case 's': mult = 1; break;
-		case 'm': mult = 60; break;
-		case 'h': mult = 3600; break;
-		case 'd': mult = 86400; break;
-		default: return -1;
-		}
-		memcpy(num, s + 1, n - 2);
-		num[n - 2] = '\0';
-		if (parse_num(num, &v) < 0 || v > now / mult)
-			return -1;
-		*out_ns = (now - v * mult) * 1000000000u;
-		return 0;
-	}
+	if (s[0] == '-')
+		return parse_ago(s + 1, s + n, now, out_ns);
+	if (n > 4 && strcasecmp(s + n - 4, " ago") == 0)
+		return parse_ago(s, s + n - 4, now, out_ns);
 	return parse_date(s, out_ns);
+}
+
+int bad_time(const char *verb, const char *opt, const char *arg)
+{
+	fprintf(stderr, "%s %s: bad time for %s: '", progname, verb, opt);
+	pa_print_escaped(stderr, arg, strlen(arg));
+	fprintf(stderr, "'\n"
+			"  times: @UNIXSECONDS, YYYY-MM-DD[THH:MM[:SS]][Z] (local time, UTC with Z\n"
+			"  or --utc), now, today, yesterday, -30m, -2h, -1d, -1w, \"2 hours ago\"\n");
+	return EXIT_USAGE;
+}
+
+int usage_error(const char *verb, const char *fmt, ...)
+{
+	if (fmt != NULL) {
+		char buf[512];
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+		fprintf(stderr, "%s %s: ", progname, verb);
+		pa_print_escaped(stderr, buf, strlen(buf));
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "Try '%s %s --help' for more information.\n", progname, verb);
+	return EXIT_USAGE;
+}
+
+int check_operands(const char *verb, int argc, char **argv, const char *names)
+{
+	const char *p = names;
+	int want = 0;
+
+	for (p = names; *p != '\0'; p += strcspn(p, " "), p += strspn(p, " "))
+		want++;
+	if (argc - optind > want) {
+		usage_error(verb, "unexpected argument '%s'", argv[optind + want]);
+		return -1;
+	}
+	if (argc - optind < want) {
+		/* the first name missing */
+		p = names;
+		for (int i = 0; i < argc - optind; i++) {
+			p += strcspn(p, " ");
+			p += strspn(p, " ");
+		}
+		usage_error(verb, "missing %.*s", (int)strcspn(p, " "), p);
+		return -1;
+	}
+	return 0;
+}
+
+int err_open(const char *verb, const char *dir, privaudit_status st)
+{
+	int fd, err = 0;
+	const char *why = NULL;
+
+	/* The library says "not a log" or "I/O error"; the system knows
+	 * whether the directory is missing or out of reach. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+	} else {
+		int seg = openat(fd, "seg-0000000000000000", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (seg >= 0)
+			close(seg);
+		else if (errno == ENOENT)
+			why = "not a privaudit log (no seg-0000000000000000 in it)";
+		else
+			err = errno;
+		close(fd);
+	}
+	fprintf(stderr, "%s %s: ", progname, verb);
+	pa_print_escaped(stderr, dir, strlen(dir));
+	if (err != 0)
+		fprintf(stderr, ": %s\n", strerror(err));
+	else
+		fprintf(stderr, ": %s\n", why != NULL ? why : privaudit_strerror(st));
+	return err == 0 && why == NULL && status_exit(st) != EXIT_VERIFIED ? status_exit(st)
+									   : EXIT_CANNOT_READ;
+}
+
+int stdout_failed(const char *verb)
+{
+	static int said;
+	int err;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	err = errno;
+	if (!said)
+		fprintf(stderr, "%s %s: cannot write standard output: %s\n", progname, verb,
+			err != 0 ? strerror(err) : "write error");
+	said = 1;
+	return 1;
+}
+
+static pid_t pager_pid = -1;
+
+void pager_start(void)
+{
+	const char *pager = getenv("PAGER");
+	int fds[2];
+	pid_t pid;
+
+	if (!isatty(STDOUT_FILENO))
+		return;
+	if (pager == NULL) {
+		/* as git and journalctl do; none when less is not installed */
+		if (access("/usr/bin/less", X_OK) != 0 && access("/bin/less", X_OK) != 0)
+			return;
+		pager = "less -FRX";
+	}
+	if (pager[0] == '\0' || strcmp(pager, "cat") == 0)
+		return;
+	fflush(stdout);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (pid == 0) {
+		if (dup2(fds[0], STDIN_FILENO) < 0)
+			_exit(127);
+		setenv("LESS", "FRX", 0);
+		execl("/bin/sh", "sh", "-c", pager, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	if (dup2(fds[1], STDOUT_FILENO) < 0) {
+		close(fds[1]);
+		return;
+	}
+	close(fds[1]);
+	pager_pid = pid;
+}
+
+int pager_end(int rc)
+{
+	int status;
+
+	if (pager_pid < 0)
+		return rc;
+	fflush(stdout);
+	/* the pager sees the end of its input; the user reads on, then quits */
+	close(STDOUT_FILENO);
+	while (waitpid(pager_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	pager_pid = -1;
+	return rc;
+}
+
+void print_key_id(FILE *f, const char *vkey)
+{
+	size_t name = strcspn(vkey, "+\n"), id = 0;
+
+	if (vkey[name] == '+')
+		id = strcspn(vkey + name + 1, "+\n");
+	pa_print_escaped(f, vkey, name);
+	fputs(" (key id ", f);
+	if (id > 0)
+		pa_print_escaped(f, vkey + name + 1, id);
+	else
+		fputs("unknown", f);
+	fputc(')', f);
+}
+
+void explain_key_mismatch(const char *verb, const char *dir, const char *keyfile)
+{
+	const privaudit_record *rec = NULL;
+	privaudit_reader *r = NULL;
+	char *pinned, own[512];
+	const void *entry;
+	size_t len;
+
+	if (keyfile == NULL)
+		return;
+	pinned = read_key_line(keyfile);
+	/* The log's own first key, as its genesis record (record 0) holds it:
+	 * the library derives the key line; nothing here is crypto. */
+	own[0] = '\0';
+	if (privaudit_reader_open(&r, dir) == PRIVAUDIT_OK &&
+	    privaudit_reader_get(r, 0, &rec) == PRIVAUDIT_OK) {
+		privaudit_record_entry(rec, &entry, &len);
+		if (privaudit_genesis_vkey(entry, len, own, sizeof(own)) != PRIVAUDIT_OK)
+			own[0] = '\0';
+	}
+	privaudit_reader_free(r);
+	fprintf(stderr, "%s %s: the log's first key:  ", progname, verb);
+	if (own[0] != '\0')
+		print_key_id(stderr, own);
+	else
+		fputs("unreadable", stderr);
+	fprintf(stderr, "\n%s %s: the --key file's key: ", progname, verb);
+	if (pinned != NULL)
+		print_key_id(stderr, pinned);
+	else
+		fputs("unreadable", stderr);
+	fputs(" (", stderr);
+	pa_print_escaped(stderr, keyfile, strlen(keyfile));
+	fputs(")\n", stderr);
+	free(pinned);
 }
 
 void err_reader(const char *verb, const char *dir, privaudit_status st, const privaudit_reader *r)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,10 +29,11 @@ static void usage_main(FILE *f)
 		"  seal DIR                      sign a checkpoint over the log now\n"
 		"  checkpoint DIR                print the newest signed checkpoint\n"
 		"  verify DIR [--key FILE] [--trusted FILE] [--max-age SECONDS] [--witness FILE] [--json]\n"
+		"             [--state FILE] [--archive ADIR]\n"
 		"                                check the whole log; exit 0 only if it verifies\n"
 		"  sessions DIR [--user U] [--host H] [--since T] [--until T] [--command GLOB]\n"
-		"               [--verified] [--json]   one line per privileged session\n"
-		"  replay DIR SESSION [--follow] [--speed X] [--max-wait S] [--verified]\n"
+		"               [-n N] [--key PUBFILE] [--json]   one line per session, newest first\n"
+		"  replay DIR SESSION [--real-time] [--speed X] [--max-wait S] [--key PUBFILE]\n"
 		"                                what one session did, in time order\n"
 		"  show DIR [--kind K] [--session S] [--since T] [--until T] [--from N] [--to N] [--json]\n"
 		"                                records as readable lines (or JSON lines)\n"
@@ -42,6 +44,8 @@ static void usage_main(FILE *f)
 		"  check-proof PUBFILE PROOF [--witness FILE]\n"
 		"                                check a proof with only the log's public key\n"
 		"  ship-status DIR [--json]      how far privauditd has shipped the log (lag, last ack)\n"
+		"  archive DIR --to ADIR (--before INDEX | --older-than AGE) [--force]\n"
+		"                                move old segments out of the live log, compressed\n"
 		"  keygen-witness NAME --out SECRETFILE\n"
 		"                                make a witness (collector) key\n"
 		"  cosign DIR --witness-key SECRETFILE --key PUBFILE\n"
@@ -57,6 +61,10 @@ static void usage_main(FILE *f)
 
 static void err_log(const char *verb, const char *dir, privaudit_status st, const privaudit_log *log)
 {
+	if (log == NULL && (st == PRIVAUDIT_E_NOLOG || st == PRIVAUDIT_E_IO) && strcmp(verb, "init") != 0) {
+		err_open(verb, dir, st);   /* missing, or out of reach: the system says which */
+		return;
+	}
 	fprintf(stderr, "%s %s: ", progname, verb);
 	pa_print_escaped(stderr, dir, strlen(dir));
 	fprintf(stderr, ": %s", privaudit_strerror(st));
@@ -357,7 +365,8 @@ static void verify_json(const char *dir, const privaudit_verify_report *r, int c
 		fputs(",\"newest_checkpoint\":null", stdout);
 	printf(",\"pinned\":%s,\"trusted\":%s,\"torn_bytes\":%" PRIu64, r->pinned ? "true" : "false",
 	       r->trusted_checked ? "true" : "false", r->torn_bytes);
-	printf(",\"backdated\":%" PRIu64, r->backdated);
+	printf(",\"backdated\":%" PRIu64 ",\"resumed_at\":%" PRIu64 ",\"started_at\":%" PRIu64,
+	       r->backdated, r->resumed_at, r->started_at);
 	if (r->witnessed > 0)
 		printf(",\"witnessed\":{\"size\":%" PRIu64 ",\"time\":%" PRId64 "}", r->witnessed,
 		       r->witness_time);
@@ -379,8 +388,27 @@ static void verify_text(const char *dir, const privaudit_verify_report *r, int k
 	pa_print_escaped(stdout, dir, strlen(dir));
 	fputs("\norigin:       ", stdout);
 	pa_print_escaped(stdout, r->origin, strlen(r->origin));
-	printf("\nrecords:      %" PRIu64 " in %" PRIu64 " segment%s, %" PRIu64 " bytes\n", r->records,
-	       r->segments, r->segments == 1 ? "" : "s", r->bytes);
+	if (r->resumed_at > 0) {
+		printf("\nrecords:      %" PRIu64 ", %" PRIu64 " of them checked now, in %" PRIu64
+		       " segment%s, %" PRIu64 " bytes\n",
+		       r->records, r->records - r->resumed_at, r->segments, r->segments == 1 ? "" : "s",
+		       r->bytes);
+		if (r->resumed_by == 1)
+			printf("resumed:      after record %" PRIu64 ", the checkpoint --state was saved "
+			       "at: the records up to it were verified then, not read now\n",
+			       r->resumed_at - 1);
+		else
+			printf("resumed:      at record %" PRIu64 ", the segment holding the --trusted "
+			       "checkpoint: its root vouches for the records before, not read now\n",
+			       r->resumed_at);
+	} else
+		printf("\nrecords:      %" PRIu64 " in %" PRIu64 " segment%s, %" PRIu64 " bytes\n",
+		       r->records, r->segments, r->segments == 1 ? "" : "s", r->bytes);
+	if (r->started_at > 0)
+		printf("archived:     records 0..%" PRIu64 " are not here, only %" PRIu64
+		       " from record %" PRIu64 " on (its segment_start holds the Merkle frontier of "
+		       "those before); --archive ADIR checks them too\n",
+		       r->started_at - 1, r->records - r->started_at, r->started_at);
 	printf("checkpoints:  %" PRIu64 " verified\n", r->checkpoints);
 	if (r->checkpoints > 0) {
 		printf("newest:       checkpoint of size %" PRIu64 " at ", r->newest_size);
@@ -425,6 +453,32 @@ static void verify_text(const char *dir, const privaudit_verify_report *r, int k
 		       r->bad_index, r->bad_segment, r->bad_offset);
 }
 
+/* The verification state to FILE: written beside it, synced, renamed
+ * over it; 0600 (the auditor's, though nothing in it is secret). */
+static int save_state(const char *path, const void *buf, size_t len)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 5);
+	int fd, e = 0;
+
+	if (tmp == NULL)
+		return -1;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".new", 5);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || fsync(fd) < 0)
+		e = errno ? errno : EIO;
+	if (fd >= 0 && close(fd) < 0 && e == 0)
+		e = errno;
+	if (e == 0 && rename(tmp, path) < 0)
+		e = errno;
+	if (e != 0)
+		unlink(tmp);
+	free(tmp);
+	errno = e;
+	return e == 0 ? 0 : -1;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -432,12 +486,17 @@ static int cmd_verify(int argc, char **argv)
 		{"trusted", required_argument, NULL, 't'},
 		{"max-age", required_argument, NULL, 'm'},
 		{"witness", required_argument, NULL, 'w'},
+		{"state", required_argument, NULL, 's'},
+		{"archive", required_argument, NULL, 'a'},
+		{"full", no_argument, NULL, 'F'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *keyfile = NULL, *trusted = NULL, *dir, *witness[PRIVAUDIT_WITNESS_MAX];
+	const char *statefile = NULL, *archive = NULL;
+	int full = 0;
 	size_t nwitness = 0;
 	uint64_t max_age = 0;
 	int json = 0, quiet = 0, c, code;
@@ -446,10 +505,19 @@ static int cmd_verify(int argc, char **argv)
 	struct progress prog;
 	privaudit_status st;
 
-	while ((c = getopt_long(argc, argv, "k:t:m:w:jqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:t:m:w:s:a:Fjqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			keyfile = optarg;
+			break;
+		case 's':
+			statefile = optarg;
+			break;
+		case 'a':
+			archive = optarg;
+			break;
+		case 'F':
+			full = 1;
 			break;
 		case 'w':
 			if (nwitness == PRIVAUDIT_WITNESS_MAX) {
@@ -476,7 +544,8 @@ static int cmd_verify(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: privaudit verify DIR [--key PUBFILE] [--trusted CHECKPOINTFILE]\n"
-			       "                        [--max-age SECONDS] [--witness VKEYFILE]... [--json] [--quiet]\n\n"
+			       "                        [--max-age SECONDS] [--witness VKEYFILE]... [--state FILE]\n"
+			       "                        [--json] [--quiet]\n\n"
 			       "Check every record, the Merkle tree, every checkpoint signature and the\n"
 			       "key rotation chain.  Needs nothing secret.\n\n"
 			       "  --key PUBFILE       pin the log's first public key (log.pub kept off the host)\n"
@@ -484,6 +553,13 @@ static int cmd_verify(int argc, char **argv)
 			       "  --max-age SECONDS   fail if the newest checkpoint is older than this\n"
 			       "  --witness VKEYFILE  the checkpoint file or the --trusted note must carry a\n"
 			       "                      valid cosignature by this witness (repeat: by each)\n"
+			       "  --state FILE        resume from the state an earlier run saved in FILE (the\n"
+			       "                      Merkle frontier at its newest checkpoint) and check only\n"
+			       "                      what is new; saved again when the log verifies\n"
+			       "  --archive ADIR      the segments privaudit archive moved to ADIR come first:\n"
+			       "                      the whole log, from its first key\n"
+			       "  --full              read every record, also with --state or --trusted (which\n"
+			       "                      otherwise skip what they vouch for)\n"
 			       "  --json              one JSON object instead of text\n"
 			       "  --quiet             no report; the exit status tells\n\n"
 			       "Exit status: 0 verified, 1 cannot read, 2 usage, 3 corrupt, 4 tampered,\n"
@@ -564,12 +640,53 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (max_age > 0)
 		privaudit_verifier_max_age(v, (int64_t)max_age, 0);
+	if (full)
+		(void)privaudit_verifier_read_all(v);
+	if (archive != NULL && (st = privaudit_verifier_archive(v, archive)) != PRIVAUDIT_OK) {
+		fprintf(stderr, "privaudit verify: %s: %s\n", archive, strerror(errno));
+		privaudit_verifier_free(v);
+		return EXIT_USAGE;
+	}
+	if (statefile != NULL) {
+		size_t len = 0;
+		char *buf = read_file(statefile, 1u << 20, &len);
+
+		if (buf == NULL && errno != ENOENT) {
+			fprintf(stderr, "privaudit verify: %s: %s\n", statefile, strerror(errno));
+			privaudit_verifier_free(v);
+			return EXIT_USAGE;
+		}
+		st = buf != NULL ? privaudit_verifier_resume(v, buf, len) : privaudit_verifier_keep_state(v);
+		free(buf);
+		if (st != PRIVAUDIT_OK) {
+			fprintf(stderr, "privaudit verify: %s: %s\n", statefile,
+				st == PRIVAUDIT_E_FORMAT ? "not a verification state (privaudit verify --state)"
+							 : privaudit_strerror(st));
+			privaudit_verifier_free(v);
+			return EXIT_USAGE;
+		}
+	}
 	progress_init(&prog, "verifying");
 	if (!json && !quiet)
 		privaudit_verifier_progress(v, show_progress, &prog);
 	st = privaudit_verify_run(v, &rep);
 	progress_done(&prog);
+	if (st == PRIVAUDIT_E_PINNED_KEY && !quiet)
+		explain_key_mismatch("verify", dir, keyfile);
 	code = status_exit(st);
+	if (st == PRIVAUDIT_OK && statefile != NULL) {
+		void *buf = NULL;
+		size_t len = 0;
+
+		if (privaudit_verifier_state(v, &buf, &len) != PRIVAUDIT_OK)
+			fprintf(stderr, "privaudit verify: %s not saved: the log has no checkpoint yet\n",
+				statefile);
+		else if (save_state(statefile, buf, len) < 0) {
+			fprintf(stderr, "privaudit verify: %s: %s\n", statefile, strerror(errno));
+			code = EXIT_CANNOT_READ;
+		}
+		free(buf);
+	}
 	if (rep != NULL && !quiet) {
 		if (json)
 			verify_json(dir, rep, code);
@@ -601,6 +718,7 @@ int main(int argc, char **argv)
 		{"prove", cmd_prove},
 		{"check-proof", cmd_check_proof},
 		{"ship-status", cmd_ship_status},
+		{"archive", cmd_archive},
 		{"keygen-witness", cmd_keygen_witness},
 		{"cosign", cmd_cosign},
 		{"collect", cmd_collect},
@@ -621,8 +739,16 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(argv[1], verbs[i].name) == 0) {
+			char name[64];
+			int rc;
+
+			/* getopt names the verb in its messages: "privaudit show:" */
+			snprintf(name, sizeof(name), "%s %s", progname, verbs[i].name);
+			argv[1] = name;
 			optind = 1;
-			return verbs[i].fn(argc - 1, argv + 1);
+			rc = verbs[i].fn(argc - 1, argv + 1);
+			/* > /dev/full: said, and never exit 0 */
+			return stdout_failed(verbs[i].name) && rc == 0 ? EXIT_CANNOT_READ : rc;
 		}
 	}
 	fprintf(stderr, "privaudit: unknown command '");

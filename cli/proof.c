@@ -56,11 +56,11 @@ int cmd_prove(int argc, char **argv)
 		case 'c': ckfile = optarg; break;
 		case 'o': output = optarg; break;
 		case 'h': return prove_usage(stdout);
-		default: return EXIT_USAGE;
+		default: return usage_error("prove", NULL);
 		}
 	}
-	if (optind + 2 != argc)
-		return prove_usage(stderr);
+	if (check_operands("prove", argc, argv, "DIR SESSION") < 0)
+		return EXIT_USAGE;
 	dir = argv[optind];
 	name = argv[optind + 1];
 	if (ckfile != NULL && (note = read_file(ckfile, 65536, &note_len)) == NULL) {
@@ -70,6 +70,10 @@ int cmd_prove(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	st = privaudit_reader_open(&r, dir);
+	if (st != PRIVAUDIT_OK) {
+		free(note);
+		return err_open("prove", dir, st);
+	}
 	/* Verify first: the session's records then come from verified bytes,
 	 * not from the index file (which could leave some out). */
 	if (st == PRIVAUDIT_OK) {
@@ -96,9 +100,7 @@ int cmd_prove(int argc, char **argv)
 		st = PRIVAUDIT_E_NOMEM;
 	if (st != PRIVAUDIT_OK) {
 		if (st == PRIVAUDIT_E_NOTFOUND || st == PRIVAUDIT_E_AMBIGUOUS) {
-			fprintf(stderr, "privaudit prove: session '");
-			pa_print_escaped(stderr, name, strlen(name));
-			fprintf(stderr, "': %s\n", privaudit_strerror(st));
+			err_session("prove", r, name, st);
 		} else {
 			err_reader("prove", dir, st, r);
 		}
@@ -162,6 +164,44 @@ static privaudit_status check_witnesses(const privaudit_proof *p, char *const *v
 	return st;
 }
 
+static void print_file(const char *path)
+{
+	pa_print_escaped(stderr, path, strlen(path));
+}
+
+/* Which of the two files is wrong: the key file when it is no key, or the
+ * key of another log; else the proof. */
+static void blame(const char *keyfile, const char *key, const char *prooffile, privaudit_status st,
+		  const privaudit_proof_report *rep)
+{
+	fputs("privaudit check-proof: ", stderr);
+	if (st == PRIVAUDIT_E_NOTE) {
+		print_file(keyfile);
+		fputs(": not a privaudit public key line (the log.pub kept off the host)\n", stderr);
+		return;
+	}
+	if (st == PRIVAUDIT_E_PINNED_KEY) {
+		print_file(prooffile);
+		fputs(": a proof for the log ", stderr);
+		pa_print_escaped(stderr, rep->origin, strlen(rep->origin));
+		fputs(", but ", stderr);
+		print_file(keyfile);
+		fputs(" is the key of ", stderr);
+		print_key_id(stderr, key);
+		fputs(": give that log's log.pub\n", stderr);
+		return;
+	}
+	print_file(prooffile);
+	fprintf(stderr, ": proof REJECTED: %s: ", privaudit_strerror(st));
+	pa_print_escaped(stderr, rep->detail, strlen(rep->detail));
+	if (st == PRIVAUDIT_E_SIGNATURE || st == PRIVAUDIT_E_CHAIN) {
+		fputs(" (or ", stderr);
+		print_file(keyfile);
+		fputs(" is the key of another log of the same name)", stderr);
+	}
+	fputc('\n', stderr);
+}
+
 int cmd_check_proof(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -207,13 +247,11 @@ int cmd_check_proof(int argc, char **argv)
 			       "by a --witness.\n");
 			return 0;
 		default:
-			return EXIT_USAGE;
+			return usage_error("check-proof", NULL);
 		}
 	}
-	if (optind + 2 != argc) {
-		fprintf(stderr, "usage: privaudit check-proof PUBFILE PROOF [--witness VKEYFILE] [--json]\n");
+	if (check_operands("check-proof", argc, argv, "PUBFILE PROOF") < 0)
 		return EXIT_USAGE;
-	}
 	key = read_key_line(argv[optind]);
 	if (key == NULL) {
 		fprintf(stderr, "privaudit check-proof: ");
@@ -230,13 +268,16 @@ int cmd_check_proof(int argc, char **argv)
 		return EXIT_CANNOT_READ;
 	}
 	st = privaudit_proof_check(&p, key, text, len, &rep);
-	free(key);
 	free(text);
 	if (rep == NULL) {
 		fprintf(stderr, "privaudit check-proof: %s\n", privaudit_strerror(st));
+		free(key);
 		privaudit_proof_free(p);
 		return EXIT_CANNOT_READ;
 	}
+	if (st != PRIVAUDIT_OK)
+		blame(argv[optind], key, argv[optind + 1], st, rep);
+	free(key);
 	rc = st == PRIVAUDIT_OK ? 0 : st == PRIVAUDIT_E_NOTE ? EXIT_USAGE : status_exit(st);
 	if (st == PRIVAUDIT_OK && nwitness > 0) {
 		size_t nread = 0;
@@ -263,9 +304,7 @@ int cmd_check_proof(int argc, char **argv)
 		}
 	}
 	if (st != PRIVAUDIT_OK) {
-		fprintf(stderr, "privaudit check-proof: proof REJECTED: %s: ", privaudit_strerror(st));
-		pa_print_escaped(stderr, rep->detail, strlen(rep->detail));
-		fputc('\n', stderr);
+		/* said by blame() */
 	} else if (!quiet) {
 		if (!json) {
 			printf("proof holds: %zu record(s) of ", rep->records);
@@ -294,7 +333,7 @@ int cmd_check_proof(int argc, char **argv)
 		}
 	}
 	privaudit_proof_free(p);
-	if (fflush(stdout) != 0 && rc == 0)
+	if (stdout_failed("check-proof") && rc == 0)
 		rc = EXIT_CANNOT_READ;
 	return rc;
 }

@@ -3,6 +3,7 @@
  * print them: show, export and tail.  Every string from a log is escaped. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -21,7 +22,8 @@
 static int binary_field(const char *name)
 {
 	return strcmp(name, "public_key") == 0 || strcmp(name, "log_id") == 0 ||
-	       strcmp(name, "root_hash") == 0 || strcmp(name, "next_public_key") == 0;
+	       strcmp(name, "root_hash") == 0 || strcmp(name, "next_public_key") == 0 ||
+	       strcmp(name, "frontier") == 0;
 }
 
 /* Own fields are printed in the record's prefix, not with the body. */
@@ -128,7 +130,10 @@ void print_record_fields(FILE *f, const privaudit_record *rec, int raw)
 					continue;
 				if (j > 0)
 					fputc(' ', f);
-				print_value(f, data, len);
+				if (binary_field(fd.name))
+					print_hex_short(f, data, len);
+				else
+					print_value(f, data, len);
 			}
 			fputc(']', f);
 			continue;
@@ -170,9 +175,9 @@ void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_v
 	pa_print_escaped(f, host, hl);
 	fprintf(f, " %s", privaudit_record_kind(rec));
 	if (late)
-		fputs(" [APPENDED LATER]", f);   /* after its session was sealed */
+		fputs(" " MARK_LATER, f);   /* after its session was sealed */
 	else if (with_verified)
-		fputs(privaudit_record_verified(rec) ? " [verified]" : " [NOT VERIFIED]", f);
+		fputs(privaudit_record_verified(rec) ? " [verified]" : " " MARK_UNVERIFIED, f);
 	if (kl > 0 && privaudit_record_session_id(rec, id) == PRIVAUDIT_OK)
 		fprintf(f, " session=%s", id);
 	print_record_fields(f, rec, raw);
@@ -199,14 +204,49 @@ static int filter_match(const struct filter *flt, const privaudit_record *rec)
 	       (!flt->has_from || i >= flt->from) && (!flt->has_to || i <= flt->to);
 }
 
-static int add_kinds(struct filter *flt, const char *list)
+/* The kinds of record (the body of proto/privaudit.proto, in its order);
+ * tests/e2e-cli.sh checks this list against the schema. */
+static const char *const kinds[] = {
+	"genesis", "writer_start", "writer_stop", "heartbeat", "gap", "recovery",
+	"key_rotation", "checkpoint", "session_open", "session_close", "auth_attempt",
+	"command", "tty_input", "config_change", "audit_event", "application",
+	"segment_start",
+};
+
+static int known_kind(const char *k)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+static void unknown_kind(const char *verb, const char *k)
+{
+	fprintf(stderr, "%s %s: unknown record kind '", progname, verb);
+	pa_print_escaped(stderr, k, strlen(k));
+	fputs("'; the kinds are:\n ", stderr);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		fprintf(stderr, " %s", kinds[i]);
+	fputc('\n', stderr);
+}
+
+/* -1 out of memory, -2 an unknown kind (said on stderr). */
+static int add_kinds(const char *verb, struct filter *flt, const char *list)
 {
 	char *copy = strdup(list), *save = NULL;
 
 	if (copy == NULL)
 		return -1;
 	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char **nk = realloc(flt->kinds, (flt->nkinds + 1) * sizeof(*nk));
+		char **nk;
+
+		if (!known_kind(tok)) {
+			unknown_kind(verb, tok);
+			free(copy);
+			return -2;
+		}
+		nk = realloc(flt->kinds, (flt->nkinds + 1) * sizeof(*nk));
 
 		if (nk == NULL) {
 			free(copy);
@@ -255,7 +295,8 @@ int report_verdict(const char *verb, const privaudit_verify_report *rep)
 	return status_exit(rep->status);
 }
 
-int verify_for(const char *verb, privaudit_reader *r, const char *keyfile, int *code)
+int verify_for(const char *verb, const char *dir, privaudit_reader *r, const char *keyfile,
+	       int *code)
 {
 	const privaudit_verify_report *rep = NULL;
 	struct progress prog;
@@ -263,9 +304,11 @@ int verify_for(const char *verb, privaudit_reader *r, const char *keyfile, int *
 	privaudit_status st;
 
 	if (keyfile != NULL && (key = read_key_line(keyfile)) == NULL) {
-		fprintf(stderr, "%s %s: cannot read the key file ", progname, verb);
+		int err = errno;
+
+		fprintf(stderr, "%s %s: --key ", progname, verb);
 		pa_print_escaped(stderr, keyfile, strlen(keyfile));
-		fputc('\n', stderr);
+		fprintf(stderr, ": %s\n", strerror(err));
 		return -1;
 	}
 	if (keyfile == NULL)
@@ -285,6 +328,8 @@ int verify_for(const char *verb, privaudit_reader *r, const char *keyfile, int *
 		return -1;
 	}
 	*code = report_verdict(verb, rep);
+	if (rep->status == PRIVAUDIT_E_PINNED_KEY)
+		explain_key_mismatch(verb, dir, keyfile);
 	return 0;
 }
 
@@ -304,14 +349,18 @@ static int show_usage(FILE *f, const char *verb)
 		    : "Print records in log order: one readable line each, or with --json one\n"
 		      "JSON object per line (fields in privaudit(1)).  ");
 	fprintf(f,
-		"  --kind K       only records of these kinds (session_open, command, ...)\n"
+		"  --kind K       only records of these kinds (session_open, command, ...;\n"
+		"                 an unknown kind is refused with the list of kinds)\n"
 		"  --session S    only the records of one session (id, id prefix or key)\n"
-		"  --since/--until T  by time: @UNIX, YYYY-MM-DD[THH:MM[:SS]][Z], now, -1h\n"
+		"  --since/--until T  by time: @UNIX, YYYY-MM-DD[THH:MM[:SS]][Z], now, today,\n"
+		"                 yesterday, -1h, -1w, \"2 hours ago\"\n"
 		"  --from/--to N  by record index\n"
 		"  --raw          include raw audit text and checkpoint notes (text form)\n"
 		"  --verified     verify the whole log first and check each record printed\n"
 		"                 against it; exit non-zero unless the log verifies\n"
-		"  --key PUBFILE  with --verified: pin the log's first public key\n");
+		"  --key PUBFILE  pin the log's first public key (implies --verified)\n"
+		"  --no-verify    do not let a failed (cached) verdict set the exit status\n"
+		"  --utc, --local times in UTC (the default) or local time\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -328,71 +377,79 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 		{"raw", no_argument, NULL, 'r'},
 		{"verified", no_argument, NULL, 'v'},
 		{"key", required_argument, NULL, 'K'},
+		{"no-verify", no_argument, NULL, 'N'},
+		{"utc", no_argument, NULL, 'Z'},
+		{"local", no_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct filter flt;
-	const char *session = NULL, *keyfile = NULL, *dir;
-	int c, raw = 0, verified = 0, code = 0, rc = 0;
+	const char *session = NULL, *keyfile = NULL, *dir, *since = NULL, *until = NULL;
+	int c, raw = 0, verified = 0, no_verify = 0, code = 0, rc = 0, cached = 0;
+	const privaudit_verify_report *v = NULL;
 	privaudit_reader *r = NULL;
 	const privaudit_record *rec;
 	privaudit_status st;
 
 	memset(&flt, 0, sizeof(flt));
-	while ((c = getopt_long(argc, argv, "jk:s:S:U:F:T:rvK:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jk:s:S:U:F:T:rvK:NZLh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'k':
-			if (add_kinds(&flt, optarg) < 0)
-				return EXIT_CANNOT_READ;
+			rc = add_kinds(verb, &flt, optarg);
+			if (rc < 0) {
+				filter_free(&flt);
+				return rc == -2 ? EXIT_USAGE : EXIT_CANNOT_READ;
+			}
 			break;
 		case 's': session = optarg; break;
-		case 'S':
-			if (parse_time(optarg, &flt.since) < 0)
-				goto bad_time;
-			flt.has_since = 1;
-			break;
-		case 'U':
-			if (parse_time(optarg, &flt.until) < 0)
-				goto bad_time;
-			flt.has_until = 1;
-			break;
+		case 'S': since = optarg; break;
+		case 'U': until = optarg; break;
 		case 'F':
-			if (parse_num(optarg, &flt.from) < 0)
-				goto bad_num;
-			flt.has_from = 1;
-			break;
 		case 'T':
-			if (parse_num(optarg, &flt.to) < 0)
-				goto bad_num;
-			flt.has_to = 1;
+			if (parse_num(optarg, c == 'F' ? &flt.from : &flt.to) < 0) {
+				filter_free(&flt);
+				return usage_error(verb, "--%s needs a record index, not '%s'",
+						   c == 'F' ? "from" : "to", optarg);
+			}
+			*(c == 'F' ? &flt.has_from : &flt.has_to) = 1;
 			break;
 		case 'r': raw = 1; break;
 		case 'v': verified = 1; break;
-		case 'K': keyfile = optarg; break;
+		case 'K': keyfile = optarg; verified = 1; break;
+		case 'N': no_verify = 1; break;
+		case 'Z': time_zone = ZONE_UTC; break;
+		case 'L': time_zone = ZONE_LOCAL; break;
 		case 'h':
 			filter_free(&flt);
 			return show_usage(stdout, verb);
 		default:
 			filter_free(&flt);
-			return EXIT_USAGE;
+			return usage_error(verb, NULL);
 		}
 	}
-	if (optind + 1 != argc || (keyfile != NULL && !verified)) {
+	if (check_operands(verb, argc, argv, "DIR") < 0 ||
+	    (no_verify && verified &&
+	     usage_error(verb, "--no-verify contradicts %s", keyfile != NULL ? "--key" : "--verified")) ||
+	    (since != NULL && parse_time(since, &flt.since) < 0 && bad_time(verb, "--since", since)) ||
+	    (until != NULL && parse_time(until, &flt.until) < 0 && bad_time(verb, "--until", until))) {
 		filter_free(&flt);
-		return show_usage(stderr, verb);
+		return EXIT_USAGE;
 	}
+	flt.has_since = since != NULL;
+	flt.has_until = until != NULL;
 	dir = argv[optind];
 	st = privaudit_reader_open(&r, dir);
 	if (st != PRIVAUDIT_OK) {
-		err_reader(verb, dir, st, NULL);
 		filter_free(&flt);
-		return st == PRIVAUDIT_E_NOLOG ? EXIT_CANNOT_READ : status_exit(st);
+		return err_open(verb, dir, st);
 	}
-	if (verified && verify_for(verb, r, keyfile, &code) < 0) {
+	if (verified && verify_for(verb, dir, r, keyfile, &code) < 0) {
 		rc = code ? code : EXIT_USAGE;
 		goto out;
 	}
+	if (!json)
+		pager_start();
 	if (session != NULL) {
 		const privaudit_session *s;
 		const uint64_t *idx;
@@ -402,12 +459,8 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 		if (st == PRIVAUDIT_OK)
 			st = privaudit_session_records(r, s, &idx, &n);
 		if (st == PRIVAUDIT_E_NOTFOUND || st == PRIVAUDIT_E_AMBIGUOUS) {
-			fprintf(stderr, "privaudit %s: session '", verb);
-			pa_print_escaped(stderr, session, strlen(session));
-			fprintf(stderr, "': %s\n", st == PRIVAUDIT_E_NOTFOUND
-							    ? "no such session (see 'privaudit sessions')"
-							    : privaudit_strerror(st));
-			rc = code != 0 ? code : status_exit(st);
+			rc = err_session(verb, r, session, st);
+			rc = code != 0 ? code : rc;
 			goto out;
 		}
 		if (st != PRIVAUDIT_OK) {
@@ -448,25 +501,24 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 		fflush(stdout);
 		err_reader(verb, dir, st, r);
 		rc = status_exit(st);
-	} else {
-		rc = code;
+		goto out;
+	}
+	rc = code;
+	/* A verdict that failed is the answer, cached or not. */
+	if (rc == 0 && !verified && !no_verify && privaudit_reader_verdict(r, &v, &cached) == PRIVAUDIT_OK &&
+	    v != NULL && v->status != PRIVAUDIT_OK) {
+		rc = status_exit(v->status);
+		fflush(stdout);
+		fprintf(stderr, "%s %s: the log FAILED verification (%s%s); exit %d (--no-verify: 0)\n",
+			progname, verb, status_class(v->status),
+			cached ? ", verdict cached in the index" : "", rc);
 	}
 out:
 	filter_free(&flt);
 	privaudit_reader_free(r);
-	if (fflush(stdout) != 0 && rc == 0)
+	if (stdout_failed(verb) && rc == 0)
 		rc = EXIT_CANNOT_READ;
-	return rc;
-bad_time:
-	fprintf(stderr, "%s %s: bad time '", progname, verb);
-	pa_print_escaped(stderr, optarg, strlen(optarg));
-	fprintf(stderr, "' (@UNIX, YYYY-MM-DD[THH:MM[:SS]][Z], now, -30m)\n");
-	filter_free(&flt);
-	return EXIT_USAGE;
-bad_num:
-	fprintf(stderr, "%s %s: --from/--to need a record index\n", progname, verb);
-	filter_free(&flt);
-	return EXIT_USAGE;
+	return pager_end(rc);
 }
 
 int cmd_show(int argc, char **argv)
@@ -510,10 +562,8 @@ int cmd_tail(int argc, char **argv)
 		switch (c) {
 		case 'f': follow = 1; break;
 		case 'n':
-			if (parse_num(optarg, &lines) < 0) {
-				fprintf(stderr, "privaudit tail: -n needs a number\n");
-				return EXIT_USAGE;
-			}
+			if (parse_num(optarg, &lines) < 0)
+				return usage_error("tail", "-n needs a number, not '%s'", optarg);
 			break;
 		case 'j': json = 1; break;
 		case 'r': raw = 1; break;
@@ -523,15 +573,15 @@ int cmd_tail(int argc, char **argv)
 			       "as writers append them, until interrupted.\n");
 			return 0;
 		default:
-			return EXIT_USAGE;
+			return usage_error("tail", NULL);
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: privaudit tail [-f] [-n N] [--json] [--raw] DIR\n");
+	if (check_operands("tail", argc, argv, "DIR") < 0)
 		return EXIT_USAGE;
-	}
 	dir = argv[optind];
 	st = privaudit_reader_open(&r, dir);
+	if (st != PRIVAUDIT_OK)
+		return err_open("tail", dir, st);
 	if (st == PRIVAUDIT_OK)
 		st = privaudit_reader_count(r, &count);
 	if (st == PRIVAUDIT_OK)
@@ -566,7 +616,7 @@ int cmd_tail(int argc, char **argv)
 		}
 		if (!follow)
 			break;
-		if (fflush(stdout) != 0) {
+		if (stdout_failed("tail")) {
 			rc = EXIT_CANNOT_READ;
 			break;
 		}
@@ -577,7 +627,7 @@ int cmd_tail(int argc, char **argv)
 		}
 	}
 	privaudit_reader_free(r);
-	if (fflush(stdout) != 0 && rc == 0)
+	if (stdout_failed("tail") && rc == 0)
 		rc = EXIT_CANNOT_READ;
 	return rc;
 }

@@ -7,6 +7,11 @@
 
 #include "privaudit.h"
 
+/* The marks show and replay put on a record: appended after its session
+ * was sealed, or (with --verified) not covered by a verified checkpoint. */
+#define MARK_LATER "[APPENDED LATER]"
+#define MARK_UNVERIFIED "[NOT VERIFIED]"
+
 /* One JSON object (privaudit_record_json()) and a newline; with_verified
  * adds "verified".  -1 when it could not be made (said on stderr). */
 int print_record_json(FILE *f, const privaudit_record *rec, int with_verified, int late);
@@ -20,10 +25,12 @@ void print_value(FILE *f, const void *data, size_t len);
 /* ,"name":"text" and ,"name_b64":"..." when the bytes are not UTF-8 (never
  * the first member of an object). */
 void json_text_field(FILE *f, const char *name, const void *data, size_t len);
-/* Verify the whole log through the reader (keyfile: pinned key or NULL):
- * -1 when that could not start; else 0 with *code the exit status the
+/* Verify the whole log at dir through the reader (keyfile: pinned key or
+ * NULL; one that is not the log's first key has both ids said): -1 when
+ * that could not start; else 0 with *code the exit status the
  * verdict calls for (0 when it verified), reported on stderr. */
-int verify_for(const char *verb, privaudit_reader *r, const char *keyfile, int *code);
+int verify_for(const char *verb, const char *dir, privaudit_reader *r, const char *keyfile,
+	       int *code);
 int report_verdict(const char *verb, const privaudit_verify_report *rep);
 
 #endif

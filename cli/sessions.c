@@ -3,6 +3,7 @@
  * session, and one session replayed in time order. */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -11,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "escape.h"
 #include "records.h"
+#include "table.h"
 
 #define UNSET_ID 4294967295u
 
@@ -136,39 +139,39 @@ static int ran_command(privaudit_reader *r, const privaudit_session *s, const ch
 }
 
 /* The members of a session's JSON object, after its opening brace. */
-static void session_json_members(const privaudit_session *s, int have_verdict, int cached)
+static void session_json_members(FILE *f, const privaudit_session *s, int have_verdict, int cached)
 {
-	fprintf(stdout, "\"id\":\"%s\"", s->id);
-	json_text_field(stdout, "key", s->key.data, s->key.len);
-	json_text_field(stdout, "host", s->host.data, s->host.len);
-	fputs(",\"start\":\"", stdout);
-	print_time_ns(stdout, s->start_ns);
-	fprintf(stdout, "\",\"start_ns\":%" PRIu64, s->start_ns);
+	fprintf(f, "\"id\":\"%s\"", s->id);
+	json_text_field(f, "key", s->key.data, s->key.len);
+	json_text_field(f, "host", s->host.data, s->host.len);
+	fputs(",\"start\":\"", f);
+	print_time_ns(f, s->start_ns);
+	fprintf(f, "\",\"start_ns\":%" PRIu64, s->start_ns);
 	if (s->open) {
-		fputs(",\"end\":null,\"end_ns\":null,\"open\":true,\"duration_s\":null", stdout);
+		fputs(",\"end\":null,\"end_ns\":null,\"open\":true,\"duration_s\":null", f);
 	} else {
-		fputs(",\"end\":\"", stdout);
-		print_time_ns(stdout, s->end_ns);
-		fprintf(stdout, "\",\"end_ns\":%" PRIu64 ",\"open\":false,\"duration_s\":%.3f", s->end_ns,
+		fputs(",\"end\":\"", f);
+		print_time_ns(f, s->end_ns);
+		fprintf(f, "\",\"end_ns\":%" PRIu64 ",\"open\":false,\"duration_s\":%.3f", s->end_ns,
 			s->end_ns >= s->start_ns ? (double)(s->end_ns - s->start_ns) / 1e9 : 0.0);
 	}
-	fprintf(stdout, ",\"pam\":%s", s->has_open ? "true" : "false");
-	json_text_field(stdout, "user", s->login_user.data, s->login_user.len);
-	json_text_field(stdout, "target", s->user.data, s->user.len);
-	json_text_field(stdout, "service", s->service.data, s->service.len);
-	json_text_field(stdout, "rhost", s->rhost.data, s->rhost.len);
-	json_text_field(stdout, "tty", s->tty.data, s->tty.len);
-	fputs(",\"auid\":", stdout);
+	fprintf(f, ",\"pam\":%s", s->has_open ? "true" : "false");
+	json_text_field(f, "user", s->login_user.data, s->login_user.len);
+	json_text_field(f, "target", s->user.data, s->user.len);
+	json_text_field(f, "service", s->service.data, s->service.len);
+	json_text_field(f, "rhost", s->rhost.data, s->rhost.len);
+	json_text_field(f, "tty", s->tty.data, s->tty.len);
+	fputs(",\"auid\":", f);
 	if (s->auid == UNSET_ID)
-		fputs("null", stdout);
+		fputs("null", f);
 	else
-		fprintf(stdout, "%" PRIu32, s->auid);
-	fputs(",\"ses\":", stdout);
+		fprintf(f, "%" PRIu32, s->auid);
+	fputs(",\"ses\":", f);
 	if (s->ses == UNSET_ID)
-		fputs("null", stdout);
+		fputs("null", f);
 	else
-		fprintf(stdout, "%" PRIu32, s->ses);
-	fprintf(stdout,
+		fprintf(f, "%" PRIu32, s->ses);
+	fprintf(f,
 		",\"records\":%" PRIu64 ",\"commands\":%" PRIu64 ",\"tty_inputs\":%" PRIu64
 		",\"auth_attempts\":%" PRIu64 ",\"pam_sessions\":%" PRIu64 ",\"first_index\":%" PRIu64
 		",\"last_index\":%" PRIu64 ",\"verified_records\":%" PRIu64 ",\"sealed\":%s"
@@ -181,72 +184,108 @@ static void session_json_members(const privaudit_session *s, int have_verdict, i
 		!have_verdict ? "none" : cached ? "cached" : "checked", s->late);
 }
 
-static void session_json(const privaudit_session *s, int have_verdict, int cached)
-{
-	fputc('{', stdout);
-	session_json_members(s, have_verdict, cached);
-}
+/* The listing's columns (privaudit(1), sessions). */
+enum {
+	COL_SESSION, COL_START, COL_END, COL_DURATION, COL_HOST, COL_USER, COL_SERVICE,
+	COL_RHOST, COL_TTY, COL_COMMANDS, COL_SEALED, NCOL
+};
+static const char *const col_heads[NCOL] = {
+	"SESSION", "START", "END", "DURATION", "HOST", "USER -> TARGET", "SERVICE",
+	"RHOST", "TTY", "CMDS", "SEALED",
+};
 
-static void session_line(const privaudit_session *s, int have_verdict, int cached)
+/* One row: the cells of the session; HOST is the mirror's with --fleet,
+ * else the host the records were written on. */
+static int session_row(struct table *t, const privaudit_session *s, const char *fleet_host,
+		       int have_verdict, int cached)
 {
-	printf("%-12s  ", s->id);
-	print_time_ns(stdout, s->start_ns);
-	fputs("  ", stdout);
+	FILE *f = table_row(t, s->start_ns);
+
+	if (f == NULL)
+		return -1;
+	fputs(s->id, f);
+	table_cell(t);
+	print_time_ns(f, s->start_ns);
+	table_cell(t);
 	if (s->open) {
-		printf("%-24s  %-9s", "open", "-");
+		fputs("open", f);
+		table_cell(t);
+		fputc('-', f);
 	} else {
-		print_time_ns(stdout, s->end_ns);
-		fputs("  ", stdout);
-		print_duration(stdout, s->end_ns >= s->start_ns ? s->end_ns - s->start_ns : 0);
+		print_time_ns(f, s->end_ns);
+		table_cell(t);
+		print_duration(f, s->end_ns >= s->start_ns ? s->end_ns - s->start_ns : 0);
 	}
-	fputs("  ", stdout);
-	print_field(stdout, s->login_user);
-	fputs(" -> ", stdout);
-	print_field(stdout, s->user);
-	fputs("  ", stdout);
-	print_field(stdout, s->service);
-	fputs("  ", stdout);
-	print_field(stdout, s->rhost);
-	fputs("  ", stdout);
-	print_field(stdout, s->tty);
-	printf("  %" PRIu64 "  ", s->commands);
-	print_sealed(stdout, s, have_verdict, cached);
-	fputc('\n', stdout);
+	table_cell(t);
+	if (fleet_host != NULL)
+		pa_print_escaped(f, fleet_host, strlen(fleet_host));
+	else
+		print_field(f, s->host);
+	table_cell(t);
+	print_field(f, s->login_user);
+	fputs(" -> ", f);
+	print_field(f, s->user);
+	table_cell(t);
+	print_field(f, s->service);
+	table_cell(t);
+	print_field(f, s->rhost);
+	table_cell(t);
+	print_field(f, s->tty);
+	table_cell(t);
+	fprintf(f, "%" PRIu64, s->commands);
+	table_cell(t);
+	print_sealed(f, s, have_verdict, cached);
+	table_cell(t);
+	return table_row_end(t);
 }
 
-/* The verification the listing reflects, said once below it. */
-static void verdict_note(const privaudit_verify_report *v, int cached, uint64_t total,
-			 uint64_t verified, const char *damage)
+static int session_json_row(struct table *t, const privaudit_session *s, const char *fleet_host,
+			    int have_verdict, int cached)
 {
-	if (damage != NULL) {
-		fputs("warning: the log could not be read to its end: ", stderr);
-		pa_print_escaped(stderr, damage, strlen(damage));
-		fputs("\n", stderr);
+	FILE *f = table_row(t, s->start_ns);
+
+	if (f == NULL)
+		return -1;
+	fputc('{', f);
+	if (fleet_host != NULL) {
+		fputs("\"fleet_host\":", f);
+		pa_print_json_string(f, fleet_host, strlen(fleet_host));
+		fputc(',', f);
 	}
+	session_json_members(f, s, have_verdict, cached);
+	return table_row_end(t);
+}
+
+/* The verification the listing reflects, said below it, each line within
+ * 100 columns. */
+static void verdict_note(const privaudit_verify_report *v, int cached, uint64_t total,
+			 uint64_t verified)
+{
 	if (v == NULL) {
-		puts("verification: none (the log could not be verified)");
+		puts("verification: none yet (run with --verified, or --key PUBFILE)");
 		return;
 	}
 	if (v->status != PRIVAUDIT_OK) {
-		printf("verification: FAILED: %s: ", privaudit_strerror(v->status));
+		/* the reason on a line of its own: the first stays short */
+		printf("verification: FAILED (%s)%s\nreason:       ", status_class(v->status),
+		       cached ? ", as cached in the index (--verified checks now)" : "");
+		pa_print_escaped(stdout, privaudit_strerror(v->status),
+				 strlen(privaudit_strerror(v->status)));
+		fputs("\ndetail:       ", stdout);
 		pa_print_escaped(stdout, v->detail, strlen(v->detail));
-		printf("%s\n", cached ? " (when the index was built; --verified checks now)" : "");
-		printf("NOT VERIFIED: %" PRIu64 " of %" PRIu64
-		       " session records are not covered by a verified checkpoint\n",
-		       total - verified, total);
+		printf("\nNOT VERIFIED: %" PRIu64 " of %" PRIu64 " session records not covered by a "
+		       "verified checkpoint\n", total - verified, total);
 		return;
 	}
 	if (cached) {
-		printf("verification: NOT CHECKED now: the index says the log verified when it was "
-		       "built and %" PRIu64 " of %" PRIu64 " session records were sealed then; the "
-		       "index is not authenticated (anyone who can write the log directory can "
-		       "forge it): run with --verified\n",
-		       verified, total);
+		/* the index is not authenticated: anyone who can write the log
+		 * directory can forge it */
+		printf("verification: NOT CHECKED now; the index says %" PRIu64 " of %" PRIu64
+		       " records sealed (--verified checks)\n", verified, total);
 		return;
 	}
-	printf("verification: log verified now; %" PRIu64 " of %" PRIu64
-	       " session records sealed by a verified checkpoint%s\n",
-	       verified, total, verified < total ? " (the rest is not sealed yet)" : "");
+	printf("verification: log verified now; %" PRIu64 " of %" PRIu64 " session records sealed%s\n",
+	       verified, total, verified < total ? " (the rest not yet)" : "");
 }
 
 /* --fleet: one verdict line per host, on stderr so the table stays one. */
@@ -260,8 +299,8 @@ static void fleet_verdict(const char *host, const privaudit_verify_report *v, in
 	else if (v->status != PRIVAUDIT_OK)
 		fprintf(stderr, ": FAILED: %s\n", privaudit_strerror(v->status));
 	else if (cached)
-		fprintf(stderr, ": NOT CHECKED now (index verdict: %" PRIu64 " of %" PRIu64
-				" session records sealed); run with --verified\n",
+		fprintf(stderr, ": NOT CHECKED now; the index says %" PRIu64 " of %" PRIu64
+				" records sealed (--verified checks)\n",
 			verified, total);
 	else
 		fprintf(stderr, ": verified now with the enrolled key; %" PRIu64 " of %" PRIu64
@@ -273,53 +312,98 @@ static int sessions_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: privaudit sessions DIR [--user U] [--host H] [--since T] [--until T]\n"
-		"       [--command GLOB] [--json] [--verified [--key PUBFILE]]\n"
+		"       [--command GLOB] [-n N] [--json] [--verified] [--key PUBFILE]\n"
+		"       [--no-verify] [--utc|--local]\n"
 		"       privaudit sessions ROOT --fleet [the same filters] [--verified]\n\n"
-		"One line per session: id, start, end (or open), duration, user -> target\n"
-		"user, service, remote host, tty, commands run, and whether its records are\n"
-		"sealed by a verified checkpoint (yes, no, or how many of them).\n\n"
-		"  --user U        sessions of U (who logged in, or the target user)\n"
-		"  --host H        sessions written on host H\n"
-		"  --since/--until T  sessions active in that time (@UNIX, YYYY-MM-DD[THH:MM[:SS]][Z],\n"
-		"                  now, -2h)\n"
+		"One line per session, newest first: id, start, end (or open), duration,\n"
+		"host, user -> target user, service, remote host, tty, commands run, and\n"
+		"whether its records are sealed by a verified checkpoint (yes, no, or how\n"
+		"many of them).  On a terminal the list goes through $PAGER (less -FRX).\n\n"
+		"  --user U        sessions of U (who logged in, or the target user; any case)\n"
+		"  --host H        sessions written on host H (any case)\n"
+		"  --since/--until T  sessions active in that time: @UNIX,\n"
+		"                  YYYY-MM-DD[THH:MM[:SS]][Z], now, today, yesterday, -2h, -1w,\n"
+		"                  \"2 hours ago\"\n"
 		"  --command GLOB  sessions that ran a command matching GLOB (fnmatch, on the\n"
 		"                  argv joined by spaces, or on the executable path)\n"
-		"  --json          one JSON object per session\n"
+		"  -n, --lines N   only the N newest sessions\n"
+		"  --json          one JSON object per session (oldest first)\n"
 		"  --verified      verify the whole log now (else the verdict cached in the\n"
 		"                  index is shown); exit non-zero unless it verifies\n"
-		"  --key PUBFILE   with --verified: pin the log's first public key\n"
+		"  --key PUBFILE   pin the log's first public key (implies --verified)\n"
+		"  --no-verify     do not let a failed (cached) verdict set the exit status\n"
+		"  --utc, --local  print times in UTC (the default) or local time, and read\n"
+		"                  dates without a zone the same way\n"
 		"  --fleet         ROOT is a collector's (privaudit collect --root): the\n"
-		"                  sessions of every host mirror, with a HOST column; with\n"
-		"                  --verified each mirror is pinned to its enrolled key\n");
+		"                  sessions of every host mirror, HOST naming the mirror; with\n"
+		"                  --verified each mirror is pinned to its enrolled key\n\n"
+		"Exit status: 0 listed (and the log verified, or no verdict yet), 1 cannot\n"
+		"read, 2 usage, 3 the log could not be read to its end, 3-8 and 11 the\n"
+		"log fails verification (as 'privaudit verify').\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 
 struct list_opts {
 	const char *user, *host, *glob, *keyfile;
-	uint64_t since, until;
-	int json, verified;
-	int fleet;                    /* a collector's root: a HOST column */
+	uint64_t since, until, limit;
+	int json, verified, no_verify;
+	int fleet;                    /* a collector's root: HOST names the mirror */
 };
 
-/* The sessions of one log (or mirror); fleet_host names the mirror's host
- * for the HOST column (NULL: one log, no column). */
-static int list_sessions(const char *dir, const struct list_opts *o, const char *fleet_host)
+/* Case-insensitive, as user and host names are (ASCII only: bytes of other
+ * encodings compare exactly). */
+static int bytes_eq_nocase(privaudit_bytes b, const char *s)
 {
-	uint64_t total = 0, verified_total = 0;
+	size_t n = strlen(s);
+
+	if (b.len != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = ((const unsigned char *)b.data)[i], y = (unsigned char)s[i];
+
+		if (x != y && !(x < 0x80 && y < 0x80 && tolower(x) == tolower(y)))
+			return 0;
+	}
+	return 1;
+}
+
+static int session_matches(privaudit_reader *r, const privaudit_session *s,
+			   const struct list_opts *o, const char *fleet_host, privaudit_status *st)
+{
+	uint64_t end = s->open ? UINT64_MAX : s->end_ns;
+
+	*st = PRIVAUDIT_OK;
+	if (o->user != NULL && !bytes_eq_nocase(s->login_user, o->user) &&
+	    !bytes_eq_nocase(s->user, o->user))
+		return 0;
+	if (o->host != NULL && !bytes_eq_nocase(s->host, o->host) &&
+	    (fleet_host == NULL || strcasecmp(fleet_host, o->host) != 0))
+		return 0;
+	if (end < o->since || s->start_ns > o->until)
+		return 0;
+	return o->glob == NULL || ran_command(r, s, o->glob, st);
+}
+
+/* The sessions of one log (or mirror) into t, newest first, at most
+ * o->limit of them; fleet_host names the mirror (NULL: one log, whose
+ * verdict is printed after the table here). */
+static int list_sessions(const char *dir, const struct list_opts *o, const char *fleet_host,
+			 struct table *t)
+{
+	uint64_t total = 0, verified_total = 0, matched = 0;
 	int code = 0, rc = 0, cached = 0;
 	const privaudit_verify_report *v = NULL;
 	const privaudit_session *list;
 	privaudit_reader *r = NULL;
 	struct progress prog;
 	privaudit_status st;
+	const char *damage;
 	size_t n;
 
 	st = privaudit_reader_open(&r, dir);
-	if (st != PRIVAUDIT_OK) {
-		err_reader("sessions", dir, st, NULL);
-		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
-	}
-	if (o->verified && verify_for("sessions", r, o->keyfile, &code) < 0) {
+	if (st != PRIVAUDIT_OK)
+		return err_open("sessions", dir, st);
+	if (o->verified && verify_for("sessions", dir, r, o->keyfile, &code) < 0) {
 		privaudit_reader_free(r);
 		return code ? code : EXIT_USAGE;
 	}
@@ -334,64 +418,62 @@ static int list_sessions(const char *dir, const struct list_opts *o, const char 
 		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
 	}
 	privaudit_reader_verdict(r, &v, &cached);
-	if (!o->json && !o->fleet)
-		printf("%-12s  %-24s  %-24s  %-9s  %s\n", "SESSION", "START", "END", "DURATION",
-		       "USER -> TARGET  SERVICE  RHOST  TTY  COMMANDS  SEALED");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = n; i-- > 0 && (o->limit == 0 || matched < o->limit);) {
 		const privaudit_session *s = &list[i];
-		uint64_t end = s->open ? UINT64_MAX : s->end_ns;
 
-		if (o->user != NULL && !bytes_eq(s->login_user, o->user) && !bytes_eq(s->user, o->user))
-			continue;
-		if (o->host != NULL && !bytes_eq(s->host, o->host) &&
-		    (fleet_host == NULL || strcmp(fleet_host, o->host) != 0))
-			continue;
-		if (end < o->since || s->start_ns > o->until)
-			continue;
-		if (o->glob != NULL) {
-			if (!ran_command(r, s, o->glob, &st)) {
-				if (st != PRIVAUDIT_OK) {
-					err_reader("sessions", dir, st, r);
-					rc = status_exit(st);
-					break;
-				}
-				continue;
+		if (!session_matches(r, s, o, fleet_host, &st)) {
+			if (st != PRIVAUDIT_OK) {
+				err_reader("sessions", dir, st, r);
+				rc = status_exit(st);
+				break;
 			}
+			continue;
 		}
+		matched++;
 		total += s->records;
 		verified_total += s->verified;
-		if (fleet_host != NULL && o->json) {
-			fputs("{\"fleet_host\":", stdout);
-			pa_print_json_string(stdout, fleet_host, strlen(fleet_host));
-			fputs(",", stdout);
-			session_json_members(s, v != NULL, cached);
-		} else if (o->json) {
-			session_json(s, v != NULL, cached);
-		} else {
-			if (fleet_host != NULL) {
-				char col[33];
-
-				snprintf(col, sizeof(col), "%s", fleet_host);
-				pa_print_escaped(stdout, col, strlen(col));
-				printf("%*s  ", (int)(32 - strlen(col)), "");
-			}
-			session_line(s, v != NULL, cached);
+		if ((o->json ? session_json_row(t, s, fleet_host, v != NULL, cached)
+			     : session_row(t, s, fleet_host, v != NULL, cached)) < 0) {
+			fprintf(stderr, "privaudit sessions: out of memory\n");
+			rc = EXIT_CANNOT_READ;
+			break;
 		}
 	}
-	if (!o->json && !o->fleet)
-		verdict_note(v, cached, total, verified_total, privaudit_reader_damage(r));
+	if (fleet_host == NULL) {
+		/* rows came newest first; JSON lines go in log order */
+		if (o->json)
+			table_print_raw(stdout, t, 1);
+		else
+			table_print(stdout, t);
+	}
+	if (!o->json && fleet_host == NULL)
+		verdict_note(v, cached, total, verified_total);
 	else if (!o->json)
 		fleet_verdict(fleet_host, v, cached, total, verified_total);
-	if (privaudit_reader_damage(r) != NULL && (o->json || o->fleet)) {
-		/* stdout stays JSON lines (or one table) */
-		fputs("warning: ", stderr);
+	/* A verdict that failed is the answer, cached or not (--no-verify:
+	 * the auditor reads a broken log on purpose). */
+	if (code == 0 && !o->no_verify && v != NULL && v->status != PRIVAUDIT_OK) {
+		code = status_exit(v->status);
+		fprintf(stderr, "privaudit sessions: ");
 		if (fleet_host != NULL) {
 			pa_print_escaped(stderr, fleet_host, strlen(fleet_host));
 			fputs(": ", stderr);
 		}
-		fputs("the log could not be read to its end: ", stderr);
-		pa_print_escaped(stderr, privaudit_reader_damage(r), strlen(privaudit_reader_damage(r)));
+		fprintf(stderr, "the log FAILED verification (%s%s); exit %d (--no-verify: 0)\n",
+			status_class(v->status), cached ? ", verdict cached in the index" : "", code);
+	}
+	damage = privaudit_reader_damage(r);
+	if (damage != NULL) {
+		fflush(stdout);
+		fputs("privaudit sessions: ", stderr);
+		pa_print_escaped(stderr, fleet_host != NULL ? fleet_host : dir,
+				 strlen(fleet_host != NULL ? fleet_host : dir));
+		fputs(": the log could not be read to its end (sessions after that point are not "
+		      "listed): ", stderr);
+		pa_print_escaped(stderr, damage, strlen(damage));
 		fputc('\n', stderr);
+		if (rc == 0)
+			rc = EXIT_CORRUPT;
 	}
 	privaudit_reader_free(r);
 	return rc != 0 ? rc : code;
@@ -404,7 +486,7 @@ static int cmp_str(const void *a, const void *b)
 
 /* --fleet: every mirror under a collector's root, host by host, each
  * verified (with --verified) against the key its directory was made for. */
-static int list_fleet(const char *root, struct list_opts *o)
+static int list_fleet(const char *root, struct list_opts *o, struct table *t)
 {
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -444,9 +526,6 @@ static int list_fleet(const char *root, struct list_opts *o)
 	closedir(d);
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
-	if (!o->json)
-		printf("%-32s  %-12s  %-24s  %-24s  %-9s  %s\n", "HOST", "SESSION", "START", "END",
-		       "DURATION", "USER -> TARGET  SERVICE  RHOST  TTY  COMMANDS  SEALED");
 	for (size_t i = 0; i < n; i++) {
 		char dir[4096], keyfile[4096], host[PRIVAUDIT_ORIGIN_MAX];
 		char *line;
@@ -464,12 +543,20 @@ static int list_fleet(const char *root, struct list_opts *o)
 		snprintf(host, sizeof(host), "%.*s", (int)strcspn(line, "+\n"), line);
 		free(line);
 		o->keyfile = keyfile;
-		one = list_sessions(dir, o, host);
+		one = list_sessions(dir, o, host, t);
 		if (one != 0 && rc == 0)
 			rc = one;
 		free(names[i]);
 	}
 	free(names);
+	/* one table for the fleet, newest first across the hosts */
+	table_sort_desc(t);
+	if (o->limit > 0)
+		table_truncate(t, o->limit);
+	if (o->json)
+		table_print_raw(stdout, t, 1);
+	else
+		table_print(stdout, t);
 	return rc;
 }
 
@@ -481,46 +568,67 @@ int cmd_sessions(int argc, char **argv)
 		{"since", required_argument, NULL, 'S'},
 		{"until", required_argument, NULL, 'U'},
 		{"command", required_argument, NULL, 'c'},
+		{"lines", required_argument, NULL, 'n'},
 		{"json", no_argument, NULL, 'j'},
 		{"verified", no_argument, NULL, 'v'},
 		{"key", required_argument, NULL, 'K'},
+		{"no-verify", no_argument, NULL, 'N'},
+		{"utc", no_argument, NULL, 'Z'},
+		{"local", no_argument, NULL, 'L'},
 		{"fleet", no_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *since = NULL, *until = NULL;
 	struct list_opts o;
+	struct table t;
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
 	o.until = UINT64_MAX;
-	while ((c = getopt_long(argc, argv, "u:H:S:U:c:jvK:Fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:H:S:U:c:n:jvK:NZLFh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': o.user = optarg; break;
 		case 'H': o.host = optarg; break;
-		case 'S':
-		case 'U':
-			if (parse_time(optarg, c == 'S' ? &o.since : &o.until) < 0) {
-				fprintf(stderr, "privaudit sessions: bad time '");
-				pa_print_escaped(stderr, optarg, strlen(optarg));
-				fprintf(stderr, "'\n");
-				return EXIT_USAGE;
-			}
-			break;
+		case 'S': since = optarg; break;
+		case 'U': until = optarg; break;
 		case 'c': o.glob = optarg; break;
+		case 'n':
+			if (parse_num(optarg, &o.limit) < 0 || o.limit == 0)
+				return usage_error("sessions", "-n needs a positive number, not '%s'",
+						   optarg);
+			break;
 		case 'j': o.json = 1; break;
 		case 'v': o.verified = 1; break;
-		case 'K': o.keyfile = optarg; break;
+		case 'K': o.keyfile = optarg; o.verified = 1; break;
+		case 'N': o.no_verify = 1; break;
+		case 'Z': time_zone = ZONE_UTC; break;
+		case 'L': time_zone = ZONE_LOCAL; break;
 		case 'F': o.fleet = 1; break;
 		case 'h': return sessions_usage(stdout);
-		default: return EXIT_USAGE;
+		default: return usage_error("sessions", NULL);
 		}
 	}
-	if (optind + 1 != argc || (o.keyfile != NULL && (!o.verified || o.fleet)))
-		return sessions_usage(stderr);
-	rc = o.fleet ? list_fleet(argv[optind], &o) : list_sessions(argv[optind], &o, NULL);
-	if (fflush(stdout) != 0 && rc == 0)
+	if (check_operands("sessions", argc, argv, o.fleet ? "ROOT" : "DIR") < 0)
+		return EXIT_USAGE;
+	if (o.no_verify && o.verified)
+		return usage_error("sessions", "--no-verify contradicts %s",
+				   o.keyfile != NULL ? "--key" : "--verified");
+	if (o.fleet && o.keyfile != NULL)
+		return usage_error("sessions", "--key with --fleet: each mirror is pinned to its "
+				   "enrolled key (--verified)");
+	/* after the loop, so that --utc anywhere on the line applies */
+	if (since != NULL && parse_time(since, &o.since) < 0)
+		return bad_time("sessions", "--since", since);
+	if (until != NULL && parse_time(until, &o.until) < 0)
+		return bad_time("sessions", "--until", until);
+	table_init(&t, NCOL, col_heads, 1u << COL_COMMANDS);
+	pager_start();
+	rc = o.fleet ? list_fleet(argv[optind], &o, &t) : list_sessions(argv[optind], &o, NULL, &t);
+	table_free(&t);
+	if (stdout_failed("sessions") && rc == 0)
 		rc = EXIT_CANNOT_READ;
-	return rc;
+	return pager_end(rc);
 }
 
 /* ------------------------------------------------------------ replay */
@@ -588,29 +696,21 @@ static void print_argv(const privaudit_record *rec)
 	}
 }
 
-/* Each line: event time, record index, a mark (privaudit(1), replay):
- * "!" not sealed by a verified checkpoint (with --verified), "+" appended
- * after the session's close was sealed, then what happened. */
+/* Each line: event date and time with its zone, record index, the marks
+ * show prints too (privaudit(1), replay): [APPENDED LATER] after the
+ * session's close was sealed, [NOT VERIFIED] not sealed by a verified
+ * checkpoint (with --verified), then what happened. */
 static void replay_line(const privaudit_record *rec, int verified_mode, int late)
 {
 	const char *kind = privaudit_record_kind(rec);
 	privaudit_bytes a, b, c;
-	uint64_t t = event_time_ns(rec);
-	char buf[32];
-	struct tm tm;
-	time_t tt = (time_t)(t / 1000000000u);
 
-	if (gmtime_r(&tt, &tm) != NULL && strftime(buf, sizeof(buf), "%H:%M:%S", &tm) > 0)
-		printf("%s.%03u", buf, (unsigned)(t % 1000000000u / 1000000u));
-	else
-		fputs("??:??:??.???", stdout);
+	print_time_ns(stdout, event_time_ns(rec));
 	printf(" #%-6" PRIu64, privaudit_record_index(rec));
 	if (late)
-		fputs(" +", stdout);
+		fputs(" " MARK_LATER, stdout);
 	else if (verified_mode && !privaudit_record_verified(rec))
-		fputs(" !", stdout);
-	else
-		fputs("  ", stdout);
+		fputs(" " MARK_UNVERIFIED, stdout);
 	if (strcmp(kind, "session_open") == 0) {
 		get_b(rec, "service", &a);
 		get_b(rec, "login_user", &b);
@@ -819,43 +919,89 @@ static void pause_for(uint64_t delta_ns, double speed, double max_wait)
 static int replay_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: privaudit replay DIR SESSION [--follow] [--speed X] [--max-wait S]\n"
-		"       [--verified [--key PUBFILE]]\n\n"
+		"usage: privaudit replay DIR SESSION [--real-time] [--speed X] [--max-wait S]\n"
+		"       [--verified] [--key PUBFILE] [--no-verify] [--utc|--local]\n\n"
 		"A header (host, boot, audit session, who, from where, service, tty, start,\n"
 		"end, gaps, verification) and the session's records in time order: PAM\n"
 		"sessions, commands with cwd, uid->euid, argv and result, sudo commands,\n"
 		"TTY input.  SESSION is an id from 'privaudit sessions', a unique prefix of\n"
-		"one (4 digits or more), or a session key.  Each line: the time, #record\n"
-		"index, a mark (+: appended after the checkpoint that sealed the session's\n"
-		"close; !: not sealed, with --verified), the event.\n\n"
-		"  --follow        on a terminal, wait between records as they happened\n"
-		"  --speed X       with --follow: X times faster (default 1)\n"
-		"  --max-wait S    with --follow: wait at most S seconds (default 5)\n"
+		"one (4 digits or more), or a session key.  Each line: the date and time\n"
+		"with its zone, #record index, a mark ([APPENDED LATER]: after the\n"
+		"checkpoint that sealed the session's close; [NOT VERIFIED]: not sealed by\n"
+		"a verified checkpoint, with --verified), the event.  On a terminal the\n"
+		"replay goes through $PAGER (less -FRX), unless --real-time.\n\n"
+		"  --real-time     on a terminal, wait between records as long as they\n"
+		"                  were apart when they happened (old spelling: --follow)\n"
+		"  --speed X       with --real-time: X times faster (default 1)\n"
+		"  --max-wait S    with --real-time: wait at most S seconds (default 5)\n"
 		"  --verified      verify the whole log and check every record shown against\n"
-		"                  it (records not sealed are marked !); exit non-zero unless\n"
-		"                  the log verifies (records not sealed yet only get a warning)\n"
-
-		"  --key PUBFILE   with --verified: pin the log's first public key\n"
-		"  --fleet         ROOT is a collector's (privaudit collect --root): the\n"
-		"                  sessions of every host mirror, with a HOST column; with\n"
-		"                  --verified each mirror is pinned to its enrolled key\n");
+		"                  it; exit non-zero unless the log verifies (records not\n"
+		"                  sealed yet only get a warning)\n"
+		"  --key PUBFILE   pin the log's first public key (implies --verified)\n"
+		"  --no-verify     do not let a failed (cached) verdict set the exit status\n"
+		"  --utc, --local  times in UTC (the default) or local time\n");
 	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+int err_session(const char *verb, privaudit_reader *r, const char *name, privaudit_status st)
+{
+	const privaudit_session *list;
+	size_t n, len = strlen(name), shown = 0;
+
+	fprintf(stderr, "%s %s: session '", progname, verb);
+	pa_print_escaped(stderr, name, len);
+	if (st == PRIVAUDIT_E_NOTFOUND) {
+		fprintf(stderr, "': no such session%s (see 'privaudit sessions')\n",
+			len < 4 && strspn(name, "0123456789abcdefABCDEF") == len
+				? " (a prefix needs 4 digits or more)" : "");
+		return status_exit(st);
+	}
+	if (st != PRIVAUDIT_E_AMBIGUOUS || privaudit_sessions(r, &list, &n) != PRIVAUDIT_OK) {
+		fprintf(stderr, "': %s\n", privaudit_strerror(st));
+		return status_exit(st);
+	}
+	/* which ones, so that the auditor can pick */
+	fputs("' matches more than one session:\n", stderr);
+	for (size_t i = 0; i < n; i++) {
+		const privaudit_session *s = &list[i];
+
+		if (strncasecmp(s->id, name, len) != 0)
+			continue;
+		if (++shown > 20)
+			continue;
+		fprintf(stderr, "  %s  ", s->id);
+		print_time_ns(stderr, s->start_ns);
+		fputs("  ", stderr);
+		print_field(stderr, s->login_user);
+		fputs(" -> ", stderr);
+		print_field(stderr, s->user);
+		fputs("  ", stderr);
+		print_field(stderr, s->host);
+		fputc('\n', stderr);
+	}
+	if (shown > 20)
+		fprintf(stderr, "  ... and %zu more\n", shown - 20);
+	return status_exit(st);
 }
 
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"follow", no_argument, NULL, 'f'},
+		{"real-time", no_argument, NULL, 'f'},
+		{"follow", no_argument, NULL, 'f'},   /* the old spelling */
 		{"speed", required_argument, NULL, 's'},
 		{"max-wait", required_argument, NULL, 'w'},
 		{"verified", no_argument, NULL, 'v'},
 		{"key", required_argument, NULL, 'K'},
+		{"no-verify", no_argument, NULL, 'N'},
+		{"utc", no_argument, NULL, 'Z'},
+		{"local", no_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *keyfile = NULL, *dir, *name;
 	double speed = 1.0, max_wait = 5.0;
-	int c, follow = 0, verified = 0, code = 0, rc = 0, cached = 0;
+	int c, follow = 0, verified = 0, no_verify = 0, code = 0, rc = 0, cached = 0;
 	const privaudit_verify_report *v = NULL;
 	const privaudit_session *s;
 	privaudit_reader *r = NULL;
@@ -866,18 +1012,16 @@ int cmd_replay(int argc, char **argv)
 	size_t n = 0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "fs:w:vK:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fs:w:vK:NZLh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': follow = 1; break;
 		case 's':
 		case 'w': {
 			double d = strtod(optarg, &end);
 
-			if (*end != '\0' || end == optarg || !(d > 0) || d > 1e6) {
-				fprintf(stderr, "privaudit replay: --%s needs a positive number\n",
-					c == 's' ? "speed" : "max-wait");
-				return EXIT_USAGE;
-			}
+			if (*end != '\0' || end == optarg || !(d > 0) || d > 1e6)
+				return usage_error("replay", "--%s needs a positive number, not '%s'",
+						   c == 's' ? "speed" : "max-wait", optarg);
 			if (c == 's')
 				speed = d;
 			else
@@ -885,22 +1029,26 @@ int cmd_replay(int argc, char **argv)
 			break;
 		}
 		case 'v': verified = 1; break;
-		case 'K': keyfile = optarg; break;
+		case 'K': keyfile = optarg; verified = 1; break;
+		case 'N': no_verify = 1; break;
+		case 'Z': time_zone = ZONE_UTC; break;
+		case 'L': time_zone = ZONE_LOCAL; break;
 		case 'h': return replay_usage(stdout);
-		default: return EXIT_USAGE;
+		default: return usage_error("replay", NULL);
 		}
 	}
-	if (optind + 2 != argc || (keyfile != NULL && !verified))
-		return replay_usage(stderr);
+	if (check_operands("replay", argc, argv, "DIR SESSION") < 0)
+		return EXIT_USAGE;
+	if (no_verify && verified)
+		return usage_error("replay", "--no-verify contradicts %s",
+				   keyfile != NULL ? "--key" : "--verified");
 	dir = argv[optind];
 	name = argv[optind + 1];
 	follow = follow && isatty(STDOUT_FILENO);
 	st = privaudit_reader_open(&r, dir);
-	if (st != PRIVAUDIT_OK) {
-		err_reader("replay", dir, st, NULL);
-		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
-	}
-	if (verified && verify_for("replay", r, keyfile, &code) < 0) {
+	if (st != PRIVAUDIT_OK)
+		return err_open("replay", dir, st);
+	if (verified && verify_for("replay", dir, r, keyfile, &code) < 0) {
 		privaudit_reader_free(r);
 		return code ? code : EXIT_USAGE;
 	}
@@ -917,12 +1065,9 @@ int cmd_replay(int argc, char **argv)
 		return code;
 	}
 	if (st != PRIVAUDIT_OK) {
-		fprintf(stderr, "privaudit replay: session '");
-		pa_print_escaped(stderr, name, strlen(name));
-		fprintf(stderr, "': %s\n", st == PRIVAUDIT_E_NOTFOUND ? "no such session (see 'privaudit sessions')"
-					   : privaudit_strerror(st));
+		rc = err_session("replay", r, name, st);
 		privaudit_reader_free(r);
-		return status_exit(st);
+		return rc;
 	}
 	ent = malloc((n ? n : 1) * sizeof(*ent));
 	if (ent == NULL) {
@@ -945,6 +1090,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	qsort(ent, n, sizeof(*ent), cmp_entry);
 	privaudit_reader_verdict(r, &v, &cached);
+	if (!follow)
+		pager_start();
 	replay_header(r, s, v, cached);
 	for (size_t i = 0; i < n; i++) {
 		const privaudit_record *rec;
@@ -965,10 +1112,17 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "privaudit replay: warning: %" PRIu64 " of the session's records are "
 				"not sealed by a verified checkpoint yet\n", s->records - s->verified);
 	}
+	/* A verdict that failed is the answer, cached or not. */
+	if (code == 0 && !verified && !no_verify && v != NULL && v->status != PRIVAUDIT_OK) {
+		code = status_exit(v->status);
+		fprintf(stderr, "privaudit replay: the log FAILED verification (%s%s); exit %d "
+				"(--no-verify: 0)\n",
+			status_class(v->status), cached ? ", verdict cached in the index" : "", code);
+	}
 out:
 	free(ent);
 	privaudit_reader_free(r);
-	if (fflush(stdout) != 0 && rc == 0)
+	if (stdout_failed("replay") && rc == 0)
 		rc = EXIT_CANNOT_READ;
-	return rc != 0 ? rc : code;
+	return pager_end(rc != 0 ? rc : code);
 }

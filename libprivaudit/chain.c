@@ -217,6 +217,85 @@ out:
 	return st;
 }
 
+/* A segment_start record must say what the records before it make: the
+ * tree's frontier, the log, and the key the next checkpoint is due from. */
+static privaudit_status segment_start(pa_chain *c, const pa_record *rec, uint64_t index)
+{
+	const Privaudit__SegmentStart *s = rec->segment_start;
+	/* The damage lies after what a checkpoint or an earlier segment_start
+	 * vouched for; name the first record of that range. */
+	uint64_t from = c->sealed > c->anchor_at ? c->sealed : c->anchor_at;
+	int same = s->n_frontier == c->tree.n;
+
+	for (size_t i = 0; same && i < s->n_frontier; i++)
+		same = s->frontier[i].len == PA_HASH_LEN &&
+		       memcmp(s->frontier[i].data, c->tree.node[i], PA_HASH_LEN) == 0;
+	if (!same)
+		return fail(c, PRIVAUDIT_E_ROOT, from, 0,
+			    "records %" PRIu64 "..%" PRIu64 " do not hash to the frontier in the "
+			    "segment_start record %" PRIu64,
+			    from, index ? index - 1 : 0, index);
+	if ((s->log_id.len != 0 && (s->log_id.len != PA_HASH_LEN ||
+				    memcmp(s->log_id.data, c->log_id, PA_HASH_LEN) != 0)) ||
+	    (s->origin != NULL && s->origin[0] != '\0' && strcmp(s->origin, c->origin) != 0))
+		return fail(c, PRIVAUDIT_E_FOREIGN, index, 1,
+			    "segment_start record %" PRIu64 " names another log", index);
+	if (s->public_key.len != 0 &&
+	    (s->public_key.len != crypto_sign_PUBLICKEYBYTES || s->key_index != c->cur_key_index ||
+	     memcmp(s->public_key.data, c->cur_pk, crypto_sign_PUBLICKEYBYTES) != 0))
+		return fail(c, PRIVAUDIT_E_CHAIN, index, 1,
+			    "segment_start record %" PRIu64 " names key %" PRIu64
+			    ", the chain is at key %" PRIu64,
+			    index, s->key_index, c->cur_key_index);
+	c->anchor_at = index;
+	return PRIVAUDIT_OK;
+}
+
+privaudit_status pa_chain_start_at(pa_chain *c, uint64_t index, const pa_record *rec,
+				   const unsigned char seg_log_id[PA_HASH_LEN])
+{
+	const Privaudit__SegmentStart *s;
+	unsigned char id[PA_HASH_LEN];
+	size_t ol;
+
+	if (rec->body_case != PRIVAUDIT__RECORD__BODY_SEGMENT_START)
+		return fail(c, PRIVAUDIT_E_NOLOG, index, 1,
+			    "record %" PRIu64 " is %s, not a segment_start record to start from",
+			    index, pa_record_kind_name(rec));
+	s = rec->segment_start;
+	ol = s->origin != NULL ? strlen(s->origin) : 0;
+	if (ol == 0 || ol >= PA_ORIGIN_MAX || s->public_key.len != crypto_sign_PUBLICKEYBYTES ||
+	    s->log_id.len != PA_HASH_LEN || s->n_frontier != (size_t)__builtin_popcountll(index) ||
+	    s->n_frontier > PA_TREE_MAXDEPTH)
+		return fail(c, PRIVAUDIT_E_FORMAT, index, 1,
+			    "segment_start record %" PRIu64 " is incomplete: cannot start from it", index);
+	if (memcmp(s->log_id.data, seg_log_id, PA_HASH_LEN) != 0)
+		return fail(c, PRIVAUDIT_E_FOREIGN, index, 1,
+			    "segment_start record %" PRIu64 " is of another log than its segment", index);
+	if (c->have_pin) {
+		pa_chain_log_id(c->pin_name, c->pin_pk, id);
+		if (memcmp(id, s->log_id.data, PA_HASH_LEN) != 0)
+			return fail(c, PRIVAUDIT_E_PINNED_KEY, index, 1,
+				    "the log's first key is not the pinned key (log id)");
+		c->pinned = 1;
+	}
+	c->tree.size = index;
+	c->tree.n = (unsigned)s->n_frontier;
+	for (size_t i = 0; i < s->n_frontier; i++) {
+		if (s->frontier[i].len != PA_HASH_LEN)
+			return fail(c, PRIVAUDIT_E_FORMAT, index, 1,
+				    "segment_start record %" PRIu64 " frontier malformed", index);
+		memcpy(c->tree.node[i], s->frontier[i].data, PA_HASH_LEN);
+	}
+	memcpy(c->origin, s->origin, ol + 1);
+	memcpy(c->log_id, s->log_id.data, PA_HASH_LEN);
+	memcpy(c->cur_pk, s->public_key.data, crypto_sign_PUBLICKEYBYTES);
+	c->cur_key_index = s->key_index;
+	c->have_genesis = 1;
+	c->started_at = index;
+	return PRIVAUDIT_OK;
+}
+
 privaudit_status pa_chain_add(pa_chain *c, uint64_t index, const pa_record *rec,
 			      const unsigned char leaf[PA_HASH_LEN],
 			      const unsigned char *seg_log_id)
@@ -226,7 +305,7 @@ privaudit_status pa_chain_add(pa_chain *c, uint64_t index, const pa_record *rec,
 	if (index != c->tree.size)
 		return fail(c, PRIVAUDIT_E_SEQUENCE, c->tree.size, 1,
 			    "record %" PRIu64 " where %" PRIu64 " was due", index, c->tree.size);
-	if (index == 0)
+	if (index == 0 && !c->have_genesis)
 		st = genesis(c, rec, seg_log_id);
 	else if (rec->body_case == PRIVAUDIT__RECORD__BODY_GENESIS)
 		st = fail(c, PRIVAUDIT_E_FORMAT, index, 1, "second genesis record at %" PRIu64, index);
@@ -234,6 +313,8 @@ privaudit_status pa_chain_add(pa_chain *c, uint64_t index, const pa_record *rec,
 		st = rotation(c, rec, index, leaf);
 	else if (rec->body_case == PRIVAUDIT__RECORD__BODY_CHECKPOINT)
 		st = checkpoint(c, rec, index);
+	else if (rec->body_case == PRIVAUDIT__RECORD__BODY_SEGMENT_START)
+		st = segment_start(c, rec, index);
 	if (st == PRIVAUDIT_OK)
 		pa_tree_append(&c->tree, leaf);
 	return st;

@@ -48,6 +48,8 @@ typedef struct pa_chain {
 	uint64_t sealed_at;           /* index of its record */
 	int64_t newest_time;          /* its signed time, -1 for none */
 	unsigned char newest_root[PA_HASH_LEN];
+	uint64_t started_at;          /* not 0: started from the segment_start record there */
+	uint64_t anchor_at;           /* the last segment_start that matched the tree */
 	/* the last failure */
 	uint64_t bad_index;           /* first bad record */
 	int bad_here;                 /* 1: the record checked; 0: an earlier one */
@@ -69,6 +71,14 @@ void pa_chain_log_id(const char *origin, const unsigned char pk[crypto_sign_PUBL
 privaudit_status pa_chain_add(pa_chain *c, uint64_t index, const pa_record *rec,
 			      const unsigned char leaf[PA_HASH_LEN],
 			      const unsigned char *seg_log_id);
+
+/* Start at record index, a segment_start record (the records before it
+ * archived), from what it says: the tree's frontier, the log and the key
+ * the next checkpoint is due from.  Nothing before it is checked: only a
+ * trusted note, or the archive, says those records are the log's.  A pin
+ * is checked against the log id.  Then pa_chain_add the record itself. */
+privaudit_status pa_chain_start_at(pa_chain *c, uint64_t index, const pa_record *rec,
+				   const unsigned char seg_log_id[PA_HASH_LEN]);
 
 /* The chain's state as bytes, to keep between runs (not evidence: it is
  * rebuilt from the records when it does not load). */

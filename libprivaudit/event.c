@@ -267,7 +267,8 @@ static void body_free(privaudit_event *ev)
 static int reserved_kind(const ProtobufCFieldDescriptor *f)
 {
 	return f->id == PRIVAUDIT__RECORD__BODY_GENESIS || f->id == PRIVAUDIT__RECORD__BODY_KEY_ROTATION ||
-	       f->id == PRIVAUDIT__RECORD__BODY_CHECKPOINT || f->id == PRIVAUDIT__RECORD__BODY_RECOVERY;
+	       f->id == PRIVAUDIT__RECORD__BODY_CHECKPOINT || f->id == PRIVAUDIT__RECORD__BODY_RECOVERY ||
+	       f->id == PRIVAUDIT__RECORD__BODY_SEGMENT_START;
 }
 
 /* ------------------------------------------------------------ API */

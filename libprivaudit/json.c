@@ -15,7 +15,8 @@
 static int binary_field(const char *name)
 {
 	return strcmp(name, "public_key") == 0 || strcmp(name, "log_id") == 0 ||
-	       strcmp(name, "root_hash") == 0 || strcmp(name, "next_public_key") == 0;
+	       strcmp(name, "root_hash") == 0 || strcmp(name, "next_public_key") == 0 ||
+	       strcmp(name, "frontier") == 0;
 }
 
 /* The record's own fields come first, outside "fields". */
@@ -58,11 +59,13 @@ static void number(pa_text *t, const privaudit_field *fd, uint64_t num)
 static void repeated(pa_text *t, int *first, const privaudit_record *rec, size_t i,
 		     const privaudit_field *fd)
 {
-	int all_text = 1;
+	int all_text = !binary_field(fd->name);   /* hashes: base64 only */
 	const void *data;
 	uint64_t num;
 	size_t len;
 
+	if (!all_text)
+		goto b64;
 	key(t, first, fd->name, "");
 	pa_text_put(t, "[", 1);
 	for (size_t j = 0; j < fd->count; j++) {
@@ -80,6 +83,7 @@ static void repeated(pa_text *t, int *first, const privaudit_record *rec, size_t
 	pa_text_put(t, "]", 1);
 	if (all_text)
 		return;
+b64:
 	key(t, first, fd->name, "_b64");
 	pa_text_put(t, "[", 1);
 	for (size_t j = 0; j < fd->count; j++) {

@@ -15,6 +15,8 @@
 
 #include <sodium.h>
 
+#include "archive.h"
+#include "chain.h"
 #include "keys.h"
 #include "lock.h"
 #include "merkle.h"
@@ -38,6 +40,10 @@ struct privaudit_log {
 	int lock_timeout_ms;
 	uint64_t seg_limit;
 	unsigned char log_id[PA_HASH_LEN];
+	/* Segments before first_segment were archived (archive.c): a state
+	 * rebuilt from nothing starts there, from its segment_start record. */
+	uint64_t first_segment;
+	pa_state base;
 	pa_state st;              /* the log as of the last time we held the lock */
 	unsigned char *pend;      /* queued frames, index and CRC filled at commit */
 	size_t pend_len, pend_cap, pend_count;
@@ -492,6 +498,119 @@ static privaudit_status create_segment(pa_err *e, int dirfd, uint64_t number, ui
 	return PRIVAUDIT_OK;
 }
 
+/* The log's origin, from log.pub when its key makes this log's id; "" when
+ * it cannot be told (a segment_start record then leaves it out). */
+static void log_origin(int dirfd, const unsigned char log_id[PA_HASH_LEN], char origin[PA_ORIGIN_MAX])
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], id[PA_HASH_LEN];
+	char *line = NULL;
+	size_t len = 0;
+
+	origin[0] = '\0';
+	if (pa_read_file(NULL, dirfd, PRIVAUDIT_PUBKEY_FILE, PA_VKEY_MAX + 2, &line, &len) != PRIVAUDIT_OK)
+		return;
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	if (pa_vkey_parse(line, origin, pk) == PRIVAUDIT_OK) {
+		pa_chain_log_id(origin, pk, id);
+		if (memcmp(id, log_id, PA_HASH_LEN) != 0)
+			origin[0] = '\0';
+	} else {
+		origin[0] = '\0';
+	}
+	free(line);
+}
+
+/* Start segment st.segment + 1 at record st.tree.size: its header and its
+ * first record, a segment_start saying what the records before it make
+ * (the tree's frontier, the log, the key due to sign next), so that a
+ * verifier can start there once the segments before are archived.  Both go
+ * in one file, written beside and renamed into place: a segment is never
+ * seen without its first record.  Lock held. */
+static privaudit_status roll_segment(privaudit_log *log)
+{
+	Privaudit__Record rec = PRIVAUDIT__RECORD__INIT;
+	Privaudit__SegmentStart ss = PRIVAUDIT__SEGMENT_START__INIT;
+	ProtobufCBinaryData frontier[PA_TREE_MAXDEPTH];
+	uint64_t number = log->st.segment + 1, first = log->st.tree.size;
+	char name[PA_SEG_NAME_MAX], tmp[PA_SEG_NAME_MAX + 8], origin[PA_ORIGIN_MAX];
+	unsigned char *buf, leaf[PA_HASH_LEN];
+	privaudit_status st = PRIVAUDIT_OK;
+	size_t len, total;
+	pa_seghdr h;
+	int fd;
+
+	for (unsigned i = 0; i < log->st.tree.n; i++) {
+		frontier[i].data = log->st.tree.node[i];
+		frontier[i].len = PA_HASH_LEN;
+	}
+	log_origin(log->dirfd, log->log_id, origin);
+	ss.segment = number;
+	ss.n_frontier = log->st.tree.n;
+	ss.frontier = frontier;
+	if (log->st.key_known) {
+		ss.key_index = log->st.key_index;
+		ss.public_key.data = log->st.key_pk;
+		ss.public_key.len = sizeof(log->st.key_pk);
+	}
+	ss.origin = origin;
+	ss.log_id.data = log->log_id;
+	ss.log_id.len = PA_HASH_LEN;
+	rec.time_ns = pa_now_ns();
+	rec.host = log->host;
+	rec.writer_pid = (uint32_t)log->pid;
+	rec.body_case = PRIVAUDIT__RECORD__BODY_SEGMENT_START;
+	rec.segment_start = &ss;
+	len = privaudit__record__get_packed_size(&rec);
+	total = PA_SEG_HEADER + 4 + PA_ENTRY_INDEX + len + 4;
+	buf = malloc(total);
+	if (buf == NULL)
+		return pa_fail(&log->err, PRIVAUDIT_E_NOMEM, "out of memory");
+	h.number = number;
+	h.first_index = first;
+	memcpy(h.log_id, log->log_id, PA_HASH_LEN);
+	pa_seg_header_encode(buf, &h);
+	pa_store64(buf + PA_SEG_HEADER + 4, first);
+	privaudit__record__pack(&rec, buf + PA_SEG_HEADER + 4 + PA_ENTRY_INDEX);
+	pa_frame_encode(buf + PA_SEG_HEADER, buf + PA_SEG_HEADER + 4, PA_ENTRY_INDEX + len);
+	pa_hash_leaf(leaf, buf + PA_SEG_HEADER + 4, PA_ENTRY_INDEX + len);
+
+	pa_seg_name(name, number);
+	snprintf(tmp, sizeof(tmp), "%s.new", name);
+	(void)unlinkat(log->dirfd, tmp, 0);   /* left by a writer that died here */
+	fd = openat(log->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		st = pa_fail_errno(&log->err, "create segment", tmp);
+		goto out;
+	}
+	if (pa_write_full(fd, buf, total) < 0 || fdatasync(fd) < 0) {
+		st = pa_fail_errno(&log->err, "write segment", tmp);
+		close(fd);
+		(void)unlinkat(log->dirfd, tmp, 0);
+		goto out;
+	}
+	close(fd);
+	/* linkat fails with EEXIST rather than replace a segment */
+	if (linkat(log->dirfd, tmp, log->dirfd, name, 0) < 0) {
+		st = pa_fail_errno(&log->err, "create segment", name);
+		(void)unlinkat(log->dirfd, tmp, 0);
+		goto out;
+	}
+	(void)unlinkat(log->dirfd, tmp, 0);
+	if (fsync(log->dirfd) < 0) {
+		st = pa_fail_errno(&log->err, "fsync", "log directory");
+		goto out;
+	}
+	log->st.segment = number;
+	log->st.seg_first = first;
+	log->st.seg_end = total;
+	pa_tree_append(&log->st.tree, leaf);
+	st = open_segment(log, number);
+out:
+	free(buf);
+	return st;
+}
+
 /* Keep the bytes a recovery cuts, next to the log, so nothing is lost. */
 static void save_cut(privaudit_log *log, uint64_t seg, uint64_t off, uint64_t size, char *name,
 		     size_t name_len)
@@ -638,7 +757,10 @@ static void state_reset(privaudit_log *log)
 	/* Keep the generation: the rebuilt state must outrank the slots on disk. */
 	uint64_t gen = log->st.gen;
 
-	memset(&log->st, 0, sizeof(log->st));
+	if (log->first_segment > 0)
+		log->st = log->base;
+	else
+		memset(&log->st, 0, sizeof(log->st));
 	log->st.gen = gen;
 	memcpy(log->st.log_id, log->log_id, PA_HASH_LEN);
 	log->st.seg_end = PA_SEG_HEADER;
@@ -816,14 +938,7 @@ static privaudit_status write_queue(privaudit_log *log, int force_sync)
 		 * sync.  Once per segment (64 MB by default). */
 		if (fdatasync(log->segfd) < 0)
 			return pa_fail_errno(&log->err, "fdatasync", "segment");
-		st = create_segment(&log->err, log->dirfd, log->st.segment + 1, log->st.tree.size,
-				    log->log_id);
-		if (st != PRIVAUDIT_OK && !(st == PRIVAUDIT_E_IO && log->err.err == EEXIST))
-			return st;
-		log->st.segment++;
-		log->st.seg_first = log->st.tree.size;
-		log->st.seg_end = PA_SEG_HEADER;
-		st = open_segment(log, log->st.segment);
+		st = roll_segment(log);
 		if (st != PRIVAUDIT_OK)
 			return st;
 	}
@@ -1075,6 +1190,62 @@ out:
 
 /* ------------------------------------------------------------ public API */
 
+/* Segment 0 is archived: the log's id and where a rebuilt state starts
+ * come from the marker and the first live segment's segment_start. */
+static privaudit_status read_archived_start(privaudit_log *log)
+{
+	unsigned char hdr[PA_SEG_HEADER], leaf[PA_HASH_LEN];
+	const Privaudit__SegmentStart *s;
+	char name[PA_SEG_NAME_MAX];
+	const char *why = NULL;
+	pa_archived a;
+	pa_record *rec = NULL;
+	uint64_t idx = 0;
+	pa_seghdr h;
+	int fd, ok;
+
+	if (pa_archived_read(log->dirfd, &a) < 0)
+		return pa_fail(&log->err, PRIVAUDIT_E_NOLOG, "no first segment (seg-0000000000000000)");
+	pa_seg_name(name, a.first_segment);
+	fd = openat(log->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return pa_fail_errno(&log->err, "open the first live segment", name);
+	ok = pa_pread_full(fd, hdr, sizeof(hdr), 0) == 0 &&
+	     pa_seg_header_decode(hdr, &h, &why) == PRIVAUDIT_OK && h.number == a.first_segment &&
+	     h.first_index == a.first_index && memcmp(h.log_id, a.log_id, PA_HASH_LEN) == 0 &&
+	     (rec = pa_segment_first(fd, &idx, leaf)) != NULL && idx == h.first_index &&
+	     rec->body_case == PRIVAUDIT__RECORD__BODY_SEGMENT_START;
+	close(fd);
+	if (ok) {
+		s = rec->segment_start;
+		ok = s->n_frontier == (size_t)__builtin_popcountll(idx);
+		memset(&log->base, 0, sizeof(log->base));
+		for (size_t i = 0; ok && i < s->n_frontier; i++) {
+			ok = s->frontier[i].len == PA_HASH_LEN;
+			if (ok)
+				memcpy(log->base.tree.node[i], s->frontier[i].data, PA_HASH_LEN);
+		}
+		log->base.tree.size = idx;
+		log->base.tree.n = (unsigned)s->n_frontier;
+		log->base.segment = a.first_segment;
+		log->base.seg_first = idx;
+		if (ok && s->public_key.len == sizeof(log->base.key_pk)) {
+			log->base.key_known = 1;
+			log->base.key_index = s->key_index;
+			memcpy(log->base.key_pk, s->public_key.data, sizeof(log->base.key_pk));
+		}
+	}
+	pa_record_free(rec);
+	if (!ok)
+		return pa_fail(&log->err, PRIVAUDIT_E_FORMAT,
+			       "%s: the first live segment (per the archived marker) does not start with "
+			       "its segment_start record",
+			       name);
+	log->first_segment = a.first_segment;
+	memcpy(log->log_id, a.log_id, PA_HASH_LEN);
+	return PRIVAUDIT_OK;
+}
+
 static privaudit_status read_log_id(pa_err *e, int dirfd, unsigned char log_id[PA_HASH_LEN])
 {
 	unsigned char hdr[PA_SEG_HEADER];
@@ -1210,6 +1381,8 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_open_timeout(privaudit_log **out, co
 	 * to append to that log's segments, and a log without its first
 	 * segment is refused. */
 	st = read_log_id(&log->err, log->dirfd, log->log_id);
+	if (st == PRIVAUDIT_E_NOLOG)
+		st = read_archived_start(log);
 	if (st != PRIVAUDIT_OK)
 		goto fail;
 	if (flags & PRIVAUDIT_OPEN_ANNOUNCE) {
@@ -1502,6 +1675,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_append_packed(privaudit_log *log,
 	switch (rec->body_case) {
 	case PRIVAUDIT__RECORD__BODY_GENESIS:
 	case PRIVAUDIT__RECORD__BODY_KEY_ROTATION:
+	case PRIVAUDIT__RECORD__BODY_SEGMENT_START:
 	case PRIVAUDIT__RECORD__BODY_CHECKPOINT:
 	case PRIVAUDIT__RECORD__BODY_RECOVERY:
 		st = pa_fail(&log->err, PRIVAUDIT_E_INVAL, "%s records are written by the library only",

@@ -256,6 +256,16 @@ typedef struct privaudit_verify_report {
 	 * appended by someone else, or after the clock was set back */
 	uint64_t backdated;
 	uint64_t backdated_index;    /* the first of them */
+	/* with privaudit_verifier_resume(): the records before this index
+	 * were verified by an earlier run and not read again; 0 otherwise */
+	uint64_t resumed_at;
+	int resumed_by;              /* 1: a state, 2: a trusted note (privaudit_verifier_read_all()) */
+	/* not 0: the log's first segments were archived and not given
+	 * (privaudit_verifier_archive()): the run started at this record, a
+	 * segment_start, from the Merkle frontier it holds; the records before
+	 * were not checked, and nothing but the checkpoints after vouches for
+	 * that frontier (a --trusted checkpoint past it does) */
+	uint64_t started_at;
 } privaudit_verify_report;
 
 /* Seconds a record's time may lie before an earlier checkpoint's signed
@@ -290,9 +300,73 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_require_witness(privaudit_v
 typedef void (*privaudit_progress_fn)(void *arg, uint64_t done, uint64_t total);
 PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_progress(privaudit_verifier *v,
 							      privaudit_progress_fn fn, void *arg);
+/* Verification in proportion to what is new.  With keep_state, a run that
+ * verifies keeps the chain as it was just after the newest checkpoint
+ * record: privaudit_verifier_state() gives it as bytes (malloc'd; the
+ * caller frees), for an auditor to keep off the host.  privaudit_verifier_
+ * resume() takes such bytes (PRIVAUDIT_E_FORMAT when they are not a
+ * state): the next run reads that checkpoint record again (it must be the
+ * same bytes, else PRIVAUDIT_E_TRUSTED, or PRIVAUDIT_E_TRUNCATED when it
+ * is gone) and verifies only what follows it, from the Merkle frontier
+ * the state holds.  The records before it are not read again: a change
+ * to them since is found only by a run without a state.  A pinned key
+ * must match the log the state is of (PRIVAUDIT_E_PINNED_KEY).  A note
+ * given from outside that is older than the state makes the run start
+ * from record 0.  privaudit_verifier_state() fails with PRIVAUDIT_E_STATE
+ * when the run did not verify or met no checkpoint. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_keep_state(privaudit_verifier *v);
+/* With a trusted note (privaudit_verifier_trust()), a run starts at the
+ * last segment that begins, with a segment_start, at or before the note's
+ * size: the note's root vouches for the records before, which are not
+ * read (report->resumed_at).  read_all makes the run read every record
+ * from 0, with a state or a trusted note alike. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_read_all(privaudit_verifier *v);
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_resume(privaudit_verifier *v,
+							    const void *state, size_t len);
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_state(const privaudit_verifier *v,
+							   void **out, size_t *len);
 /* Check the whole log.  The report stays valid until the verifier is freed. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 						       const privaudit_verify_report **report);
+
+/* ------------------------------------------------------------ archiving */
+
+/* Move closed segments out of the live log at dir into the directory to
+ * (made if missing), each compressed (zstd) as seg-N.zst, oldest first.
+ * The live log then starts at a segment whose first record (segment_start)
+ * holds the Merkle frontier of what was moved, so it still verifies; the
+ * archive holds the genesis record and verifies on its own, or joined
+ * (privaudit_verifier_archive()).  Never the newest segment, only up to a
+ * segment that starts with segment_start (written since this version),
+ * and only records the collector acknowledged (ship-state), unless
+ * PRIVAUDIT_ARCHIVE_FORCE.  A crash at any point leaves every segment in
+ * the live log, the archive, or both; running again finishes.  Archiving
+ * nothing is PRIVAUDIT_OK with rep->segments 0 and why in rep->detail. */
+#define PRIVAUDIT_ARCHIVE_FORCE 1u
+typedef struct privaudit_archive_opts {
+	uint64_t before_index;       /* move segments whose records all lie below it; 0: no limit */
+	int64_t older_than_s;        /* ...that were closed more than this many seconds ago; -1: no limit */
+	uint64_t max_live_bytes;     /* the oldest, until the live segments take at most this; 0: no limit */
+	unsigned flags;
+} privaudit_archive_opts;
+typedef struct privaudit_archive_report {
+	uint64_t segments;           /* moved now */
+	uint64_t bytes_in, bytes_out;   /* their size, and compressed */
+	uint64_t first_segment;      /* where the live log starts now */
+	uint64_t first_index;
+	uint64_t acked;              /* records the collector acknowledged (0: none, or no shipping) */
+	uint64_t live_bytes;         /* the live segments' size after the run */
+	int unshipped;               /* stopped at a segment not acknowledged */
+	int no_anchor;               /* stopped at a segment without segment_start */
+	char detail[512];
+} privaudit_archive_report;
+PRIVAUDIT_EXPORT privaudit_status privaudit_archive(const char *dir, const char *to,
+						    const privaudit_archive_opts *opts,
+						    privaudit_archive_report *rep);
+/* Verify with the archived segments in dir (as privaudit_archive() wrote
+ * them) before the live ones: the whole log from its first key. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_archive(privaudit_verifier *v,
+							     const char *dir);
 
 /* The newest signed checkpoint note of the log at dir, NUL-terminated, in
  * malloc'd memory the caller frees. */

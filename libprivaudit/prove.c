@@ -351,6 +351,12 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_prove(privaudit_reader *r, const uin
 		pa_fail(&r->err, st, c.failed ? "out of memory" : "the log has no checkpoint yet");
 		goto out;
 	}
+	if (rep->started_at > 0) {
+		/* an inclusion proof needs every leaf from record 0 */
+		st = pa_fail(&r->err, PRIVAUDIT_E_NOLOG,
+			     "records before %" PRIu64 " are archived: proofs need the whole log", rep->started_at);
+		goto out;
+	}
 	leaves = pa_verifier_leaves(r->ver, &nleaves);
 	if (pa_levels_build(&lv, leaves, nleaves) < 0) {
 		st = pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory");

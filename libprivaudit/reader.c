@@ -4,7 +4,6 @@
  * against the verified tree.  Every byte read is treated as hostile. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "archive.h"
 #include "index.h"
 #include "reader.h"
 #include "verifier.h"
@@ -41,8 +41,15 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_reader_open(privaudit_reader **out, 
 		return st;
 	}
 	if (faccessat(r->dirfd, "seg-0000000000000000", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
-		privaudit_reader_free(r);
-		return PRIVAUDIT_E_NOLOG;
+		/* the first segments archived: the log starts where the marker says */
+		pa_archived a;
+
+		if (pa_archived_read(r->dirfd, &a) < 0) {
+			privaudit_reader_free(r);
+			return PRIVAUDIT_E_NOLOG;
+		}
+		r->first_seg = r->seg = a.first_segment;
+		r->first_index = r->next_index = a.first_index;
 	}
 	*out = r;
 	return PRIVAUDIT_OK;
@@ -82,55 +89,11 @@ PRIVAUDIT_EXPORT const char *privaudit_reader_error(const privaudit_reader *r)
 	return r->err.msg[0] != '\0' ? r->err.msg : "no error";
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 privaudit_status pa_reader_segments(privaudit_reader *r, uint64_t **segs, size_t *n)
 {
-	uint64_t *list = NULL;
-	size_t count = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	*segs = NULL;
-	*n = 0;
-	fd = dup(r->dirfd);
-	if (fd < 0)
-		return pa_fail_errno(&r->err, "dup", r->dir);
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return pa_fail_errno(&r->err, "read directory", r->dir);
-	}
-	rewinddir(d);
-	while ((de = readdir(d)) != NULL) {
-		uint64_t num;
-
-		if (pa_seg_parse_name(de->d_name, &num) != 0)
-			continue;
-		if (count == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			uint64_t *nl = realloc(list, nc * sizeof(*nl));
-
-			if (nl == NULL) {
-				free(list);
-				closedir(d);
-				return pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory");
-			}
-			list = nl;
-			cap = nc;
-		}
-		list[count++] = num;
-	}
-	closedir(d);
-	qsort(list, count, sizeof(*list), cmp_u64);
-	*segs = list;
-	*n = count;
+	if (pa_seg_list(r->dirfd, 0, segs, n) < 0)
+		return errno == ENOMEM ? pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory")
+				       : pa_fail_errno(&r->err, "read directory", r->dir);
 	return PRIVAUDIT_OK;
 }
 
@@ -216,11 +179,15 @@ privaudit_status pa_reader_check(privaudit_reader *r, struct privaudit_record *r
 	rec->verified = 0;
 	if (r->ver == NULL)
 		return PRIVAUDIT_OK;
+	/* leaves[0] is the first record the verifier read (the first live
+	 * one when segments were archived) */
 	leaves = pa_verifier_leaves(r->ver, &n);
-	if (rec->index >= n)
+	if (rec->index < r->rep->started_at)
+		return PRIVAUDIT_OK;
+	if (rec->index - r->rep->started_at >= n)
 		return PRIVAUDIT_OK;   /* appended after the verification */
 	pa_hash_leaf(leaf, rec->entry, rec->len);
-	if (memcmp(leaf, leaves[rec->index], PA_HASH_LEN) != 0)
+	if (memcmp(leaf, leaves[rec->index - r->rep->started_at], PA_HASH_LEN) != 0)
 		return pa_fail(&r->err, PRIVAUDIT_E_ROOT,
 			       "record %" PRIu64 " (segment %" PRIu64 ", offset %" PRIu64
 			       ") differs from the bytes verified",
@@ -512,8 +479,8 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_reader_count(privaudit_reader *r, ui
 	}
 	free(segs);
 	close_seq(r);
-	r->seg = 0;
-	r->next_index = 0;
+	r->seg = r->first_seg;
+	r->next_index = r->first_index;
 	return PRIVAUDIT_OK;
 }
 

@@ -34,6 +34,9 @@ struct privaudit_reader {
 	unsigned char log_id[PA_HASH_LEN];
 	int have_log_id;
 
+	/* where the log starts: segment 0, or after archived segments */
+	uint64_t first_seg, first_index;
+
 	/* sequential position */
 	int segfd;                    /* -1: none open */
 	uint64_t seg;                 /* segment open, or to open next */

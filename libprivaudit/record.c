@@ -293,6 +293,7 @@ const char *pa_record_kind_name(const pa_record *r)
 	case PRIVAUDIT__RECORD__BODY_GAP: return "gap";
 	case PRIVAUDIT__RECORD__BODY_RECOVERY: return "recovery";
 	case PRIVAUDIT__RECORD__BODY_KEY_ROTATION: return "key_rotation";
+	case PRIVAUDIT__RECORD__BODY_SEGMENT_START: return "segment_start";
 	case PRIVAUDIT__RECORD__BODY_CHECKPOINT: return "checkpoint";
 	case PRIVAUDIT__RECORD__BODY_SESSION_OPEN: return "session_open";
 	case PRIVAUDIT__RECORD__BODY_SESSION_CLOSE: return "session_close";

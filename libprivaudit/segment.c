@@ -3,11 +3,13 @@
  * lengths are bounded before any allocation and reads never pass the end. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "crc32c.h"
@@ -45,6 +47,73 @@ int pa_seg_parse_name(const char *name, uint64_t *number)
 			return -1;
 	}
 	*number = v;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int pa_seg_list(int dirfd, int zst, uint64_t **out, size_t *count)
+{
+	uint64_t *list = NULL;
+	size_t n = 0, cap = 0, k = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd = dup(dirfd);
+
+	*out = NULL;
+	*count = 0;
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		char base[21];
+		uint64_t num;
+		size_t len = strlen(de->d_name);
+
+		if (zst && len == 24 && strcmp(de->d_name + 20, ".zst") == 0) {
+			memcpy(base, de->d_name, 20);
+			base[20] = '\0';
+			if (pa_seg_parse_name(base, &num) != 0)
+				continue;
+		} else if (pa_seg_parse_name(de->d_name, &num) != 0) {
+			continue;
+		}
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			uint64_t *nl = realloc(list, nc * sizeof(*nl));
+
+			if (nl == NULL) {
+				free(list);
+				closedir(d);
+				errno = ENOMEM;
+				return -1;
+			}
+			list = nl;
+			cap = nc;
+		}
+		list[n++] = num;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(list, n, sizeof(*list), cmp_u64);
+	for (size_t i = 0; i < n; i++)   /* seg-N and seg-N.zst both: once */
+		if (k == 0 || list[k - 1] != list[i])
+			list[k++] = list[i];
+	*out = list;
+	*count = k;
 	return 0;
 }
 

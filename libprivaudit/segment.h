@@ -27,6 +27,10 @@ typedef struct pa_seghdr {
 void pa_seg_name(char buf[PA_SEG_NAME_MAX], uint64_t number);
 /* 0 and the number when name is a segment file name. */
 int pa_seg_parse_name(const char *name, uint64_t *number);
+/* The segment numbers in directory dirfd (seg-N; with zst, seg-N.zst as
+ * privaudit archive writes them too), sorted, each once, in malloc'd *out
+ * (NULL when there are none).  0, or -1 with errno. */
+int pa_seg_list(int dirfd, int zst, uint64_t **out, size_t *count);
 void pa_seg_header_encode(unsigned char out[PA_SEG_HEADER], const pa_seghdr *h);
 /* PRIVAUDIT_OK, or PRIVAUDIT_E_FORMAT with a reason in *why. */
 privaudit_status pa_seg_header_decode(const unsigned char in[PA_SEG_HEADER], pa_seghdr *h,

@@ -4,7 +4,6 @@
  * pinned first key.  It needs nothing secret and trusts no byte it reads. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "archive.h"
 #include "chain.h"
 #include "cosign.h"
 #include "lock.h"
@@ -47,6 +47,7 @@ typedef struct expect {
 
 struct privaudit_verifier {
 	int dirfd;
+	int adirfd;               /* privaudit_verifier_archive(), else -1 */
 	char *dir;
 	int64_t max_age, now;
 	privaudit_progress_fn progress;
@@ -75,6 +76,18 @@ struct privaudit_verifier {
 	uint64_t last_end;        /* end of the last frame read in the last segment */
 	uint64_t backdated_seg, backdated_off;   /* where the first backdated record is */
 	int64_t backdated_by;     /* seconds before the checkpoint, the first one */
+	/* Verification state (privaudit_verifier_state): the chain just after
+	 * the newest checkpoint record read, and where that record is. */
+	int keep_state;
+	int have_at;
+	pa_chain *at;             /* sodium-free: nothing secret, plain malloc */
+	uint64_t at_seg, at_off;
+	unsigned char at_leaf[PA_HASH_LEN];
+	/* ...and the one given to resume from (privaudit_verifier_resume) */
+	unsigned char *resume;
+	size_t resume_len;
+	int resumed;              /* this run started from it, or from a trusted note's segment */
+	int read_all;             /* privaudit_verifier_read_all(): never resume */
 };
 
 static privaudit_status fail_at(privaudit_verifier *v, privaudit_status st, uint64_t index,
@@ -124,6 +137,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_new(privaudit_verifier **ou
 	if (v == NULL)
 		return PRIVAUDIT_E_NOMEM;
 	pa_arena_init(&v->arena);
+	v->adirfd = -1;
 	v->dir = strdup(dir);
 	if (v->dir == NULL) {
 		free(v);
@@ -150,8 +164,12 @@ PRIVAUDIT_EXPORT void privaudit_verifier_free(privaudit_verifier *v)
 		pa_note_free(&v->exp[i].note);
 	if (v->dirfd >= 0)
 		close(v->dirfd);
+	if (v->adirfd >= 0)
+		close(v->adirfd);
 	free(v->keys);
 	free(v->leaves);
+	free(v->at);
+	free(v->resume);
 	pa_arena_free(&v->arena);
 	free(v->dir);
 	free(v);
@@ -280,54 +298,53 @@ static int note_signed_by_chain(const privaudit_verifier *v, const pa_note *n)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* A segment's bytes: the live one, else the archived one. */
+static int open_seg(privaudit_verifier *v, uint64_t number)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	/* seg-N.zst too: an archive given as the log */
+	int fd = pa_segment_open_any(v->dirfd, number);
 
-	return x < y ? -1 : x > y;
+	if (fd < 0 && errno == ENOENT && v->adirfd >= 0)
+		fd = pa_segment_open_any(v->adirfd, number);
+	return fd;
 }
 
-/* Segment numbers present, sorted. */
+/* Segment numbers present, sorted, the archive's with the live ones (a
+ * segment in both, archived and not yet removed, once). */
 static privaudit_status list_segments(privaudit_verifier *v, uint64_t **out, size_t *count)
 {
-	uint64_t *segs = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd;
+	uint64_t *live = NULL, *arch = NULL, *all;
+	size_t nl = 0, na = 0, n = 0, i = 0, j = 0;
 
-	fd = dup(v->dirfd);
-	if (fd < 0)
-		return fail_log(v, PRIVAUDIT_E_IO, "dup: %s", strerror(errno));
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return fail_log(v, PRIVAUDIT_E_IO, "read directory %s: %s", v->dir, strerror(errno));
+	*out = NULL;
+	*count = 0;
+	if (pa_seg_list(v->dirfd, 1, &live, &nl) < 0 ||
+	    (v->adirfd >= 0 && pa_seg_list(v->adirfd, 1, &arch, &na) < 0)) {
+		int e = errno;
+
+		free(live);
+		return e == ENOMEM ? fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory")
+				   : fail_log(v, PRIVAUDIT_E_IO, "read directory %s: %s", v->dir, strerror(e));
 	}
-	rewinddir(d);
-	while ((de = readdir(d)) != NULL) {
-		uint64_t num;
-
-		if (pa_seg_parse_name(de->d_name, &num) < 0)
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			uint64_t *ns = realloc(segs, nc * sizeof(*segs));
-
-			if (ns == NULL) {
-				free(segs);
-				closedir(d);
-				return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
-			}
-			segs = ns;
-			cap = nc;
-		}
-		segs[n++] = num;
+	all = malloc((nl + na + 1) * sizeof(*all));
+	if (all == NULL) {
+		free(live);
+		free(arch);
+		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
 	}
-	closedir(d);
-	if (n > 0)
-		qsort(segs, n, sizeof(*segs), cmp_u64);
-	*out = segs;
+	while (i < nl || j < na) {   /* merge, each number once */
+		uint64_t x = j == na || (i < nl && live[i] <= arch[j]) ? live[i] : arch[j];
+
+		if (n == 0 || all[n - 1] != x)
+			all[n++] = x;
+		if (i < nl && live[i] == x)
+			i++;
+		if (j < na && arch[j] == x)
+			j++;
+	}
+	free(live);
+	free(arch);
+	*out = all;
 	*count = n;
 	return PRIVAUDIT_OK;
 }
@@ -357,7 +374,8 @@ static privaudit_status check_expected(privaudit_verifier *v, uint64_t seg, uint
 				x->bad_at = v->rep.sealed;
 				continue;
 			}
-			st = fail_at(v, PRIVAUDIT_E_TRUSTED, v->rep.sealed, 0, 0,
+			st = fail_at(v, PRIVAUDIT_E_TRUSTED,
+				     v->rep.sealed > v->rep.resumed_at ? v->rep.sealed : v->rep.resumed_at, 0, 0,
 				     "the first %" PRIu64 " records do not hash to the trusted checkpoint's root",
 				     x->note.size);
 			v->rep.bad_segment = UINT64_MAX;   /* located by the caller */
@@ -418,6 +436,15 @@ static privaudit_status chain_add(privaudit_verifier *v, uint64_t index, const p
 	}
 	if (add_key(v, c->cur_pk) < 0)
 		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+	if (v->keep_state) {
+		/* The state a later run resumes from: the chain with this
+		 * checkpoint record in its tree. */
+		*v->at = *c;
+		v->at_seg = seg;
+		v->at_off = off;
+		memcpy(v->at_leaf, leaf, PA_HASH_LEN);
+		v->have_at = 1;
+	}
 	v->rep.checkpoints = c->checkpoints;
 	v->rep.sealed = c->sealed;
 	v->rep.newest_size = c->sealed;
@@ -444,7 +471,7 @@ static void locate(privaudit_verifier *v, const uint64_t *segs, size_t nsegs, ui
 		int fd;
 
 		pa_seg_name(name, segs[s]);
-		fd = openat(v->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		fd = open_seg(v, segs[s]);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &sb) < 0 || pa_segreader_init(&r, fd, PA_SEG_HEADER, (uint64_t)sb.st_size) !=
@@ -556,7 +583,7 @@ static privaudit_status frames_end(privaudit_verifier *v, const pa_scan_batch *b
 }
 
 static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int last,
-				     uint64_t limit, uint64_t *done)
+				     uint64_t limit, uint64_t start)
 {
 	unsigned char hdr[PA_SEG_HEADER];
 	char name[PA_SEG_NAME_MAX];
@@ -569,9 +596,13 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 	int fd;
 
 	pa_seg_name(name, number);
-	fd = openat(v->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
+	fd = open_seg(v, number);
+	if (fd < 0) {
+		if (errno == EBADMSG)   /* an archived segment that does not decompress */
+			return fail_at(v, PRIVAUDIT_E_FORMAT, v->chain.tree.size, number, 0,
+				       "%s.zst is damaged: it does not decompress", name);
 		return fail_log(v, PRIVAUDIT_E_IO, "open %s: %s", name, strerror(errno));
+	}
 	if (fstat(fd, &sb) < 0) {
 		st = fail_log(v, PRIVAUDIT_E_IO, "stat %s: %s", name, strerror(errno));
 		close(fd);
@@ -606,27 +637,28 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 		return fail_at(v, PRIVAUDIT_E_FORMAT, v->chain.tree.size, number, 0,
 			       "%s: header says segment %" PRIu64, name, h.number);
 	}
-	if (number == 0)
+	if (number == 0 && !v->resumed && v->chain.started_at == 0)
 		memcpy(v->log_id, h.log_id, PA_HASH_LEN);
 	else if (memcmp(v->log_id, h.log_id, PA_HASH_LEN) != 0) {
 		close(fd);
 		return fail_at(v, PRIVAUDIT_E_FOREIGN, v->chain.tree.size, number, 0,
 			       "%s belongs to another log", name);
 	}
-	if (h.first_index != v->chain.tree.size) {
+	if (start == PA_SEG_HEADER && h.first_index != v->chain.tree.size) {
 		close(fd);
 		return fail_at(v, PRIVAUDIT_E_SEQUENCE, v->chain.tree.size, number, 0,
 			       "%s starts at record %" PRIu64 ", expected %" PRIu64, name, h.first_index,
 			       v->chain.tree.size);
 	}
-	v->rep.bytes += PA_SEG_HEADER;
+	if (start == PA_SEG_HEADER)
+		v->rep.bytes += PA_SEG_HEADER;
 	/* CRCs and leaf hashes are computed ahead on a second thread. */
-	scan = pa_scanner_start(fd, PA_SEG_HEADER, end);
+	scan = pa_scanner_start(fd, start, end);
 	if (scan == NULL) {
 		close(fd);
 		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory or threads");
 	}
-	v->last_end = PA_SEG_HEADER;
+	v->last_end = start;
 	for (;;) {
 		const pa_scan_batch *b = pa_scanner_next(scan);
 
@@ -683,7 +715,6 @@ static privaudit_status walk_segment(privaudit_verifier *v, uint64_t number, int
 	}
 	pa_scanner_stop(scan);
 	close(fd);
-	(void)done;
 	return st;
 }
 
@@ -742,11 +773,222 @@ static void finish_report(privaudit_verifier *v)
 	v->rep.origin = v->chain.origin;
 }
 
+#define VSTATE_MAGIC "PAVSTATE"
+#define VSTATE_HEAD (8 + 8 + 8 + PA_HASH_LEN)
+
+/* The segments before `number` were archived (and no --archive gives
+ * them): start at its first record, a segment_start, from the frontier and
+ * key it holds.  Only checkpoints after it vouch for it; the report says
+ * where the run started. */
+static privaudit_status start_at_segment(privaudit_verifier *v, uint64_t number, int trusted)
+{
+	unsigned char hdr[PA_SEG_HEADER], leaf[PA_HASH_LEN];
+	char name[PA_SEG_NAME_MAX];
+	const char *why = NULL;
+	privaudit_status st;
+	pa_record *rec;
+	uint64_t idx = 0;
+	pa_seghdr h;
+	int fd;
+
+	pa_seg_name(name, number);
+	fd = open_seg(v, number);
+	if (fd < 0)
+		return fail_log(v, PRIVAUDIT_E_IO, "open %s: %s", name, strerror(errno));
+	if (pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0 ||
+	    pa_seg_header_decode(hdr, &h, &why) != PRIVAUDIT_OK || h.number != number) {
+		close(fd);
+		return fail_log(v, PRIVAUDIT_E_NOLOG,
+				"%s holds no first segment (seg-0000000000000000), and %s has no "
+				"readable header to start from",
+				v->dir, name);
+	}
+	rec = pa_segment_first(fd, &idx, leaf);
+	close(fd);
+	if (rec == NULL || idx != h.first_index) {
+		pa_record_free(rec);
+		return fail_at(v, PRIVAUDIT_E_NOLOG, h.first_index, number, PA_SEG_HEADER,
+			       "%s holds no first segment (seg-0000000000000000), and %s does not start "
+			       "with a record to start from",
+			       v->dir, name);
+	}
+	st = pa_chain_start_at(&v->chain, idx, rec, h.log_id);
+	pa_record_free(rec);
+	if (st != PRIVAUDIT_OK) {
+		if (st == PRIVAUDIT_E_NOLOG)
+			return fail_log(v, st, "%s holds no first segment (seg-0000000000000000), and "
+					"%s starts with no segment_start record: segments are missing",
+					v->dir, name);
+		return fail_at(v, st, idx, number, PA_SEG_HEADER, "%s", v->chain.detail);
+	}
+	memcpy(v->log_id, h.log_id, PA_HASH_LEN);
+	v->rep.pinned = v->chain.pinned;
+	if (trusted) {
+		/* the trusted note vouches for the records before: its root is
+		 * compared where the tree reaches its size (here, if already) */
+		v->rep.resumed_at = idx;
+		v->rep.resumed_by = 2;
+		v->resumed = 1;
+		if (v->exp[0].note.size == idx) {
+			unsigned char root[PA_HASH_LEN];
+
+			pa_tree_root(&v->chain.tree, root);
+			v->exp[0].root_checked = 1;
+			if (memcmp(root, v->exp[0].note.root, PA_HASH_LEN) != 0)
+				return fail_at(v, PRIVAUDIT_E_TRUSTED, idx, number, PA_SEG_HEADER,
+					       "the records before %" PRIu64 " do not hash to the trusted "
+					       "checkpoint's root",
+					       idx);
+		}
+	} else {
+		v->rep.started_at = idx;
+	}
+	v->rep.records = idx;   /* the log's count: those before are not read */
+	if (add_key(v, v->chain.cur_pk) < 0)
+		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+	return PRIVAUDIT_OK;
+}
+
+/* The segment a --trusted run may start at: the last one, after segment
+ * 0, whose first record (a segment_start) lies at or before the trusted
+ * note's size; nsegs when none does (old segments, a small log). */
+static size_t trusted_start(privaudit_verifier *v, const uint64_t *segs, size_t nsegs)
+{
+	if (v->adirfd >= 0)
+		return nsegs;   /* joined with an archive: the whole log, as asked */
+	for (size_t i = nsegs; i-- > 0 && segs[i] != 0;) {
+		unsigned char hdr[PA_SEG_HEADER], leaf[PA_HASH_LEN];
+		const char *why = NULL;
+		pa_record *rec;
+		uint64_t idx = 0;
+		pa_seghdr h;
+		int fd = open_seg(v, segs[i]), anchored;
+
+		if (fd < 0)
+			return nsegs;
+		if (pa_pread_full(fd, hdr, sizeof(hdr), 0) < 0 ||
+		    pa_seg_header_decode(hdr, &h, &why) != PRIVAUDIT_OK) {
+			close(fd);
+			return nsegs;   /* walking the log will say what is wrong */
+		}
+		if (h.first_index > v->exp[0].note.size) {
+			close(fd);
+			continue;
+		}
+		rec = pa_segment_first(fd, &idx, leaf);
+		close(fd);
+		anchored = rec != NULL && idx == h.first_index &&
+			   rec->body_case == PRIVAUDIT__RECORD__BODY_SEGMENT_START;
+		pa_record_free(rec);
+		if (anchored)
+			return i;
+	}
+	return nsegs;
+}
+
+/* Start from a verification state: the chain as it was just after a
+ * checkpoint record verified earlier, checked against that record as the
+ * log holds it now.  *first and *start say where the walk goes on.  When a
+ * note given from outside is older than the state, the run starts from
+ * record 0 instead (its root needs the leaves before). */
+static privaudit_status resume_begin(privaudit_verifier *v, const uint64_t *segs, size_t nsegs,
+				     size_t *first, uint64_t *start)
+{
+	const unsigned char *st8 = v->resume;
+	uint64_t seg = pa_load64(st8 + 8), off = pa_load64(st8 + 16), want;
+	unsigned char *buf = NULL, leaf[PA_HASH_LEN];
+	const unsigned char *entry;
+	char name[PA_SEG_NAME_MAX];
+	pa_frame_status fs;
+	struct stat sb;
+	size_t cap = 0, len, i;
+	pa_chain *c = &v->chain;
+	int fd;
+
+	if (pa_chain_load(c, st8 + VSTATE_HEAD, v->resume_len - VSTATE_HEAD - PA_HASH_LEN) != 0) {
+		int pinned = c->have_pin;
+
+		pa_chain_init(c);
+		return pinned ? fail_log(v, PRIVAUDIT_E_PINNED_KEY,
+					 "the verification state is of a log with another first key")
+			      : fail_log(v, PRIVAUDIT_E_FORMAT, "the verification state does not load");
+	}
+	want = c->tree.size;
+	for (int k = 0; k < 2; k++) {
+		expect *x = &v->exp[k];
+
+		if (!x->present || x->note.size >= want)
+			continue;
+		if (x->note.size != c->sealed || memcmp(x->note.root, c->newest_root, PA_HASH_LEN) != 0) {
+			pa_chain_init(c);
+			return PRIVAUDIT_OK;   /* from record 0 */
+		}
+		x->root_checked = 1;
+		x->sig_checked = pa_note_verify(&x->note, c->origin, c->signer_pk) == 0;
+	}
+	for (i = 0; i < nsegs && segs[i] != seg; i++)
+		;
+	if (i == nsegs) {
+		pa_chain_init(c);
+		return fail_at(v, PRIVAUDIT_E_TRUNCATED, want - 1, seg, off,
+			       "segment %" PRIu64 ", which held record %" PRIu64
+			       " when the verification state was saved, is gone",
+			       seg, want - 1);
+	}
+	pa_seg_name(name, seg);
+	fd = open_seg(v, seg);
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		pa_chain_init(c);
+		return fail_log(v, PRIVAUDIT_E_IO, "open %s: %s", name, strerror(e));
+	}
+	fs = pa_frame_read_at(fd, off, (uint64_t)sb.st_size, &buf, &cap, &entry, &len);
+	close(fd);
+	if (fs == PA_FRAME_OK && len >= PA_ENTRY_INDEX)
+		pa_hash_leaf(leaf, entry, len);
+	if (fs != PA_FRAME_OK || len < PA_ENTRY_INDEX || pa_load64(entry) != want - 1 ||
+	    memcmp(leaf, st8 + 24, PA_HASH_LEN) != 0) {
+		free(buf);
+		pa_chain_init(c);
+		return fail_at(v, fs == PA_FRAME_OK ? PRIVAUDIT_E_TRUSTED : PRIVAUDIT_E_TRUNCATED,
+			       want - 1, seg, off,
+			       "record %" PRIu64 ", the checkpoint the verification state ends with, "
+			       "is %s: the log does not extend what was verified before",
+			       want - 1, fs == PA_FRAME_OK ? "not the one verified then" : "gone");
+	}
+	free(buf);
+	if (c->have_pin)
+		c->pinned = 1;   /* pa_chain_load matched the pin to the log id */
+	memcpy(v->log_id, c->log_id, PA_HASH_LEN);
+	if (add_key(v, c->signer_pk) < 0 || add_key(v, c->cur_pk) < 0)
+		return fail_log(v, PRIVAUDIT_E_NOMEM, "out of memory");
+	v->rep.pinned = c->pinned;
+	v->rep.records = want;
+	v->rep.resumed_at = want;
+	v->rep.resumed_by = 1;
+	v->rep.checkpoints = c->checkpoints;
+	v->rep.sealed = v->rep.newest_size = c->sealed;
+	v->rep.newest_time = c->newest_time;
+	v->rep.key_index = c->cur_key_index;
+	*v->at = *c;
+	v->at_seg = seg;
+	v->at_off = off;
+	memcpy(v->at_leaf, st8 + 24, PA_HASH_LEN);
+	v->have_at = 1;
+	v->resumed = 1;
+	*first = i;
+	*start = off + len + PA_FRAME_OVERHEAD;
+	return PRIVAUDIT_OK;
+}
+
 PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 						       const privaudit_verify_report **report)
 {
-	uint64_t *segs = NULL, limit, done = 0, last_ckpt_index = 0;
-	size_t nsegs = 0;
+	uint64_t *segs = NULL, limit, done = 0, last_ckpt_index = 0, start = PA_SEG_HEADER;
+	size_t nsegs = 0, first = 0;
 	privaudit_status st;
 
 	if (v == NULL || report == NULL)
@@ -760,6 +1002,8 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 	v->nkeys = 0;
 	v->nleaves = 0;
 	v->total_bytes = 0;
+	v->have_at = 0;
+	v->resumed = 0;
 	for (int i = 0; i < 2; i++) {
 		v->exp[i].root_checked = 0;
 		v->exp[i].sig_checked = 0;
@@ -771,12 +1015,35 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 	st = list_segments(v, &segs, &nsegs);
 	if (st != PRIVAUDIT_OK)
 		goto out;
-	if (nsegs == 0 || segs[0] != 0) {
+	if (v->resume != NULL && !v->read_all) {
+		st = resume_begin(v, segs, nsegs, &first, &start);
+		if (st != PRIVAUDIT_OK)
+			goto out;
+	}
+	if (!v->resumed && v->exp[0].present && !v->keep_all_leaves && !v->read_all) {
+		/* --trusted: start at the last segment that begins at or before
+		 * its size with a segment_start; the note's root then vouches
+		 * for everything before */
+		size_t k = trusted_start(v, segs, nsegs);
+
+		if (k < nsegs) {
+			st = start_at_segment(v, segs[k], 1);
+			if (st != PRIVAUDIT_OK)
+				goto out;
+			first = k;
+		}
+	}
+	if (!v->resumed && nsegs > 0 && segs[0] != 0) {
+		st = start_at_segment(v, segs[0], 0);
+		if (st != PRIVAUDIT_OK)
+			goto out;
+	}
+	if (!v->resumed && nsegs == 0) {
 		st = fail_log(v, PRIVAUDIT_E_NOLOG, "%s holds no first segment (seg-0000000000000000)",
 			      v->dir);
 		goto out;
 	}
-	for (size_t i = 0; i < nsegs; i++) {
+	for (size_t i = first; i < nsegs; i++) {
 		struct stat sb;
 		char name[PA_SEG_NAME_MAX];
 
@@ -785,15 +1052,15 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 			v->total_bytes += (uint64_t)sb.st_size;
 	}
 	snapshot(v, segs[nsegs - 1], &limit);
-	for (size_t i = 0; i < nsegs; i++) {
-		uint64_t before = v->rep.bytes;
+	for (size_t i = first; i < nsegs; i++) {
+		uint64_t before = v->rep.bytes, want = segs[first] + (i - first);
 
-		if (segs[i] != i) {
-			st = fail_at(v, PRIVAUDIT_E_SEQUENCE, v->chain.tree.size, i, 0,
-				     "segment %zu is missing (next is %" PRIu64 ")", i, segs[i]);
+		if (segs[i] != want) {
+			st = fail_at(v, PRIVAUDIT_E_SEQUENCE, v->chain.tree.size, want, 0,
+				     "segment %" PRIu64 " is missing (next is %" PRIu64 ")", want, segs[i]);
 			break;
 		}
-		st = walk_segment(v, segs[i], i + 1 == nsegs, limit, &done);
+		st = walk_segment(v, segs[i], i + 1 == nsegs, limit, i == first ? start : PA_SEG_HEADER);
 		if (st != PRIVAUDIT_OK)
 			break;
 		done += v->rep.bytes - before;
@@ -863,7 +1130,10 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 			goto out;
 		}
 		if (x->trusted) {
-			st = prove_consistency(v);
+			/* Resumed, the leaves before the state are not at hand;
+			 * its root, compared where the tree reached its size,
+			 * already shows the log extends it. */
+			st = v->resumed ? PRIVAUDIT_OK : prove_consistency(v);
 			if (st != PRIVAUDIT_OK)
 				goto out;
 			v->rep.trusted_checked = 1;
@@ -929,5 +1199,115 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_checkpoint_latest(const char *dir, c
 		return PRIVAUDIT_E_NOTE;
 	}
 	pa_note_free(&n);
+	return PRIVAUDIT_OK;
+}
+
+/* ------------------------------------------------------------ resuming */
+
+/* A verification state: "PAVSTATE", the segment and frame offset of the
+ * checkpoint record it ends with, that record's leaf hash, the chain saved
+ * just after it (chain.c), and a SHA-256 of all before. */
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_keep_state(privaudit_verifier *v)
+{
+	if (v == NULL)
+		return PRIVAUDIT_E_INVAL;
+	if (v->at == NULL && (v->at = calloc(1, sizeof(*v->at))) == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	v->keep_state = 1;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_resume(privaudit_verifier *v,
+							    const void *state, size_t len)
+{
+	unsigned char sum[PA_HASH_LEN];
+	privaudit_status st;
+	pa_chain *c;
+
+	if (v == NULL || state == NULL)
+		return PRIVAUDIT_E_INVAL;
+	if (len < VSTATE_HEAD + PA_HASH_LEN || len > VSTATE_HEAD + PA_CHAIN_SAVED_MAX + PA_HASH_LEN ||
+	    memcmp(state, VSTATE_MAGIC, 8) != 0)
+		return PRIVAUDIT_E_FORMAT;
+	pa_sha256(sum, state, len - PA_HASH_LEN);
+	if (memcmp(sum, (const unsigned char *)state + len - PA_HASH_LEN, PA_HASH_LEN) != 0)
+		return PRIVAUDIT_E_FORMAT;
+	/* The chain must load (the pin, if any, is checked at the run). */
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	memset(c, 0, sizeof(*c));
+	st = pa_chain_load(c, (const unsigned char *)state + VSTATE_HEAD,
+			   len - VSTATE_HEAD - PA_HASH_LEN) == 0 && c->checkpoints > 0 && c->have_genesis
+		     ? PRIVAUDIT_OK
+		     : PRIVAUDIT_E_FORMAT;
+	free(c);
+	if (st != PRIVAUDIT_OK)
+		return st;
+	st = privaudit_verifier_keep_state(v);
+	if (st != PRIVAUDIT_OK)
+		return st;
+	free(v->resume);
+	v->resume = malloc(len);
+	if (v->resume == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	memcpy(v->resume, state, len);
+	v->resume_len = len;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_state(const privaudit_verifier *v,
+							   void **out, size_t *len)
+{
+	unsigned char *buf;
+	pa_chain c;
+	size_t n;
+
+	if (v == NULL || out == NULL || len == NULL)
+		return PRIVAUDIT_E_INVAL;
+	*out = NULL;
+	*len = 0;
+	if (v->rep.status != PRIVAUDIT_OK || !v->keep_state || !v->have_at)
+		return PRIVAUDIT_E_STATE;
+	buf = malloc(VSTATE_HEAD + PA_CHAIN_SAVED_MAX + PA_HASH_LEN);
+	if (buf == NULL)
+		return PRIVAUDIT_E_NOMEM;
+	memcpy(buf, VSTATE_MAGIC, 8);
+	pa_store64(buf + 8, v->at_seg);
+	pa_store64(buf + 16, v->at_off);
+	memcpy(buf + 24, v->at_leaf, PA_HASH_LEN);
+	/* Saved unpinned: the pin is the caller's, given again each run, and
+	 * checked then against the log id the state carries. */
+	c = *v->at;
+	c.have_pin = 0;
+	c.pinned = 0;
+	n = VSTATE_HEAD + pa_chain_save(&c, buf + VSTATE_HEAD);
+	pa_sha256(buf + n, buf, n);
+	*out = buf;
+	*len = n + PA_HASH_LEN;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_archive(privaudit_verifier *v, const char *dir)
+{
+	int fd;
+
+	if (v == NULL || dir == NULL)
+		return PRIVAUDIT_E_INVAL;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? PRIVAUDIT_E_NOLOG : PRIVAUDIT_E_IO;
+	if (v->adirfd >= 0)
+		close(v->adirfd);
+	v->adirfd = fd;
+	return PRIVAUDIT_OK;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_read_all(privaudit_verifier *v)
+{
+	if (v == NULL)
+		return PRIVAUDIT_E_INVAL;
+	v->read_all = 1;
 	return PRIVAUDIT_OK;
 }

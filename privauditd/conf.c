@@ -4,6 +4,7 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ void pad_config_free(struct pad_config *c)
 	free(c->dir);
 	free(c->socket_path);
 	free(c->ship_to);
+	free(c->archive_dir);
 	free(c->ship_tls_ca);
 	free(c->ship_tls_cert);
 	free(c->ship_tls_key);
@@ -47,6 +49,45 @@ static int parse_long(const char *s, long min, long max, long *out)
 	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* Bytes: a number, or with K, M, G or T (powers of 1024); 0 is off. */
+static int parse_size(const char *s, long *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v > ((unsigned long long)LONG_MAX >> shift))
+		return -1;
+	*out = (long)(v << shift);
 	return 0;
 }
 
@@ -199,6 +240,19 @@ int pad_config_set(struct pad_config *c, const char *k, const char *v)
 		return parse_long(v, 0, 600000, &c->lock_timeout_ms);
 	if (strcmp(k, "disk_reserve") == 0)
 		return parse_long(v, 0, 1L << 30, &c->disk_reserve);
+	if (strcmp(k, "max_log_bytes") == 0)
+		return parse_size(v, &c->max_log_bytes);
+	if (strcmp(k, "archive_dir") == 0)
+		return replace_opt(&c->archive_dir, v, 1);
+	if (strcmp(k, "archive_unshipped") == 0)
+		return parse_bool(v, &c->archive_unshipped);
+	if (strcmp(k, "budget_policy") == 0) {
+		if (strcmp(v, "warn") == 0 || strcmp(v, "refuse") == 0) {
+			c->budget_refuse = strcmp(v, "refuse") == 0;
+			return 0;
+		}
+		return -1;
+	}
 	if (strcmp(k, "ship_to") == 0)
 		return set_target(c, v);
 	if (strcmp(k, "ship_tls_ca") == 0)

@@ -15,6 +15,11 @@ struct pad_config {
 	long max_clients;         /* connections served at once */
 	long lock_timeout_ms;     /* wait for the log lock (plugin, CLI) per try */
 	long disk_reserve;        /* free bytes kept for the log's own records */
+	/* the disk budget (budget.c): off while max_log_bytes is 0 */
+	long max_log_bytes;       /* the live segments' bytes at most */
+	char *archive_dir;        /* where the oldest segments go when over it */
+	int archive_unshipped;    /* ...also those the collector has not acknowledged */
+	int budget_refuse;        /* over it and archiving cannot help: refuse records */
 	/* shipping (ship.c): off while ship_to is NULL */
 	char *ship_to;            /* HOST:PORT of the RELP server */
 	char *ship_tls_ca;        /* TLS: all three, or none (plain RELP) */

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "budget.h"
 #include "conf.h"
 #include "privaudit.h"
 #include "request.h"
@@ -60,6 +61,8 @@ struct daemon {
 	long cli_heartbeat_s;     /* --heartbeat: wins over the file, also on reload */
 	struct pad_config cli_ship; /* --ship-*: the same, for the ship_* settings */
 	struct pad_ship *ship;    /* the shipper thread, when shipping */
+	struct pad_budget budget; /* max_log_bytes: the archiving child, alerts */
+	long long budget_at;      /* when to look at it again */
 	int foreground;
 	int ep, lfd, sfd;
 	int listen_inherited;     /* socket activation: systemd owns the path */
@@ -79,6 +82,7 @@ struct daemon {
 	long long now, last_seal, retry_at;
 	long long accept_at;      /* out of descriptors: accept again then (0: now) */
 	int accept_full;          /* said so in the log; until an accept works */
+	long long accept_logged;  /* when that was last said */
 	int nospace;              /* the log's disk is full: said so, until a record goes in */
 	uint64_t received, recorded, refused;
 };
@@ -314,6 +318,13 @@ static void client_request(struct daemon *d, struct client *c)
 		client_answer(d, c, code, why);
 		return;
 	}
+	if (d->budget.over && d->cfg.budget_refuse) {
+		/* budget_policy = refuse: the module's failmode decides */
+		privaudit_event_free(ev);
+		d->refused++;
+		client_answer(d, c, PA_WIRE_FAILED, "the log is over its disk budget (max_log_bytes)");
+		return;
+	}
 	if (d->log == NULL && open_log(d, PRIVAUDIT_OPEN_ANNOUNCE) < 0) {
 		privaudit_event_free(ev);
 		client_answer(d, c, PA_WIRE_FAILED, "the log cannot be opened");
@@ -460,9 +471,14 @@ static void accept_clients(struct daemon *d)
 				/* the backlog stays readable: without a pause
 				 * the loop would spin (and log) until a client
 				 * leaves, or for 100 ms. */
-				if (!d->accept_full)
+				/* once per episode, and at most once a
+				 * second: idle clients timing out one by one
+				 * would each start a new one */
+				if (!d->accept_full && d->now - d->accept_logged >= 1000) {
 					logmsg(LOG_ERR, "accept: %s: %ld clients; new ones wait",
 					       strerror(errno), d->nclients);
+					d->accept_logged = d->now;
+				}
 				d->accept_full = 1;
 				d->accept_at = d->now + 100;
 				listen_events(d, 0);
@@ -582,6 +598,8 @@ static void housekeeping(struct daemon *d)
 
 	if (d->accept_at != 0 && d->now >= d->accept_at)
 		accept_resume(d);
+	if (d->now >= d->budget_at)
+		d->budget_at = pad_budget_tick(&d->budget, &d->cfg, d->now, logmsg);
 	if (d->pending > 0) {
 		/* a group waits for the lock: it goes first, then the seals */
 	} else if (d->now - d->last_seal >= d->cfg.heartbeat_s * 1000) {
@@ -625,6 +643,8 @@ static int next_timeout(const struct daemon *d)
 	}
 	if (d->accept_at != 0 && d->accept_at < t)
 		t = d->accept_at;
+	if (d->budget_at < t)
+		t = d->budget_at;
 	for (c = d->clients; c != NULL; c = c->next)
 		if (c->state != C_WAIT && c->deadline < t)
 			t = c->deadline;
@@ -738,6 +758,9 @@ static void reload(struct daemon *d)
 		ship_stop(d, 0);
 		ship_start(d);
 	}
+	/* the budget is looked at again now, and may archive at once */
+	d->budget.next_check = d->budget.next_archive = 0;
+	d->budget_at = 0;
 	logmsg(LOG_INFO, "configuration reloaded from %s", d->config_path);
 }
 
@@ -1101,6 +1124,7 @@ int main(int argc, char **argv)
 	       d.listen_inherited ? "the socket passed by systemd" : d.cfg.socket_path);
 	ship_start(&d);
 	serve(&d);
+	pad_budget_stop(&d.budget);
 	rc = shutdown_log(&d);
 	/* the last records (writer stop, the final checkpoint) still go, if
 	 * the collector takes them within 2 s */

@@ -3,7 +3,7 @@
 # e2e-backdate.sh: a root insider holding log.key appends a command to a
 # session that is closed and sealed, with the clock set back an hour, then
 # seals again.  verify flags the record's time (exit 11); sessions, replay,
-# show and export mark it "appended later", never plainly verified; replay
+# show and export mark it [APPENDED LATER], never plainly verified; replay
 # shows record indexes.  The same append with the right time still shows
 # as appended later, and an honest log has no such marks.
 . "$(dirname "$0")/e2e-lib.sh"
@@ -31,8 +31,8 @@ print(s[0]["key"])' "$TMP/out") || fail_cmd "sessions --json: two closed session
 sid=$(grep -o '"id":"[0-9a-f]*"' "$TMP/out" | head -1 | cut -d'"' -f4)
 expect 0 "$PRIVAUDIT" replay "$L" "$sid" --verified --key "$L.vkey"
 grep -q '^LATER:' "$TMP/out" && fail_cmd "an honest session shows records appended later"
-grep -Eq '^[0-9:.]{12} #[0-9]+ +\+' "$TMP/out" && fail_cmd "an honest session has a + mark"
-grep -Eq '^[0-9:.]{12} #[0-9]+ ' "$TMP/out" || fail_cmd "replay lines carry no record index"
+grep -q 'APPENDED LATER' "$TMP/out" && fail_cmd "an honest session has an [APPENDED LATER] mark"
+grep -Eq '^[0-9TZ:.-]{24} #[0-9]+ ' "$TMP/out" || fail_cmd "replay lines carry no record index"
 pass "an honest log: verify 0, one rollback line, replay with indexes and no marks"
 
 # Reader verbs with --verified and no --key say the key was the host's.
@@ -63,11 +63,11 @@ assert v["class"] == "backdated" and v["exit"] == 11 and v["backdated"] == 1, v
 assert v["first_bad"]["index"] == int(sys.argv[2]), v' "$TMP/out" "$bad" || fail_cmd "verify --json"
 
 expect 11 "$PRIVAUDIT" replay "$L" "$sid" --verified --key "$L.vkey"
-grep -Eq "^[0-9:.]{12} #$bad +\+ +command .*backdoor\.sh" "$TMP/out" ||
-	fail_cmd "replay does not mark the backdoor command + with its index $bad"
+grep -Eq "^[0-9TZ:.-]{24} #$bad +\[APPENDED LATER\] +command .*backdoor\.sh" "$TMP/out" ||
+	fail_cmd "replay does not mark the backdoor command [APPENDED LATER] with its index $bad"
 grep -q "^LATER: *1 record(s) were appended after the checkpoint" "$TMP/out" ||
 	fail_cmd "replay's header does not count the record appended later"
-[ "$(grep -Ec '^[0-9:.]{12} #[0-9]+ +\+' "$TMP/out")" -eq 1 ] || fail_cmd "more than one + mark"
+[ "$(grep -c 'APPENDED LATER' "$TMP/out")" -eq 1 ] || fail_cmd "more than one [APPENDED LATER] mark"
 grep -q 'backdated' "$TMP/err" || fail_cmd "replay --verified does not say why the log fails"
 
 expect 11 "$PRIVAUDIT" show "$L" --verified --key "$L.vkey" --session "$sid"
@@ -80,13 +80,14 @@ import json, sys
 late = [r for r in map(json.loads, open(sys.argv[1])) if r.get("appended_later")]
 assert [r["index"] for r in late] == [int(sys.argv[2])], late' "$TMP/out" "$bad" ||
 	fail_cmd "export: appended_later not on exactly record $bad"
-expect 0 "$PRIVAUDIT" sessions "$L" --json
+# the index now holds the failed (backdated) verdict: exit 11 (issue 17)
+expect 11 "$PRIVAUDIT" sessions "$L" --json
 "$PYTHON3" -c '
 import json, sys
 s = [json.loads(l) for l in open(sys.argv[1])]
 assert s[0]["appended_later"] == 1 and s[1]["appended_later"] == 0, s' "$TMP/out" ||
 	fail_cmd "sessions --json does not count the record appended later"
-pass "a backdated command in a sealed session: verify 11 at record $bad, marked + / APPENDED LATER"
+pass "a backdated command in a sealed session: verify 11 at record $bad, marked [APPENDED LATER]"
 
 # ---------------------------------------------------------------- not backdated
 # The same append at the right time: nothing to flag in its time, but it
@@ -96,7 +97,7 @@ before=$(record_count "$L")
 expect 0 "$PA_BACKDATE" "$L" "$key" 0
 expect 0 "$PRIVAUDIT" verify "$L" --key "$L.vkey"
 expect 0 "$PRIVAUDIT" replay "$L" "$sid" --verified --key "$L.vkey"
-grep -Eq "^[0-9:.]{12} #$before +\+ +command .*backdoor\.sh" "$TMP/out" ||
-	fail_cmd "a record appended after the seal, at the right time, is not marked +"
-pass "appended after the seal at the right time: verify 0, still marked +"
+grep -Eq "^[0-9TZ:.-]{24} #$before +\[APPENDED LATER\] +command .*backdoor\.sh" "$TMP/out" ||
+	fail_cmd "a record appended after the seal, at the right time, is not marked [APPENDED LATER]"
+pass "appended after the seal at the right time: verify 0, still marked [APPENDED LATER]"
 exit 0
