@@ -166,7 +166,8 @@ int cmd_archive(int argc, char **argv)
 		       "(%" PRIu64 " acknowledged); --force moves them anyway\n",
 		       rep.acked);
 	if (rep.no_anchor)
-		printf("kept:         the next segment has no segment_start record (written before "
-		       "archiving existed): the live log can only start at one that has\n");
+		printf("kept:         the next segment has no complete segment_start record (written "
+		       "before archiving existed, or without log.pub): the live log can only start at "
+		       "one that has\n");
 	return 0;
 }

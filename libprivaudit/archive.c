@@ -275,8 +275,12 @@ static privaudit_status live_segments(pa_err *e, int dirfd, const unsigned char 
 		}
 		rec = pa_segment_first(fd, &idx, leaf);
 		close(fd);
+		/* the live log can start only at a complete one (pa_chain_start_at) */
 		if (rec != NULL && idx == h.first_index &&
-		    rec->body_case == PRIVAUDIT__RECORD__BODY_SEGMENT_START) {
+		    rec->body_case == PRIVAUDIT__RECORD__BODY_SEGMENT_START &&
+		    rec->segment_start->origin != NULL && rec->segment_start->origin[0] != '\0' &&
+		    rec->segment_start->public_key.len == crypto_sign_PUBLICKEYBYTES &&
+		    rec->segment_start->log_id.len == PA_HASH_LEN) {
 			list[i].anchored = 1;
 			list[i].start_ns = rec->time_ns;
 		}
@@ -580,7 +584,7 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_archive(const char *dir, const char 
 	if (cut == 0) {
 		snprintf(rep->detail, sizeof(rep->detail), "%s",
 			 rep->unshipped ? "nothing archived: the collector has not acknowledged the oldest segment"
-			 : rep->no_anchor ? "nothing archived: the next segment has no segment_start record (written before archiving existed)"
+			 : rep->no_anchor ? "nothing archived: the next segment has no complete segment_start record (written before archiving existed, or without log.pub)"
 			 : "nothing archived: no closed segment matches");
 		st = PRIVAUDIT_OK;
 		goto out;
