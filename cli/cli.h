@@ -97,10 +97,20 @@ char *read_key_line(const char *path);
 /* A session that could not be found: "no such session", or the sessions
  * an ambiguous prefix matches; returns the exit status. */
 int err_session(const char *verb, privaudit_reader *r, const char *name, privaudit_status st);
+/* Case-insensitive equality of a name from the log with one from the
+ * command line (ASCII letters only), as --user and --host match. */
+int bytes_eq_nocase(privaudit_bytes b, const char *s);
+/* When a record's event happened: the audit event's own time when the
+ * audit plugin recorded it, else when it was appended. */
+uint64_t event_time_ns(const privaudit_record *rec);
+/* The "verification:" lines under a listing of sessions holding total
+ * records, verified of them sealed (v NULL: no verdict yet). */
+void verdict_note(const privaudit_verify_report *v, int cached, uint64_t total, uint64_t verified);
 
 /* verbs */
 int cmd_sessions(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
@@ -109,6 +119,7 @@ int cmd_check_proof(int argc, char **argv);
 int cmd_ship_status(int argc, char **argv);
 int cmd_archive(int argc, char **argv);
 int cmd_keygen_witness(int argc, char **argv);
+int cmd_keygen_auditor(int argc, char **argv);
 int cmd_cosign(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);

@@ -35,6 +35,10 @@ static void usage_main(FILE *f)
 		"               [-n N] [--key PUBFILE] [--json]   one line per session, newest first\n"
 		"  replay DIR SESSION [--real-time] [--speed X] [--max-wait S] [--key PUBFILE]\n"
 		"                                what one session did, in time order\n"
+		"  report DIR [--since T] [--until T] [--user U] [--host H] [--top N]\n"
+		"             [--key PUBFILE] [--json]\n"
+		"                                sessions per user, target, host and day, top\n"
+		"                                commands, failed attempts, gaps (as aureport)\n"
 		"  show DIR [--kind K] [--session S] [--since T] [--until T] [--from N] [--to N] [--json]\n"
 		"                                records as readable lines (or JSON lines)\n"
 		"  export DIR --json             every record as one JSON object per line\n"
@@ -48,6 +52,9 @@ static void usage_main(FILE *f)
 		"                                move old segments out of the live log, compressed\n"
 		"  keygen-witness NAME --out SECRETFILE\n"
 		"                                make a witness (collector) key\n"
+		"  keygen-auditor --out SECRETFILE\n"
+		"                                make the auditors' key that sudo_privaudit.so\n"
+		"                                seals keystrokes to (SECRETFILE.pub)\n"
 		"  cosign DIR --witness-key SECRETFILE --key PUBFILE\n"
 		"                                verify the log, then cosign its checkpoint\n"
 		"  collect --root DIR --hosts KEYDIR [--witness-key FILE] [--max-age S]\n"
@@ -712,6 +719,7 @@ int main(int argc, char **argv)
 		{"verify", cmd_verify},
 		{"sessions", cmd_sessions},
 		{"replay", cmd_replay},
+		{"report", cmd_report},
 		{"show", cmd_show},
 		{"export", cmd_export},
 		{"tail", cmd_tail},
@@ -720,6 +728,7 @@ int main(int argc, char **argv)
 		{"ship-status", cmd_ship_status},
 		{"archive", cmd_archive},
 		{"keygen-witness", cmd_keygen_witness},
+		{"keygen-auditor", cmd_keygen_auditor},
 		{"cosign", cmd_cosign},
 		{"collect", cmd_collect},
 		{"fleet", cmd_fleet},

@@ -42,10 +42,10 @@ int cmd_prove(int argc, char **argv)
 	};
 	const char *ckfile = NULL, *output = NULL, *dir, *name;
 	char *note = NULL, *proof = NULL;
-	size_t note_len = 0, proof_len = 0, n = 0, proved = 0;
+	size_t note_len = 0, proof_len = 0, n = 0, ngaps = 0, proved = 0;
 	const privaudit_session *s;
 	privaudit_reader *r = NULL;
-	const uint64_t *idx;
+	const uint64_t *idx, *gaps;
 	uint64_t *copy = NULL;
 	privaudit_status st;
 	int c, rc = 0;
@@ -96,8 +96,24 @@ int cmd_prove(int argc, char **argv)
 		st = privaudit_session_find(r, name, &s);
 	if (st == PRIVAUDIT_OK)
 		st = privaudit_session_records(r, s, &idx, &n);
-	if (st == PRIVAUDIT_OK && (copy = malloc((n ? n : 1) * sizeof(*copy))) == NULL)
+	if (st == PRIVAUDIT_OK && (copy = malloc((n ? n : 1) * sizeof(*copy))) != NULL)
+		memcpy(copy, idx, n * sizeof(*copy));
+	else if (st == PRIVAUDIT_OK)
 		st = PRIVAUDIT_E_NOMEM;
+	/* The gap records of events lost while it was open go in too: whoever
+	 * checks the proof learns that the session may have done more. */
+	if (st == PRIVAUDIT_OK)
+		st = privaudit_session_gaps(r, s, &gaps, &ngaps);
+	if (st == PRIVAUDIT_OK && ngaps > 0) {
+		uint64_t *more = realloc(copy, (n + ngaps) * sizeof(*copy));
+
+		if (more == NULL) {
+			st = PRIVAUDIT_E_NOMEM;
+		} else {
+			copy = more;
+			memcpy(copy + n, gaps, ngaps * sizeof(*copy));
+		}
+	}
 	if (st != PRIVAUDIT_OK) {
 		if (st == PRIVAUDIT_E_NOTFOUND || st == PRIVAUDIT_E_AMBIGUOUS) {
 			err_session("prove", r, name, st);
@@ -107,8 +123,7 @@ int cmd_prove(int argc, char **argv)
 		rc = status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
 		goto out;
 	}
-	memcpy(copy, idx, n * sizeof(*copy));
-	st = privaudit_prove(r, copy, n, note, note_len, &proof, &proof_len, &proved);
+	st = privaudit_prove(r, copy, n + ngaps, note, note_len, &proof, &proof_len, &proved);
 	if (st != PRIVAUDIT_OK) {
 		err_reader("prove", dir, st, r);
 		rc = status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
@@ -121,9 +136,15 @@ int cmd_prove(int argc, char **argv)
 		rc = EXIT_CANNOT_READ;
 		goto out;
 	}
-	fprintf(stderr, "privaudit prove: %zu of the session's %zu records proved", proved, n);
-	if (proved < n)
-		fprintf(stderr, "; %zu come after the checkpoint (seal, then prove again)", n - proved);
+	if (ngaps == 0)
+		fprintf(stderr, "privaudit prove: %zu of the session's %zu records proved", proved, n);
+	else
+		fprintf(stderr, "privaudit prove: %zu of %zu records proved: the session's %zu and "
+				"%zu gap record(s) of events lost while it was open", proved,
+			n + ngaps, n, ngaps);
+	if (proved < n + ngaps)
+		fprintf(stderr, "; %zu come after the checkpoint (seal, then prove again)",
+			n + ngaps - proved);
 	fputc('\n', stderr);
 out:
 	free(copy);
@@ -162,6 +183,37 @@ static privaudit_status check_witnesses(const privaudit_proof *p, char *const *v
 		}
 	}
 	return st;
+}
+
+/* The proof's gap records (prove puts in those of events lost while the
+ * session was open): a line saying how many events were lost, none when
+ * it holds no gap record. */
+static void print_lost(privaudit_proof *p, size_t n)
+{
+	uint64_t lost = 0, count;
+	size_t gaps = 0, uncounted = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const privaudit_record *rec;
+
+		if (privaudit_proof_record(p, i, &rec) != PRIVAUDIT_OK ||
+		    strcmp(privaudit_record_kind(rec), "gap") != 0)
+			continue;
+		gaps++;
+		/* auditd's "backlog limit exceeded" says no count */
+		if (privaudit_record_get_uint(rec, "count", &count) != PRIVAUDIT_OK || count == 0)
+			uncounted++;
+		else
+			lost = count <= UINT64_MAX - lost ? lost + count : UINT64_MAX;
+	}
+	if (gaps == 0)
+		return;
+	printf("EVENTS LOST: %zu gap record(s) among them: writers lost ", gaps);
+	if (lost == 0)
+		fputs("events, how many they did not know", stdout);
+	else
+		printf("%s%" PRIu64 " event(s)", uncounted > 0 ? "at least " : "", lost);
+	puts(" (the gap lines below say when and why); what those events were is in no log");
 }
 
 static void print_file(const char *path)
@@ -320,6 +372,7 @@ int cmd_check_proof(int argc, char **argv)
 				print_time(stdout, wtime);
 			}
 			fputc('\n', stdout);
+			print_lost(p, rep->records);
 		}
 		for (size_t i = 0; i < rep->records; i++) {
 			const privaudit_record *rec;

@@ -210,7 +210,7 @@ static const char *const kinds[] = {
 	"genesis", "writer_start", "writer_stop", "heartbeat", "gap", "recovery",
 	"key_rotation", "checkpoint", "session_open", "session_close", "auth_attempt",
 	"command", "tty_input", "config_change", "audit_event", "application",
-	"segment_start",
+	"segment_start", "io_open", "io_chunk", "io_close",
 };
 
 static int known_kind(const char *k)

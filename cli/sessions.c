@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "escape.h"
+#include "iolog.h"
 #include "records.h"
 #include "table.h"
 
@@ -138,8 +139,31 @@ static int ran_command(privaudit_reader *r, const privaudit_session *s, const ch
 	return 0;
 }
 
+/* Its privaudit_session_flags(): 0 when they cannot be had. */
+static uint32_t session_flags(privaudit_reader *r, const privaudit_session *s)
+{
+	uint32_t flags = 0;
+
+	(void)privaudit_session_flags(r, s, &flags);
+	return flags;
+}
+
+/* "WHO -> TARGET": who is unknown by name in a session named by audit
+ * events when no USER_LOGIN said it; its login uid stands in. */
+static void print_who(FILE *f, const privaudit_session *s, uint32_t flags)
+{
+	if (s->login_user.len == 0 && (flags & PRIVAUDIT_SESSION_WHO_FROM_AUDIT) &&
+	    s->auid != UNSET_ID)
+		fprintf(f, "auid %" PRIu32, s->auid);
+	else
+		print_field(f, s->login_user);
+	fputs(" -> ", f);
+	print_field(f, s->user);
+}
+
 /* The members of a session's JSON object, after its opening brace. */
-static void session_json_members(FILE *f, const privaudit_session *s, int have_verdict, int cached)
+static void session_json_members(FILE *f, const privaudit_session *s, uint32_t flags,
+				 int have_verdict, int cached)
 {
 	fprintf(f, "\"id\":\"%s\"", s->id);
 	json_text_field(f, "key", s->key.data, s->key.len);
@@ -161,6 +185,8 @@ static void session_json_members(FILE *f, const privaudit_session *s, int have_v
 	json_text_field(f, "service", s->service.data, s->service.len);
 	json_text_field(f, "rhost", s->rhost.data, s->rhost.len);
 	json_text_field(f, "tty", s->tty.data, s->tty.len);
+	fprintf(f, ",\"who_from_audit\":%s",
+		flags & PRIVAUDIT_SESSION_WHO_FROM_AUDIT ? "true" : "false");
 	fputs(",\"auid\":", f);
 	if (s->auid == UNSET_ID)
 		fputs("null", f);
@@ -196,8 +222,8 @@ static const char *const col_heads[NCOL] = {
 
 /* One row: the cells of the session; HOST is the mirror's with --fleet,
  * else the host the records were written on. */
-static int session_row(struct table *t, const privaudit_session *s, const char *fleet_host,
-		       int have_verdict, int cached)
+static int session_row(struct table *t, const privaudit_session *s, uint32_t flags,
+		       const char *fleet_host, int have_verdict, int cached)
 {
 	FILE *f = table_row(t, s->start_ns);
 
@@ -222,9 +248,9 @@ static int session_row(struct table *t, const privaudit_session *s, const char *
 	else
 		print_field(f, s->host);
 	table_cell(t);
-	print_field(f, s->login_user);
-	fputs(" -> ", f);
-	print_field(f, s->user);
+	print_who(f, s, flags);
+	if (flags & PRIVAUDIT_SESSION_WHO_FROM_AUDIT)
+		fputs(" (audit)", f);
 	table_cell(t);
 	print_field(f, s->service);
 	table_cell(t);
@@ -239,8 +265,8 @@ static int session_row(struct table *t, const privaudit_session *s, const char *
 	return table_row_end(t);
 }
 
-static int session_json_row(struct table *t, const privaudit_session *s, const char *fleet_host,
-			    int have_verdict, int cached)
+static int session_json_row(struct table *t, const privaudit_session *s, uint32_t flags,
+			    const char *fleet_host, int have_verdict, int cached)
 {
 	FILE *f = table_row(t, s->start_ns);
 
@@ -252,13 +278,13 @@ static int session_json_row(struct table *t, const privaudit_session *s, const c
 		pa_print_json_string(f, fleet_host, strlen(fleet_host));
 		fputc(',', f);
 	}
-	session_json_members(f, s, have_verdict, cached);
+	session_json_members(f, s, flags, have_verdict, cached);
 	return table_row_end(t);
 }
 
 /* The verification the listing reflects, said below it, each line within
  * 100 columns. */
-static void verdict_note(const privaudit_verify_report *v, int cached, uint64_t total,
+void verdict_note(const privaudit_verify_report *v, int cached, uint64_t total,
 			 uint64_t verified)
 {
 	if (v == NULL) {
@@ -352,7 +378,7 @@ struct list_opts {
 
 /* Case-insensitive, as user and host names are (ASCII only: bytes of other
  * encodings compare exactly). */
-static int bytes_eq_nocase(privaudit_bytes b, const char *s)
+int bytes_eq_nocase(privaudit_bytes b, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -420,6 +446,7 @@ static int list_sessions(const char *dir, const struct list_opts *o, const char 
 	privaudit_reader_verdict(r, &v, &cached);
 	for (size_t i = n; i-- > 0 && (o->limit == 0 || matched < o->limit);) {
 		const privaudit_session *s = &list[i];
+		uint32_t flags;
 
 		if (!session_matches(r, s, o, fleet_host, &st)) {
 			if (st != PRIVAUDIT_OK) {
@@ -432,8 +459,9 @@ static int list_sessions(const char *dir, const struct list_opts *o, const char 
 		matched++;
 		total += s->records;
 		verified_total += s->verified;
-		if ((o->json ? session_json_row(t, s, fleet_host, v != NULL, cached)
-			     : session_row(t, s, fleet_host, v != NULL, cached)) < 0) {
+		flags = session_flags(r, s);
+		if ((o->json ? session_json_row(t, s, flags, fleet_host, v != NULL, cached)
+			     : session_row(t, s, flags, fleet_host, v != NULL, cached)) < 0) {
 			fprintf(stderr, "privaudit sessions: out of memory\n");
 			rc = EXIT_CANNOT_READ;
 			break;
@@ -635,6 +663,9 @@ int cmd_sessions(int argc, char **argv)
 
 struct entry {
 	uint64_t time_ns, index;
+	uint32_t pid;
+	unsigned char open;     /* a session_open */
+	unsigned char coarse;   /* timed by the kernel's coarse audit clock */
 };
 
 static int cmp_entry(const void *a, const void *b)
@@ -644,6 +675,36 @@ static int cmp_entry(const void *a, const void *b)
 	if (x->time_ns != y->time_ns)
 		return x->time_ns < y->time_ns ? -1 : 1;
 	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* How far before its event the kernel's audit clock may date it: audit
+ * stamps come from the coarse clock (a jiffy, 10 ms at HZ=100, behind the
+ * precise one) and are kept to the millisecond; with margin. */
+#define COARSE_SLACK_NS (20 * 1000000ull)
+
+/* A PAM session's open precedes what it encloses.  Its record carries the
+ * precise time privauditd appended it, before the module let the service
+ * go on; the audit events of the first commands inside it carry coarse
+ * times, up to COARSE_SLACK_NS early, and so sort before it.  Each open
+ * moves back before such events, except those of its own process (the
+ * service's own exec and PAM events, which do come first).  A close needs
+ * no such care: coarse times are never late, so what it encloses already
+ * sorts before it. */
+static void opens_first(struct entry *ent, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct entry open = ent[i];
+		size_t j = i;
+
+		if (!open.open || open.coarse)
+			continue;
+		while (j > 0 && ent[j - 1].coarse && ent[j - 1].pid != open.pid &&
+		       ent[j - 1].time_ns + COARSE_SLACK_NS > open.time_ns) {
+			ent[j] = ent[j - 1];
+			j--;
+		}
+		ent[j] = open;
+	}
 }
 
 static void get_b(const privaudit_record *rec, const char *name, privaudit_bytes *b)
@@ -664,7 +725,7 @@ static uint64_t get_u(const privaudit_record *rec, const char *name)
 
 /* When it happened: for what the audit plugin recorded, the audit event's
  * own time (audit_time_ms); else when the record was appended. */
-static uint64_t event_time_ns(const privaudit_record *rec)
+uint64_t event_time_ns(const privaudit_record *rec)
 {
 	uint64_t ms = 0;
 
@@ -700,6 +761,8 @@ static void print_argv(const privaudit_record *rec)
  * show prints too (privaudit(1), replay): [APPENDED LATER] after the
  * session's close was sealed, [NOT VERIFIED] not sealed by a verified
  * checkpoint (with --verified), then what happened. */
+static const struct io_key *replay_key;   /* --decrypt-key */
+
 static void replay_line(const privaudit_record *rec, int verified_mode, int late)
 {
 	const char *kind = privaudit_record_kind(rec);
@@ -781,6 +844,8 @@ static void replay_line(const privaudit_record *rec, int verified_mode, int late
 		fputs(" for ", stdout);
 		print_field(stdout, c);
 		printf(": %s", get_u(rec, "success") ? "success" : "FAILED");
+	} else if (strncmp(kind, "io_", 3) == 0) {
+		(void)io_timeline(stdout, rec, replay_key);
 	} else {
 		printf("  %-8s", kind);
 		print_record_fields(stdout, rec, 0);
@@ -791,22 +856,19 @@ static void replay_line(const privaudit_record *rec, int verified_mode, int late
 /* Gap records written while the session was open. */
 static void print_gaps(privaudit_reader *r, const privaudit_session *s)
 {
-	uint64_t end = s->open ? UINT64_MAX : s->end_ns, lost = 0, found = 0;
+	uint64_t lost = 0, found = 0;
 	const uint64_t *gaps;
 	size_t n;
 
-	if (privaudit_reader_gaps(r, &gaps, &n) != PRIVAUDIT_OK) {
+	/* those whose lost events may fall within the session */
+	if (privaudit_session_gaps(r, s, &gaps, &n) != PRIVAUDIT_OK) {
 		puts("gaps:     unknown");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const privaudit_record *rec;
-		uint64_t t;
 
 		if (privaudit_reader_get(r, gaps[i], &rec) != PRIVAUDIT_OK)
-			continue;
-		t = privaudit_record_time_ns(rec);
-		if (t < s->start_ns || t > end)
 			continue;
 		found++;
 		lost += get_u(rec, "count");
@@ -840,11 +902,11 @@ static void replay_header(privaudit_reader *r, const privaudit_session *s,
 	if (s->auid != UNSET_ID)
 		printf("  auid %" PRIu32, s->auid);
 	fputs("\nwho:      ", stdout);
-	print_field(stdout, s->login_user);
-	fputs(" -> ", stdout);
-	print_field(stdout, s->user);
+	print_who(stdout, s, session_flags(r, s));
 	fputs(" via ", stdout);
 	print_field(stdout, s->service);
+	if (session_flags(r, s) & PRIVAUDIT_SESSION_WHO_FROM_AUDIT)
+		fputs(" (from audit events)", stdout);
 	fputs("\nfrom:     ", stdout);
 	print_field(stdout, s->rhost);
 	fputs("  tty ", stdout);
@@ -920,7 +982,8 @@ static int replay_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: privaudit replay DIR SESSION [--real-time] [--speed X] [--max-wait S]\n"
-		"       [--verified] [--key PUBFILE] [--no-verify] [--utc|--local]\n\n"
+		"       [--verified] [--key PUBFILE] [--no-verify] [--utc|--local]\n"
+		"       [--tty [--screen|--raw] [--io N]] [--decrypt-key SECRETFILE]\n\n"
 		"A header (host, boot, audit session, who, from where, service, tty, start,\n"
 		"end, gaps, verification) and the session's records in time order: PAM\n"
 		"sessions, commands with cwd, uid->euid, argv and result, sudo commands,\n"
@@ -939,8 +1002,49 @@ static int replay_usage(FILE *f)
 		"                  sealed yet only get a warning)\n"
 		"  --key PUBFILE   pin the log's first public key (implies --verified)\n"
 		"  --no-verify     do not let a failed (cached) verdict set the exit status\n"
-		"  --utc, --local  times in UTC (the default) or local time\n");
+		"  --utc, --local  times in UTC (the default) or local time\n"
+		"  --tty           play what the terminal showed in the session's sudo\n"
+		"                  commands (sudo_privaudit.so), through a terminal\n"
+		"                  emulator: the recording's escape sequences never reach\n"
+		"                  this terminal.  Keys: space pause, '.' one step while\n"
+		"                  paused, '<' '>' slower and faster, q quit\n"
+		"  --screen        with --tty: only the last screen, as text\n"
+		"  --raw           with --tty: the recorded output bytes as they were,\n"
+		"                  escape sequences and all (trust the recording first)\n"
+		"  --io N          with --tty: only the session's Nth sudo command\n"
+		"  --decrypt-key SECRETFILE\n"
+		"                  open input sealed to the auditors (keygen-auditor)\n");
 	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+/* replay --tty: the session's terminal I/O, played. */
+static int replay_tty(const char *dir, privaudit_reader *r, const privaudit_session *s,
+		      const uint64_t *idx, size_t n, struct pa_tty_opts *o, uint64_t which)
+{
+	uint64_t problems = 0;
+	struct io_set *set = io_collect("replay", dir, r, idx, n, replay_key, &problems);
+	size_t count;
+	int rc = 0;
+
+	if (set == NULL)
+		return EXIT_CANNOT_READ;
+	count = io_count(set);
+	if (count == 0 || which > count) {
+		fprintf(stderr, "%s replay: session %s %s (sudo_privaudit.so records it: "
+				"sudo_privaudit(8))\n", progname, s->id,
+			count == 0 ? "has no terminal I/O recorded" : "has fewer sudo commands with terminal I/O");
+		io_set_free(set);
+		return EXIT_NOT_FOUND;
+	}
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		if (which != 0 && i + 1 != which)
+			continue;
+		if (io_play(set, i, o, o->mode != PA_TTY_RAW && which == 0 && count > 1, stdout) < 0 ||
+		    fflush(stdout) != 0)
+			rc = EXIT_CANNOT_READ;
+	}
+	io_set_free(set);
+	return rc;
 }
 
 int err_session(const char *verb, privaudit_reader *r, const char *name, privaudit_status st)
@@ -996,10 +1100,18 @@ int cmd_replay(int argc, char **argv)
 		{"no-verify", no_argument, NULL, 'N'},
 		{"utc", no_argument, NULL, 'Z'},
 		{"local", no_argument, NULL, 'L'},
+		{"tty", no_argument, NULL, 'T'},
+		{"screen", no_argument, NULL, 'S'},
+		{"raw", no_argument, NULL, 'R'},
+		{"io", required_argument, NULL, 'I'},
+		{"decrypt-key", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *keyfile = NULL, *dir, *name;
+	const char *keyfile = NULL, *dir, *name, *decrypt = NULL;
+	struct io_key *dkey = NULL;
+	int tty = 0, tty_mode = -1;
+	uint64_t which = 0;
 	double speed = 1.0, max_wait = 5.0;
 	int c, follow = 0, verified = 0, no_verify = 0, code = 0, rc = 0, cached = 0;
 	const privaudit_verify_report *v = NULL;
@@ -1015,6 +1127,19 @@ int cmd_replay(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "fs:w:vK:NZLh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': follow = 1; break;
+		case 'T': tty = 1; break;
+		case 'S':
+		case 'R':
+			if (tty_mode >= 0 && tty_mode != (c == 'S' ? PA_TTY_SCREEN : PA_TTY_RAW))
+				return usage_error("replay", "--screen and --raw: one or the other");
+			tty_mode = c == 'S' ? PA_TTY_SCREEN : PA_TTY_RAW;
+			tty = 1;
+			break;
+		case 'I':
+			if (parse_num(optarg, &which) < 0 || which == 0)
+				return usage_error("replay", "--io needs a number from 1, not '%s'", optarg);
+			break;
+		case 'D': decrypt = optarg; break;
 		case 's':
 		case 'w': {
 			double d = strtod(optarg, &end);
@@ -1042,9 +1167,16 @@ int cmd_replay(int argc, char **argv)
 	if (no_verify && verified)
 		return usage_error("replay", "--no-verify contradicts %s",
 				   keyfile != NULL ? "--key" : "--verified");
+	if (which != 0 && !tty)
+		return usage_error("replay", "--io goes with --tty");
+	if (tty && follow)
+		return usage_error("replay", "--real-time is for the timeline; --tty plays in real time");
 	dir = argv[optind];
 	name = argv[optind + 1];
 	follow = follow && isatty(STDOUT_FILENO);
+	if (decrypt != NULL && (dkey = io_key_load("replay", decrypt)) == NULL)
+		return EXIT_USAGE;
+	replay_key = dkey;
 	st = privaudit_reader_open(&r, dir);
 	if (st != PRIVAUDIT_OK)
 		return err_open("replay", dir, st);
@@ -1067,7 +1199,21 @@ int cmd_replay(int argc, char **argv)
 	if (st != PRIVAUDIT_OK) {
 		rc = err_session("replay", r, name, st);
 		privaudit_reader_free(r);
+		io_key_free(dkey);
 		return rc;
+	}
+	if (tty) {
+		struct pa_tty_opts o = {
+			.mode = tty_mode >= 0 ? (enum pa_tty_mode)tty_mode : PA_TTY_FRAMES,
+			.speed = speed,
+			.max_wait = max_wait,
+		};
+
+		o.interactive = o.mode != PA_TTY_SCREEN && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+		o.color = o.mode == PA_TTY_FRAMES && isatty(STDOUT_FILENO);
+		rc = replay_tty(dir, r, s, idx, n, &o, which);
+		privaudit_reader_verdict(r, &v, &cached);
+		goto verdict;
 	}
 	ent = malloc((n ? n : 1) * sizeof(*ent));
 	if (ent == NULL) {
@@ -1081,7 +1227,12 @@ int cmd_replay(int argc, char **argv)
 
 		ent[i].index = idx[i];
 		st = privaudit_reader_get(r, idx[i], &rec);
-		ent[i].time_ns = st == PRIVAUDIT_OK ? event_time_ns(rec) : 0;
+		if (st != PRIVAUDIT_OK)
+			break;
+		ent[i].time_ns = event_time_ns(rec);
+		ent[i].coarse = ent[i].time_ns != privaudit_record_time_ns(rec);
+		ent[i].open = strcmp(privaudit_record_kind(rec), "session_open") == 0;
+		ent[i].pid = (uint32_t)get_u(rec, "pid");
 	}
 	if (st != PRIVAUDIT_OK) {
 		err_reader("replay", dir, st, r);
@@ -1089,6 +1240,7 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	qsort(ent, n, sizeof(*ent), cmp_entry);
+	opens_first(ent, n);
 	privaudit_reader_verdict(r, &v, &cached);
 	if (!follow)
 		pager_start();
@@ -1103,10 +1255,13 @@ int cmd_replay(int argc, char **argv)
 			rc = status_exit(st);
 			break;
 		}
+		if (!io_has_input(rec))
+			continue;   /* output only: replay --tty plays it */
 		if (follow && i > 0)
 			pause_for(ent[i].time_ns - ent[i - 1].time_ns, speed, max_wait);
 		replay_line(rec, verified, privaudit_reader_appended_later(r, rec));
 	}
+verdict:
 	if (rc == 0 && verified && code == 0 && s->verified < s->records) {
 		/* Not tampering: the writer has not sealed them yet. */
 		fprintf(stderr, "privaudit replay: warning: %" PRIu64 " of the session's records are "
@@ -1122,7 +1277,10 @@ int cmd_replay(int argc, char **argv)
 out:
 	free(ent);
 	privaudit_reader_free(r);
+	io_key_free(dkey);
 	if (stdout_failed("replay") && rc == 0)
 		rc = EXIT_CANNOT_READ;
+	if (tty)
+		return rc != 0 ? rc : code;
 	return pager_end(rc != 0 ? rc : code);
 }

@@ -79,7 +79,7 @@ chmod 0700 "$state"
 say "build dependencies (apt-get)"
 pkgs=(build-essential autoconf automake libtool pkg-config libsodium-dev
       libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libpam0g-dev
-      librelp-dev libzstd-dev libpam-runtime python3 auditd sudo passwd util-linux procps)
+      librelp-dev libzstd-dev libvterm-dev libpam-runtime python3 auditd sudo passwd util-linux procps)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

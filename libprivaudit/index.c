@@ -24,10 +24,16 @@
 #include "reader.h"
 
 #define IX_MAGIC "PRVAUDIX"
-#define IX_VERSION 3u              /* 2: session times are event times; 3: appended later */
+/* 2: session times are event times; 3: appended later; 4: sudo I/O names
+ * who; 5: so do audit events, and a session keeps its flags */
+#define IX_VERSION 5u
 #define IX_NO_SESSION UINT32_MAX
 #define IX_MAX_FIELD 4096          /* summary strings are cut here (records keep all) */
 #define UNSET_ID 4294967295u
+/* A session's flags: the public ones, and that a USER_LOGIN event named
+ * its login program (add_audit_event()). */
+#define IX_AUDIT_LOGIN 0x80000000u
+#define IX_FLAGS (PRIVAUDIT_SESSION_WHO_FROM_AUDIT | IX_AUDIT_LOGIN)
 
 /* Where a record of a session (or a gap record) is. */
 typedef struct ix_pos {
@@ -48,6 +54,7 @@ typedef struct ix_session {
 	uint64_t start_ns, end_ns, last_ns;
 	uint32_t open, has_open, open_pid, auid, ses;
 	uint32_t escalated;        /* a later open changed user: its target is shown */
+	uint32_t flags;            /* PRIVAUDIT_SESSION_*, and IX_AUDIT_LOGIN */
 	uint64_t records, commands, tty_inputs, auth_attempts, pam_sessions;
 	uint64_t first_index, last_index;
 	uint64_t close_index;      /* index + 1 of the close that ended it, 0: none */
@@ -89,6 +96,7 @@ struct pa_index {
 	uint64_t *list;             /* privaudit_session_records() */
 	uint64_t *gaps;
 	size_t ngaps;
+	uint64_t *sgaps;            /* privaudit_session_gaps() */
 	uint32_t *pending;          /* sessions closed and not yet sealed */
 	size_t npending, cap_pending;
 	int dirty;
@@ -107,6 +115,7 @@ void pa_index_free(pa_index *ix)
 	free(ix->pub);
 	free(ix->list);
 	free(ix->gaps);
+	free(ix->sgaps);
 	free(ix->pending);
 	free(ix);
 }
@@ -287,6 +296,10 @@ static int add_open(pa_index *ix, ix_session *x, const privaudit_record *rec)
 	x->has_open = 1;
 	x->open = 1;
 	x->open_pid = o->pid;
+	/* it names the session now, in place of audit events */
+	if (x->flags & PRIVAUDIT_SESSION_WHO_FROM_AUDIT)
+		x->escalated = 0;
+	x->flags &= ~(uint32_t)IX_FLAGS;
 	if (o->auid != UNSET_ID)
 		x->auid = o->auid;
 	if (o->ses != UNSET_ID)
@@ -295,6 +308,128 @@ static int add_open(pa_index *ix, ix_session *x, const privaudit_record *rec)
 	    set_ref(ix, x, REF_LOGIN, login) < 0 || set_ref(ix, x, REF_RHOST, &o->rhost) < 0 ||
 	    set_ref(ix, x, REF_TTY, &o->tty) < 0)
 		return -1;
+	return 0;
+}
+
+/* A sudo command's terminal I/O (sudo_privaudit.so) in a session no PAM
+ * open names (pam_privaudit not in sudo's stack): who ran sudo, as whom,
+ * on which tty, from the io_open.  A PAM open, when one comes, wins. */
+static int add_io_open(pa_index *ix, ix_session *x, const privaudit_record *rec)
+{
+	const Privaudit__IoOpen *o = rec->rec->io_open;
+	static const char sudo[] = "sudo";
+	ProtobufCBinaryData service = {sizeof(sudo) - 1, (uint8_t *)(uintptr_t)sudo};
+
+	if (x->has_open || x->ref[REF_SERVICE].len > 0)
+		return 0;
+	if (x->ses == UNSET_ID && o->ses != UNSET_ID)
+		x->ses = o->ses;
+	if (set_ref(ix, x, REF_SERVICE, &service) < 0 || set_ref(ix, x, REF_USER, &o->runas_user) < 0 ||
+	    set_ref(ix, x, REF_LOGIN, &o->user) < 0 || set_ref(ix, x, REF_TTY, &o->tty) < 0)
+		return -1;
+	return 0;
+}
+
+/* What libaudit writes when it has no value: "?" (and nothing). */
+static int audit_known(const ProtobufCBinaryData *b)
+{
+	return b->len > 0 && !(b->len == 1 && b->data[0] == '?');
+}
+
+static int ref_is(const pa_index *ix, const ix_ref *r, const ProtobufCBinaryData *b)
+{
+	return ref_eq(ix, r, b->data, b->len > IX_MAX_FIELD ? IX_MAX_FIELD : b->len);
+}
+
+/* A kernel audit event's fields, where the session has none from a PAM
+ * open or a sudo I/O open (pam_privaudit not in the service's stack): the
+ * login program, who, as whom, from where, on which terminal, from its
+ * USER_LOGIN and USER_START events (successful ones), marked
+ * PRIVAUDIT_SESSION_WHO_FROM_AUDIT.  A PAM open, when one comes, wins.
+ *
+ * acct does not always name the same user.  In USER_LOGIN it is who logged
+ * in (sshd and login write it only for a failure: id=UID otherwise).  In
+ * USER_START it is PAM_USER, whom the PAM session is for: who logged in
+ * for a login program (sshd, login, gdm), the target for sudo and su.  So
+ * a USER_START's acct is taken as who logged in only when it comes from
+ * the program the session's USER_LOGIN names; else it is the target, and
+ * who logged in stays unknown by name (privaudit_session.auid has the
+ * number).  The program's name stands for the service: USER_START carries
+ * the executable ("/usr/bin/sudo": "sudo"), not the PAM service name. */
+static int add_audit_event(pa_index *ix, ix_session *x, const privaudit_record *rec)
+{
+	const Privaudit__AuditEvent *e = rec->rec->audit_event;
+	const uint8_t *slash;
+	ProtobufCBinaryData prog = e->exe;
+	const ProtobufCBinaryData *rhost = audit_known(&e->hostname) ? &e->hostname : &e->addr;
+	int login, same;
+
+	if (x->has_open || !e->success || e->n_types == 0 || e->types[0] == NULL ||
+	    !audit_known(&e->exe))
+		return 0;
+	if (strcmp(e->types[0], "USER_LOGIN") == 0)
+		login = 1;
+	else if (strcmp(e->types[0], "USER_START") == 0)
+		login = 0;
+	else
+		return 0;
+	if (x->ref[REF_SERVICE].len > 0 && !(x->flags & PRIVAUDIT_SESSION_WHO_FROM_AUDIT))
+		return 0;   /* a sudo I/O open named it first */
+	slash = memrchr(prog.data, '/', prog.len);
+	if (slash != NULL) {
+		prog.len -= (size_t)(slash + 1 - prog.data);
+		prog.data = (uint8_t *)(uintptr_t)(slash + 1);
+	}
+	if (prog.len == 0)
+		return 0;   /* "/usr/bin/": no program to name */
+	if (x->auid == UNSET_ID && e->auid != UNSET_ID)
+		x->auid = e->auid;
+	if (x->ses == UNSET_ID && e->ses != UNSET_ID)
+		x->ses = e->ses;
+	same = x->ref[REF_SERVICE].len > 0 && ref_is(ix, &x->ref[REF_SERVICE], &prog);
+	if (login) {
+		/* the login itself: one a session; its terminal and peer are
+		 * the session's (sshd's USER_START says only "ssh") */
+		if (x->flags & IX_AUDIT_LOGIN)
+			return 0;
+		if (audit_known(&e->acct)) {
+			if (set_ref(ix, x, REF_LOGIN, &e->acct) < 0 ||
+			    (x->ref[REF_USER].len == 0 && set_ref(ix, x, REF_USER, &e->acct) < 0))
+				return -1;
+		} else if (same && !x->escalated && x->ref[REF_LOGIN].len == 0 &&
+			   x->ref[REF_USER].len > 0) {
+			/* the USER_START before it was the login program's */
+			x->ref[REF_LOGIN] = x->ref[REF_USER];
+		}
+		x->flags |= PRIVAUDIT_SESSION_WHO_FROM_AUDIT | IX_AUDIT_LOGIN;
+		if (set_ref(ix, x, REF_SERVICE, &prog) < 0 ||
+		    (audit_known(&e->terminal) && set_ref(ix, x, REF_TTY, &e->terminal) < 0) ||
+		    (audit_known(rhost) && set_ref(ix, x, REF_RHOST, rhost) < 0))
+			return -1;
+		return 0;
+	}
+	if (!audit_known(&e->acct))
+		return 0;
+	if (x->ref[REF_USER].len == 0) {
+		/* the session's first PAM session, or the login program's */
+		if ((same && (x->flags & IX_AUDIT_LOGIN) && x->ref[REF_LOGIN].len == 0 &&
+		     set_ref(ix, x, REF_LOGIN, &e->acct) < 0) ||
+		    set_ref(ix, x, REF_USER, &e->acct) < 0)
+			return -1;
+		if (!(x->flags & PRIVAUDIT_SESSION_WHO_FROM_AUDIT)) {
+			x->flags |= PRIVAUDIT_SESSION_WHO_FROM_AUDIT;
+			if (set_ref(ix, x, REF_SERVICE, &prog) < 0 ||
+			    (audit_known(&e->terminal) && set_ref(ix, x, REF_TTY, &e->terminal) < 0) ||
+			    (audit_known(rhost) && set_ref(ix, x, REF_RHOST, rhost) < 0))
+				return -1;
+		}
+		return 0;
+	}
+	/* sudo or su inside the login: the user it became is the target */
+	if (!x->escalated && !ref_is(ix, &x->ref[REF_USER], &e->acct)) {
+		x->escalated = 1;
+		return set_ref(ix, x, REF_USER, &e->acct);
+	}
 	return 0;
 }
 
@@ -411,6 +546,10 @@ static int index_record(pa_index *ix, const privaudit_record *rec)
 	case PRIVAUDIT__RECORD__BODY_AUTH_ATTEMPT:
 		x->auth_attempts++;
 		break;
+	case PRIVAUDIT__RECORD__BODY_AUDIT_EVENT:
+		return add_audit_event(ix, x, rec);
+	case PRIVAUDIT__RECORD__BODY_IO_OPEN:
+		return add_io_open(ix, x, rec);
 	case PRIVAUDIT__RECORD__BODY_GENESIS:
 	case PRIVAUDIT__RECORD__BODY_WRITER_START:
 	case PRIVAUDIT__RECORD__BODY_WRITER_STOP:
@@ -421,8 +560,9 @@ static int index_record(pa_index *ix, const privaudit_record *rec)
 	case PRIVAUDIT__RECORD__BODY_SEGMENT_START:
 	case PRIVAUDIT__RECORD__BODY_CHECKPOINT:
 	case PRIVAUDIT__RECORD__BODY_CONFIG_CHANGE:
-	case PRIVAUDIT__RECORD__BODY_AUDIT_EVENT:
 	case PRIVAUDIT__RECORD__BODY_APPLICATION:
+	case PRIVAUDIT__RECORD__BODY_IO_CHUNK:
+	case PRIVAUDIT__RECORD__BODY_IO_CLOSE:
 	case PRIVAUDIT__RECORD__BODY__NOT_SET:
 	case _PRIVAUDIT__RECORD__BODY__CASE_IS_INT_SIZE:
 		break;
@@ -532,6 +672,7 @@ int pa_index_serialize(const pa_index *ix, unsigned char **buf, size_t *len)
 		put32(&w, x->auid);
 		put32(&w, x->ses);
 		put32(&w, x->escalated);
+		put32(&w, x->flags);
 		put64(&w, x->records);
 		put64(&w, x->commands);
 		put64(&w, x->tty_inputs);
@@ -654,7 +795,7 @@ static int parse_sessions(rbuf *r, pa_index *ix)
 {
 	uint64_t n = get64(r);
 
-	if (!fits(r, n, REF_COUNT * 16 + 3 * 8 + 6 * 4 + 10 * 8) || n >= IX_NO_SESSION)
+	if (!fits(r, n, REF_COUNT * 16 + 3 * 8 + 7 * 4 + 10 * 8) || n >= IX_NO_SESSION)
 		return -1;
 	ix->sess = calloc(n ? n : 1, sizeof(*ix->sess));
 	if (ix->sess == NULL)
@@ -679,6 +820,7 @@ static int parse_sessions(rbuf *r, pa_index *ix)
 		x->auid = get32(r);
 		x->ses = get32(r);
 		x->escalated = get_flag(r);
+		x->flags = get32(r);
 		x->records = get64(r);
 		x->commands = get64(r);
 		x->tty_inputs = get64(r);
@@ -689,6 +831,9 @@ static int parse_sessions(rbuf *r, pa_index *ix)
 		x->close_index = get64(r);
 		x->sealed_at = get64(r);
 		x->late = get64(r);
+		/* flags we know, and none once a PAM open names the session */
+		if ((x->flags & ~(uint32_t)IX_FLAGS) != 0 || (x->has_open && x->flags != 0))
+			return -1;
 		/* closed and not sealed yet: the next checkpoint may seal it */
 		if ((x->close_index != 0) != (x->has_open && !x->open) || x->late > x->records ||
 		    (x->sealed_at != 0 && x->close_index == 0) ||
@@ -1401,6 +1546,88 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_session_records(privaudit_reader *r,
 		if (ix->pos[i].sess == s)
 			ix->list[n++] = ix->pos[i].index;
 	*indexes = ix->list;
+	*count = n;
+	return PRIVAUDIT_OK;
+}
+
+/* The index's number of a session privaudit_sessions() listed, or -1. */
+static int64_t session_number(const privaudit_reader *r, const privaudit_session *session)
+{
+	const pa_index *ix = r->ix;
+
+	if (ix == NULL || ix->pub == NULL || session < ix->pub || session >= ix->pub + ix->nsess)
+		return -1;
+	return session - ix->pub;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_session_flags(privaudit_reader *r,
+							  const privaudit_session *session,
+							  uint32_t *flags)
+{
+	int64_t s;
+
+	if (flags != NULL)
+		*flags = 0;
+	if (r == NULL || session == NULL || flags == NULL || (s = session_number(r, session)) < 0)
+		return PRIVAUDIT_E_INVAL;
+	*flags = r->ix->sess[s].flags & PRIVAUDIT_SESSION_WHO_FROM_AUDIT;
+	return PRIVAUDIT_OK;
+}
+
+/* Whether the events a gap record counts may have happened within
+ * [start, end]: by the times it gives for them, else by when it was
+ * written (a writer appends one as soon as it can). */
+static int gap_overlaps(const pa_record *d, uint64_t start, uint64_t end)
+{
+	const Privaudit__Gap *g = d->gap;
+	uint64_t lo = d->time_ns, hi = d->time_ns;
+
+	if (g->first_time_ns != 0 && g->last_time_ns >= g->first_time_ns) {
+		lo = g->first_time_ns;
+		hi = g->last_time_ns;
+	}
+	return lo <= end && hi >= start;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_session_gaps(privaudit_reader *r,
+							 const privaudit_session *session,
+							 const uint64_t **indexes, size_t *count)
+{
+	uint64_t start, end, *list;
+	size_t n = 0, total = 0;
+	pa_index *ix;
+	int64_t s;
+
+	if (r == NULL || session == NULL || indexes == NULL || count == NULL ||
+	    (s = session_number(r, session)) < 0)
+		return PRIVAUDIT_E_INVAL;
+	ix = r->ix;
+	start = session->start_ns;
+	end = session->open ? UINT64_MAX : session->end_ns;
+	for (size_t i = 0; i < ix->npos; i++)
+		total += ix->pos[i].sess == IX_NO_SESSION;
+	list = malloc((total ? total : 1) * sizeof(*list));
+	if (list == NULL)
+		return pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < ix->npos; i++) {
+		const privaudit_record *rec;
+		privaudit_status st;
+
+		if (ix->pos[i].sess != IX_NO_SESSION)
+			continue;
+		/* the index is a cache: its positions say where to look */
+		st = pa_reader_read_at(r, ix->pos[i].index, ix->pos[i].seg, ix->pos[i].off, &rec);
+		if (st != PRIVAUDIT_OK) {
+			free(list);
+			return st;
+		}
+		if (rec->rec->body_case == PRIVAUDIT__RECORD__BODY_GAP &&
+		    gap_overlaps(rec->rec, start, end))
+			list[n++] = ix->pos[i].index;
+	}
+	free(ix->sgaps);
+	ix->sgaps = list;
+	*indexes = list;
 	*count = n;
 	return PRIVAUDIT_OK;
 }

@@ -532,6 +532,23 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_session_find(privaudit_reader *r, co
 PRIVAUDIT_EXPORT privaudit_status privaudit_session_records(privaudit_reader *r,
 							    const privaudit_session *session,
 							    const uint64_t **indexes, size_t *count);
+/* Where what a session says came from, beyond privaudit_session (an
+ * array: the struct cannot grow without breaking callers that index it).
+ * WHO_FROM_AUDIT: no PAM session open names the session, and its
+ * login_user, user, service, rhost and tty were taken from kernel audit
+ * events (USER_LOGIN, USER_START) of its audit session; libprivaudit(3). */
+#define PRIVAUDIT_SESSION_WHO_FROM_AUDIT 0x1u
+PRIVAUDIT_EXPORT privaudit_status privaudit_session_flags(privaudit_reader *r,
+							  const privaudit_session *session,
+							  uint32_t *flags);
+/* Indexes of the gap records (those of no session) whose lost events may
+ * fall within the session: one that says when they happened
+ * (first/last_time_ns) when that time overlaps the session, one that does
+ * not when it was written while the session was open.  In log order;
+ * valid until the next call on the reader. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_session_gaps(privaudit_reader *r,
+							 const privaudit_session *session,
+							 const uint64_t **indexes, size_t *count);
 /* 1 when rec carries the key of a session whose close a checkpoint had
  * already sealed before rec was appended (privaudit_session.appended_after):
  * shown as "appended later", never as plainly verified; 0 otherwise.  It

@@ -303,6 +303,9 @@ const char *pa_record_kind_name(const pa_record *r)
 	case PRIVAUDIT__RECORD__BODY_CONFIG_CHANGE: return "config_change";
 	case PRIVAUDIT__RECORD__BODY_AUDIT_EVENT: return "audit_event";
 	case PRIVAUDIT__RECORD__BODY_APPLICATION: return "application";
+	case PRIVAUDIT__RECORD__BODY_IO_OPEN: return "io_open";
+	case PRIVAUDIT__RECORD__BODY_IO_CHUNK: return "io_chunk";
+	case PRIVAUDIT__RECORD__BODY_IO_CLOSE: return "io_close";
 	case PRIVAUDIT__RECORD__BODY__NOT_SET:
 	case _PRIVAUDIT__RECORD__BODY__CASE_IS_INT_SIZE:
 		break;

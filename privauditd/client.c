@@ -86,21 +86,14 @@ static int recv_all(int fd, unsigned char *p, size_t len, long long deadline)
 	return 0;
 }
 
-int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_ms,
-		   char *text, size_t text_len, const char **stage)
+/* Connect within the deadline and check who answers. */
+static int connect_by(const char *path, long long deadline, const char **stage)
 {
 	struct sockaddr_un sa;
-	unsigned char ans[PA_WIRE_ANSWER_MAX];
-	/* below a floor no answer could ever arrive: 0 used to mean "one try
-	 * at the log lock", which now means one exchange with the daemon */
-	long long deadline = now_ms() + (timeout_ms > PA_CLIENT_MIN_MS ? timeout_ms : PA_CLIENT_MIN_MS);
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
-	uint32_t alen;
-	int fd, rc = -1, saved;
+	int fd, saved;
 
-	if (text_len > 0)
-		text[0] = '\0';
 	*stage = "connect";
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -119,10 +112,10 @@ int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_
 		struct timespec ts;
 
 		if (errno != EAGAIN && errno != EINTR)
-			goto out;
+			goto fail;
 		if (now_ms() + pause_us / 1000 >= deadline) {
 			errno = ETIMEDOUT;
-			goto out;
+			goto fail;
 		}
 		ts.tv_sec = 0;
 		ts.tv_nsec = pause_us * 1000;
@@ -134,27 +127,40 @@ int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_
 	 * user) may answer "recorded": a socket= path a user could replace
 	 * must not let that user acknowledge records that were never made. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
-		goto out;
+		goto fail;
 	if (cred.uid != 0 && cred.uid != geteuid()) {
 		errno = EPERM;
-		goto out;
+		goto fail;
 	}
-	*stage = "send";
-	if (send_all(fd, req->data, req->len, deadline) < 0)
-		goto out;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* Read one answer within the deadline. */
+static int answer_by(int fd, long long deadline, char *text, size_t text_len, const char **stage)
+{
+	unsigned char ans[PA_WIRE_ANSWER_MAX];
+	uint32_t alen;
+
+	if (text_len > 0)
+		text[0] = '\0';
 	*stage = "answer";
 	if (recv_all(fd, ans, 4, deadline) < 0)
-		goto out;
+		return -1;
 	alen = pa_wire_load32(ans);
 	if (alen < 2 || alen > PA_WIRE_ANSWER_MAX) {
 		errno = EPROTO;
-		goto out;
+		return -1;
 	}
 	if (recv_all(fd, ans, alen, deadline) < 0)
-		goto out;
+		return -1;
 	if (ans[0] != PA_WIRE_VERSION) {
 		errno = EPROTO;
-		goto out;
+		return -1;
 	}
 	if (text_len > 0) {
 		size_t tl = alen - 2 < text_len - 1 ? alen - 2 : text_len - 1;
@@ -162,10 +168,64 @@ int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_
 		memcpy(text, ans + 2, tl);
 		text[tl] = '\0';
 	}
-	rc = ans[1];
-out:
+	return ans[1];
+}
+
+/* Send the request and read its answer within the deadline. */
+static int exchange_by(int fd, const struct pa_wire_buf *req, long long deadline, char *text,
+		       size_t text_len, const char **stage)
+{
+	if (text_len > 0)
+		text[0] = '\0';
+	*stage = "send";
+	if (send_all(fd, req->data, req->len, deadline) < 0)
+		return -1;
+	return answer_by(fd, deadline, text, text_len, stage);
+}
+
+/* Below a floor no answer could ever arrive: 0 used to mean "one try at
+ * the log lock", which now means one exchange with the daemon. */
+static long long deadline_in(int timeout_ms)
+{
+	return now_ms() + (timeout_ms > PA_CLIENT_MIN_MS ? timeout_ms : PA_CLIENT_MIN_MS);
+}
+
+int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_ms,
+		   char *text, size_t text_len, const char **stage)
+{
+	long long deadline = deadline_in(timeout_ms);
+	int fd, rc, saved;
+
+	if (text_len > 0)
+		text[0] = '\0';
+	fd = connect_by(path, deadline, stage);
+	if (fd < 0)
+		return -1;
+	rc = exchange_by(fd, req, deadline, text, text_len, stage);
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+int pa_client_connect(const char *path, int timeout_ms, const char **stage)
+{
+	return connect_by(path, deadline_in(timeout_ms), stage);
+}
+
+int pa_client_exchange(int fd, const struct pa_wire_buf *req, int timeout_ms, char *text,
+		       size_t text_len, const char **stage)
+{
+	return exchange_by(fd, req, deadline_in(timeout_ms), text, text_len, stage);
+}
+
+int pa_client_send(int fd, const struct pa_wire_buf *req, int timeout_ms, const char **stage)
+{
+	*stage = "send";
+	return send_all(fd, req->data, req->len, deadline_in(timeout_ms));
+}
+
+int pa_client_answer(int fd, int timeout_ms, char *text, size_t text_len, const char **stage)
+{
+	return answer_by(fd, deadline_in(timeout_ms), text, text_len, stage);
 }

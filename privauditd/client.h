@@ -22,4 +22,21 @@
 int pa_client_call(const char *path, const struct pa_wire_buf *req, int timeout_ms,
 		   char *text, size_t text_len, const char **stage);
 
+/* The same over one connection kept for many requests (sudo_privaudit.so:
+ * a chunk of terminal I/O at a time).  pa_client_connect() returns the
+ * connected descriptor (close-on-exec, non-blocking; the caller closes
+ * it) or -1; pa_client_exchange() is pa_client_call() on it.  privauditd
+ * hangs up on a connection idle for its client_timeout_ms: a send or an
+ * answer that fails with EPIPE or ECONNRESET then means "connect again". */
+int pa_client_connect(const char *path, int timeout_ms, const char **stage);
+int pa_client_exchange(int fd, const struct pa_wire_buf *req, int timeout_ms, char *text,
+		       size_t text_len, const char **stage);
+/* The two halves of pa_client_exchange(), for a client that sends its next
+ * request before it reads the answer to the last (one in flight): the
+ * daemon appends one while the client gathers the next.  Answers come in
+ * the order of the requests.  send: 0 or -1 with errno; answer: as
+ * pa_client_exchange(). */
+int pa_client_send(int fd, const struct pa_wire_buf *req, int timeout_ms, const char **stage);
+int pa_client_answer(int fd, int timeout_ms, char *text, size_t text_len, const char **stage);
+
 #endif

@@ -8,9 +8,11 @@
 
 #include "request.h"
 
-/* The records a local client may ask for: PAM's.  The log's own records
- * (writer start/stop, heartbeat, gap, checkpoints) are the daemon's. */
-static const char *const allowed_kinds[] = {"session_open", "session_close", "auth_attempt"};
+/* The records a local client may ask for: PAM's, and the terminal I/O of
+ * sudo_privaudit.so.  The log's own records (writer start/stop, heartbeat,
+ * gap, checkpoints) are the daemon's. */
+static const char *const allowed_kinds[] = {"session_open", "session_close", "auth_attempt",
+					    "io_open", "io_chunk", "io_close"};
 
 static int name_is(const char *name, size_t len, const char *want)
 {
@@ -84,7 +86,7 @@ enum pa_wire_code pa_request_event(const void *body, size_t len, const struct pa
 	}
 	*out = ev;
 	*flags = r.flags;
-	*closes = strcmp(kind, "session_close") == 0;
+	*closes = strcmp(kind, "session_close") == 0 || strcmp(kind, "io_close") == 0;
 	*why = NULL;
 	return PA_WIRE_OK;
 }

@@ -22,7 +22,7 @@ int pa_request_kind_allowed(const char *kind, size_t len);
 
 /* The event for a request body from peer.  PA_WIRE_OK: *out is the
  * caller's (privaudit_event_free), *flags the request's flags and
- * *closes 1 for a session close.  Otherwise the answer's code, with *why a
+ * *closes 1 for a session close or the end of a command's I/O.  Otherwise the answer's code, with *why a
  * static reason. */
 enum pa_wire_code pa_request_event(const void *body, size_t len, const struct pa_peer *peer,
 				   privaudit_event **out, unsigned *flags, int *closes,

@@ -129,6 +129,7 @@ purge() {
 trap 'purge; exit "$failed"' EXIT
 trap 'exit 1' INT TERM HUP
 
+if [ -e /etc/sudo.conf ]; then sudo_conf_before=$(md5sum </etc/sudo.conf); else sudo_conf_before=none; fi
 step "dpkg -i ${debs[*]##*/}"
 dpkg -i "${debs[@]}" || bad "dpkg -i exited $?"
 grep -qs '^active = no$' /etc/audit/plugins.d/privaudit.conf &&
@@ -152,6 +153,13 @@ if [ -n "$systemd" ]; then
 fi
 [ -z "$(pam_naming | comm -13 "$work/pam-naming.before" -)" ] &&
 	ok "PAM profile installed, not enabled by default" || bad "PAM profile enabled by default"
+[ -f /usr/libexec/sudo/sudo_privaudit.so ] && [ -f /usr/share/man/man8/sudo_privaudit.8.gz ] &&
+	ok "sudo_privaudit.so in sudo's plugin directory, with its man page" ||
+	bad "no /usr/libexec/sudo/sudo_privaudit.so or sudo_privaudit(8)"
+if [ -e /etc/sudo.conf ]; then sum_after=$(md5sum </etc/sudo.conf); else sum_after=none; fi
+[ "$sum_after" = "$sudo_conf_before" ] && ok "sudo.conf untouched: the sudo plugin stays inactive" ||
+	bad "installing changed /etc/sudo.conf"
+sudo -n true && ok "sudo works after install" || bad "sudo fails after install"
 
 step "try: init, pam-auth-update --enable privaudit, a sudo session, example, verify"
 privaudit init /var/log/privaudit --origin deb-test/privaudit >/dev/null || bad "privaudit init"

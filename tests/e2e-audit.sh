@@ -213,12 +213,51 @@ json_lines "$TMP/tail.out" >/dev/null
 pass "tail: last records, and -f follows appends"
 
 # ---------------------------------------------------------------- proofs
+# S1's proof carries its 9 records and the gap record (42 events lost)
+# written while it was open, so that its reader learns of the loss
 expect 0 "$PRIVAUDIT" prove "$L" "$S1" --output "$TMP/proof"
+grep -q '10 of 10 records proved: the session.s 9 and 1 gap record(s)' "$TMP/err" ||
+	fail_cmd "prove: the gap record of S1 is not in its proof"
 expect 0 "$PRIVAUDIT" check-proof "$L.vkey" "$TMP/proof"
-grep -q '^proof holds: 9 record(s)' "$TMP/out" || fail_cmd "check-proof: expected 9 records"
+grep -q '^proof holds: 10 record(s)' "$TMP/out" || fail_cmd "check-proof: expected 9 records and a gap"
+grep -q '^EVENTS LOST: 1 gap record(s) among them: writers lost 42 event(s)' "$TMP/out" ||
+	fail_cmd "check-proof does not say that events were lost"
+grep -q '^#[0-9]* .* gap count=42 reason=queue-overflow' "$TMP/out" || fail_cmd "check-proof: no gap line"
 no_controls "$TMP/out" check-proof
 expect 0 "$PRIVAUDIT" check-proof "$L.vkey" "$TMP/proof" --json
-[ "$(json_lines "$TMP/out")" -eq 9 ] || fail "check-proof --json: not 9 records"
+[ "$(json_lines "$TMP/out")" -eq 10 ] || fail "check-proof --json: not 10 records"
+"$PYTHON3" -c '
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+gaps = [r for r in recs if r["kind"] == "gap"]
+assert len(gaps) == 1 and gaps[0]["fields"]["count"] == 42, gaps
+assert gaps[0]["fields"]["reason"] == "queue-overflow", gaps
+assert len([r for r in recs if r["session_id"] == sys.argv[2]]) == 9, recs
+' "$TMP/out" "$S1" || fail "check-proof --json: the gap record is not carried"
+# the gap record changed in the proof: its inclusion proof fails
+"$PYTHON3" - "$TMP/proof" "$TMP/proof-gap" <<'EOF'
+import base64, sys
+lines = open(sys.argv[1]).read().split("\n")
+for i, l in enumerate(lines):
+    if l.startswith("record "):
+        word, idx, b64 = l.split(" ")
+        entry = bytearray(base64.b64decode(b64))
+        if b"queue-overflow" in entry:
+            k = entry.index(b"queue-overflow")
+            entry[k:k + 5] = b"queux"   # the same length: it still decodes
+            lines[i] = "%s %s %s" % (word, idx, base64.b64encode(bytes(entry)).decode())
+            break
+else:
+    sys.exit("no gap record in the proof")
+open(sys.argv[2], "w").write("\n".join(lines))
+EOF
+expect 4 "$PRIVAUDIT" check-proof "$L.vkey" "$TMP/proof-gap"
+grep -q 'is not in the checkpoint.s tree' "$TMP/err" || fail_cmd "check-proof of a changed gap record"
+# S2 lost nothing: its proof has no gap record and says none
+expect 0 "$PRIVAUDIT" prove "$L" "$S2" --output "$TMP/proof2"
+grep -q "of the session's [0-9]* records proved" "$TMP/err" || fail_cmd "prove S2 counts a gap"
+expect 0 "$PRIVAUDIT" check-proof "$L.vkey" "$TMP/proof2"
+grep -q 'EVENTS LOST\| gap ' "$TMP/out" && fail_cmd "check-proof of S2 shows a gap"
 # the unsealed session: nothing to prove yet
 expect 0 "$PRIVAUDIT" prove "$L" "$S4"
 grep -q '0 of the session' "$TMP/err" || fail_cmd "prove of an unsealed session"
@@ -249,7 +288,7 @@ EOF
 expect 4 "$PRIVAUDIT" check-proof "$L.vkey" "$TMP/proof-rec"
 expect 4 "$PRIVAUDIT" check-proof "$L.vkey" "$TMP/proof-hash"
 expect 3 "$PRIVAUDIT" check-proof "$L.vkey" "$TMP/proof-cut"
-pass "prove and check-proof: with only the public key, older checkpoint, rejects tampering"
+pass "prove and check-proof: with only the public key, older checkpoint, the session's gaps, rejects tampering"
 
 # ---------------------------------------------------------------- the index
 rm -f "$L/index"

@@ -5,7 +5,8 @@
 # plugin_dir holding only an active privaudit.conf), loads the shipped rules,
 # has a test user with a login session run commands through real sudo,
 # sudo -i and su -c, then checks that the signed log holds those commands
-# with their argv, tied to the user's session key, and verifies.  It stops
+# with their argv, tied to the user's session key, and verifies, and that
+# the CLI names the session from sudo's audit events.  It stops
 # auditd by its pid, deletes the rules it loaded, restores the rules and
 # audit state found before, and removes the user, even on failure.
 . "$(dirname "$0")/e2e-lib.sh"
@@ -232,4 +233,22 @@ print("%d records, %d commands in session %s" % (len(rs), len([r for r in rs if 
 sys.exit(1 if bad else 0)
 EOF
 pass "real auditd + sudo, sudo -i, su -c: commands in the signed log under $key, verifies"
+
+# No PAM module in sudo's stack here: the session is known from its audit
+# events alone.  sudo's USER_START names the target and the program; who
+# logged in has no USER_LOGIN (the shell set its login uid itself), so the
+# login uid stands in.
+expect 0 "$PRIVAUDIT" sessions "$L" --json
+"$PYTHON3" - "$TMP/out" "$key" "$uid_" <<'EOF' || fail "sessions --json: the session is not named from its audit events"
+import json, sys
+s = [x for x in map(json.loads, open(sys.argv[1])) if x["key"] == sys.argv[2]]
+assert len(s) == 1, s
+x = s[0]
+got = (x["pam"], x["who_from_audit"], x["user"], x["target"], x["service"], x["auid"])
+assert got == (False, True, "", "root", "sudo", int(sys.argv[3])), got
+EOF
+expect 0 "$PRIVAUDIT" replay "$L" "$key"
+grep -q "^who:      auid $uid_ -> root via sudo (from audit events)\$" "$TMP/out" ||
+	fail_cmd "replay: who of a session known from audit events"
+pass "a session without pam_privaudit: who, target and service from sudo's audit events, marked"
 exit 0

@@ -5,7 +5,8 @@
 # lines, huge argv, missing EOE, interleaved events, records split across
 # reads) writes the right records (checked with paref.py's reader), never
 # crashes, and leaves a log that verifies; queue overflow becomes a gap
-# record; SIGHUP reloads, SIGTERM drains and seals.
+# record; sessions known only from PAM audit events are named from them;
+# SIGHUP reloads, SIGTERM drains and seals.
 . "$(dirname "$0")/e2e-lib.sh"
 need_privaudit
 PA_PLUGIN=${PA_PLUGIN:-${top_builddir:-.}/audisp_privaudit/audisp-privaudit}
@@ -247,6 +248,77 @@ assert len(mine) == 1 and mine[0]["start_ns"] == 1700000000100000000, s
 ' "$TMP/out" || fail_cmd "sessions: the session does not start at its earliest audit time"
 verify_ok "$L"
 pass "a DAEMON_* record with a kernel event's serial stays apart; only_keys keeps TTY and LOGIN; audit times kept; PAM fields parsed; a quote in a message"
+
+# Sessions known only from audit events (pam_privaudit in no PAM stack):
+# who, target, service, remote host and tty from their USER_LOGIN and
+# USER_START events, marked as taken from audit; a session a PAM open names
+# stays as that says.  Session 41 is an sshd login then sudo, 42 a sudo
+# alone (who is then known by login uid only), 1 a session pa-sessions
+# opened with PAM records, which gets audit events too.
+L=$TMP/audit-who
+pa_init "$L"
+PA_SESSIONS=${PA_SESSIONS:-${top_builddir:-.}/tests/pa-sessions}
+[ -x "$PA_SESSIONS" ] || fail "pa-sessions not built: $PA_SESSIONS"
+expect 0 "$PA_SESSIONS" "$L" 1 1 --boot "$BOOT"
+expect 0 "$PRIVAUDIT" sessions "$L" --json
+cp "$TMP/out" "$TMP/pam-before.json"
+{
+	ev() {   # TYPE SERIAL PID AUID SES MSG
+		printf "type=%s msg=audit(1700000100.%03d:%d): pid=%d uid=0 auid=%d ses=%d subj=unconfined msg='%s'\n" \
+			"$1" "$(($2 % 1000))" "$2" "$3" "$4" "$5" "$6"
+	}
+	cmd() {   # SERIAL PID AUID SES
+		printf 'type=SYSCALL msg=audit(1700000100.%03d:%d): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=0 items=2 ppid=1 pid=%d auid=%d uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts3 ses=%d comm="id" exe="/usr/bin/id" subj=unconfined key="privaudit-exec"\n' \
+			"$(($1 % 1000))" "$1" "$2" "$3" "$4"
+		printf 'type=EXECVE msg=audit(1700000100.%03d:%d): argc=2 a0="id" a1="-u"\n' "$(($1 % 1000))" "$1"
+		printf 'type=EOE msg=audit(1700000100.%03d:%d): \n' "$(($1 % 1000))" "$1"
+	}
+	ev USER_ACCT 9101 700 4294967295 4294967295 'op=PAM:accounting grantors=pam_unix acct="alice" exe="/usr/sbin/sshd" hostname=198.51.100.7 addr=198.51.100.7 terminal=ssh res=success'
+	ev USER_START 9102 700 1001 41 'op=PAM:session_open grantors=pam_unix acct="alice" exe="/usr/sbin/sshd" hostname=198.51.100.7 addr=198.51.100.7 terminal=ssh res=success'
+	ev USER_LOGIN 9103 700 1001 41 'op=login id=1001 exe="/usr/sbin/sshd" hostname=198.51.100.7 addr=198.51.100.7 terminal=/dev/pts/3 res=success'
+	ev USER_START 9104 710 1001 41 'op=PAM:session_open grantors=pam_unix acct="root" exe="/usr/bin/sudo" hostname=? addr=? terminal=/dev/pts/3 res=success'
+	cmd 9105 711 1001 41
+	ev USER_ACCT 9201 800 1002 42 'op=PAM:accounting grantors=pam_unix acct="bob" exe="/usr/bin/sudo" hostname=? addr=? terminal=/dev/pts/4 res=success'
+	ev USER_START 9202 800 1002 42 'op=PAM:session_open grantors=pam_unix acct="root" exe="/usr/bin/sudo" hostname=? addr=? terminal=/dev/pts/4 res=success'
+	cmd 9203 801 1002 42
+	ev USER_LOGIN 9301 900 1000 1 'op=login acct="mallory" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.66 terminal=/dev/pts/9 res=success'
+	ev USER_START 9302 900 1000 1 'op=PAM:session_open grantors=pam_unix acct="operator" exe="/usr/bin/su" hostname=? addr=? terminal=/dev/pts/9 res=success'
+} >"$TMP/who.stream"
+run_cmd "$PA_PLUGIN" --dir "$L" --boot-id "$BOOT" <"$TMP/who.stream"
+[ "$rc" -eq 0 ] || fail_cmd "audit-who: plugin exited $rc"
+expect 0 "$PRIVAUDIT" sessions "$L" --json
+"$PYTHON3" - "$TMP/out" "$BOOT" "$TMP/pam-before.json" <<'EOF' || fail "sessions --json: who from audit events (see above)"
+import json, sys
+s = {x["key"].rsplit(":", 1)[1]: x for x in map(json.loads, open(sys.argv[1]))}
+want = {"41": ("alice", "root", "sshd", "198.51.100.7", "/dev/pts/3", 1001, True),
+        "42": ("", "root", "sudo", "", "/dev/pts/4", 1002, True)}
+for ses, w in want.items():
+    x = s[ses]
+    got = (x["user"], x["target"], x["service"], x["rhost"], x["tty"], x["auid"], x["who_from_audit"])
+    assert got == w, (ses, got, w)
+    assert x["pam"] is False and x["commands"] == 1, x
+before = json.loads(open(sys.argv[3]).readline())
+after = s["1"]
+for k in ("user", "target", "service", "rhost", "tty", "auid", "pam"):
+    assert before[k] == after[k], (k, before[k], after[k])
+assert after["who_from_audit"] is False and after["pam"] is True, after
+EOF
+expect 0 "$PRIVAUDIT" sessions "$L"
+grep -q ' alice -> root (audit)  *sshd  *198.51.100.7  */dev/pts/3 ' "$TMP/out" ||
+	fail_cmd "sessions: the sshd login is not shown from audit events"
+grep -q ' auid 1002 -> root (audit)  *sudo  *-  */dev/pts/4 ' "$TMP/out" ||
+	fail_cmd "sessions: the sudo session is not shown from audit events"
+grep -q ' user0 -> root  *sshd  *10.0.0.7  *ssh ' "$TMP/out" && ! grep -q 'user0.*(audit)' "$TMP/out" ||
+	fail_cmd "sessions: the session a PAM open names changed"
+expect 0 "$PRIVAUDIT" replay "$L" "$BOOT:41"
+grep -q '^who:      alice -> root via sshd (from audit events)$' "$TMP/out" || fail_cmd "replay: who of session 41"
+grep -q '^from:     198.51.100.7  tty /dev/pts/3$' "$TMP/out" || fail_cmd "replay: from of session 41"
+expect 0 "$PRIVAUDIT" replay "$L" "$BOOT:42"
+grep -q '^who:      auid 1002 -> root via sudo (from audit events)$' "$TMP/out" || fail_cmd "replay: who of session 42"
+expect 0 "$PRIVAUDIT" replay "$L" "$BOOT:1"
+grep -q '^who:      user0 -> root via sshd$' "$TMP/out" || fail_cmd "replay: the PAM session's who changed"
+verify_ok "$L"
+pass "sessions known only from audit events: who, target, service, rhost, tty from USER_LOGIN/USER_START, marked; a PAM session unchanged"
 
 # SIGHUP reloads the config file, SIGTERM drains, stops, seals, exits 0.
 L=$TMP/signals

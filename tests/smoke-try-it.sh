@@ -138,6 +138,21 @@ for cmd in whoami 'ls /root' 'cat /etc/hostname'; do
 	if grep -qF "$cmd" <<<"$replay"; then ok "replay shows: $cmd"
 	else bad "replay does not show: $cmd"; fi
 done
+# Order across clocks (issue 17): the sudo session's open precedes the
+# commands it encloses, timed by the kernel's coarse audit clock, and its
+# close follows them.
+line_of() { grep -nF -- "$1" <<<"$replay" | head -n1 | cut -d: -f1; }
+o=$(line_of 'open     sudo: demo -> root')
+c=$(line_of 'close    sudo: root')
+first=$(line_of '$ sh -c ')
+last=$(line_of '$ cat /etc/hostname')
+if [ -n "$o" ] && [ -n "$c" ] && [ -n "$first" ] && [ -n "$last" ] &&
+	[ "$o" -lt "$first" ] && [ "$c" -gt "$last" ]; then
+	ok "replay: the sudo open precedes the commands it encloses, its close follows them"
+else
+	bad "replay orders the sudo session's open or close wrongly (lines open=$o first=$first last=$last close=$c)"
+	printf '%s\n' "$replay" | sed 's/^/# /' >&2
+fi
 verdict=$(section "privaudit verify")
 if grep -Eq '^result: +OK' <<<"$verdict" && grep -Eq '^key: +pinned' <<<"$verdict"; then
 	ok "privaudit verify: OK against the pinned key"

@@ -5,6 +5,8 @@
  * stored-levels Merkle proofs they use. */
 #include "config.h"
 
+#include <time.h>
+
 #include "testutil.h"
 
 #include "hash.h"
@@ -341,6 +343,271 @@ static void test_sessions_and_index(void **state)
 	privaudit_reader_free(r);
 }
 
+/* An audit event as audisp-privaudit writes it for a PAM or login
+ * message: its type, then acct, exe, terminal, hostname (addr the same). */
+static void audit_event(privaudit_log *log, uint32_t ses, uint32_t auid, const char *type,
+			const char *acct, const char *exe, const char *terminal, const char *host,
+			int success)
+{
+	privaudit_event *ev = NULL;
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s:%u", BOOT, ses);
+	assert_int_equal(privaudit_event_new(&ev, "audit_event"), PRIVAUDIT_OK);
+	set(ev, "session_key", key);
+	set(ev, "types", type);
+	if (acct != NULL)
+		set(ev, "acct", acct);
+	set(ev, "exe", exe);
+	set(ev, "terminal", terminal);
+	set(ev, "hostname", host);
+	set(ev, "addr", strcmp(host, "?") == 0 ? "?" : host);
+	set(ev, "op", strcmp(type, "USER_LOGIN") == 0 ? "login" : "PAM:session_open");
+	assert_int_equal(privaudit_event_set_int(ev, "auid", auid), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "ses", ses), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "success", success), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_append_event(log, ev), PRIVAUDIT_OK);
+	privaudit_event_free(ev);
+}
+
+static void assert_bytes(privaudit_bytes b, const char *want)
+{
+	assert_int_equal(b.len, strlen(want));
+	if (b.len > 0)
+		assert_memory_equal(b.data, want, b.len);
+}
+
+static uint32_t flags_of(privaudit_reader *r, const privaudit_session *s)
+{
+	uint32_t flags = 0xdead;
+
+	assert_int_equal(privaudit_session_flags(r, s, &flags), PRIVAUDIT_OK);
+	return flags;
+}
+
+/* The sessions of test_sessions_from_audit, as a second reader sees them
+ * too (from the index file the first one wrote). */
+static void check_audit_sessions(privaudit_reader *r)
+{
+	const privaudit_session *list;
+	size_t n;
+
+	assert_int_equal(privaudit_sessions(r, &list, &n), PRIVAUDIT_OK);
+	assert_int_equal(n, 6);
+	/* sshd without pam_privaudit: its USER_START names who logged in,
+	 * as its USER_LOGIN (id=, no acct) names the same program; sudo's
+	 * USER_START the target */
+	assert_int_equal(flags_of(r, &list[0]), PRIVAUDIT_SESSION_WHO_FROM_AUDIT);
+	assert_bytes(list[0].login_user, "alice");
+	assert_bytes(list[0].user, "root");
+	assert_bytes(list[0].service, "sshd");
+	assert_bytes(list[0].tty, "/dev/pts/3");
+	assert_bytes(list[0].rhost, "198.51.100.7");
+	assert_false(list[0].has_open);
+	assert_int_equal(list[0].auid, 1001);
+	/* sudo alone: who is not in its events by name, the auid is */
+	assert_int_equal(flags_of(r, &list[1]), PRIVAUDIT_SESSION_WHO_FROM_AUDIT);
+	assert_bytes(list[1].login_user, "");
+	assert_bytes(list[1].user, "root");
+	assert_bytes(list[1].service, "sudo");
+	assert_bytes(list[1].tty, "/dev/pts/4");
+	assert_bytes(list[1].rhost, "");
+	assert_int_equal(list[1].auid, 1002);
+	/* a USER_LOGIN with acct names who logged in; failures name nobody */
+	assert_bytes(list[2].login_user, "carol");
+	assert_bytes(list[2].user, "carol");
+	assert_bytes(list[2].tty, "/dev/pts/5");
+	/* a PAM open before or after the audit events names the session */
+	assert_int_equal(flags_of(r, &list[3]), 0);
+	assert_true(list[3].has_open);
+	assert_bytes(list[3].login_user, "alice");
+	assert_bytes(list[3].user, "alice");
+	assert_bytes(list[3].rhost, "192.0.2.1");
+	assert_int_equal(flags_of(r, &list[4]), 0);
+	assert_bytes(list[4].login_user, "erin");
+	assert_bytes(list[4].service, "sshd");
+	assert_bytes(list[4].tty, "");
+	/* only failures: nothing taken */
+	assert_int_equal(flags_of(r, &list[5]), 0);
+	assert_bytes(list[5].user, "");
+	assert_bytes(list[5].service, "");
+}
+
+static void test_sessions_from_audit(void **state)
+{
+	char buf[TU_PATH_MAX], ix[TU_PATH_MAX], *dir = log_dir(state, buf);
+	const privaudit_session *list;
+	privaudit_reader *r = NULL;
+	privaudit_log *log = NULL;
+	unsigned char *bytes, *again;
+	size_t n, len, len2;
+	uint32_t flags;
+	pa_index *parsed;
+
+	init_log(dir);
+	assert_int_equal(privaudit_open(&log, dir, PRIVAUDIT_OPEN_NOSYNC), PRIVAUDIT_OK);
+	audit_event(log, 21, 1001, "USER_START", "alice", "/usr/sbin/sshd", "ssh", "198.51.100.7", 1);
+	audit_event(log, 21, 1001, "USER_LOGIN", NULL, "/usr/sbin/sshd", "/dev/pts/3", "198.51.100.7",
+		    1);
+	audit_event(log, 21, 1001, "USER_START", "root", "/usr/bin/sudo", "/dev/pts/3", "?", 1);
+	audit_event(log, 21, 1001, "USER_START", "bob", "/usr/bin/su", "/dev/pts/3", "?", 1);
+	audit_event(log, 22, 1002, "USER_START", "root", "/usr/bin/sudo", "/dev/pts/4", "?", 1);
+	audit_event(log, 23, 1003, "USER_LOGIN", "mallory", "/usr/sbin/sshd", "ssh", "?", 0);
+	audit_event(log, 23, 1003, "USER_LOGIN", "carol", "/usr/sbin/sshd", "/dev/pts/5", "?", 1);
+	audit_event(log, 23, 1003, "USER_START", "carol", "/usr/sbin/sshd", "ssh", "?", 1);
+	audit_event(log, 24, 1000, "USER_START", "root", "/usr/bin/sudo", "/dev/pts/6", "?", 1);
+	assert_int_equal(privaudit_close(log), PRIVAUDIT_OK);
+	/* 24: a PAM open after the audit event; 25: before it */
+	write_sessions(dir, 24, 1, 0);
+	assert_int_equal(privaudit_open(&log, dir, PRIVAUDIT_OPEN_NOSYNC), PRIVAUDIT_OK);
+	audit_event(log, 24, 1000, "USER_START", "root", "/usr/bin/sudo", "/dev/pts/6", "?", 1);
+	assert_int_equal(privaudit_close(log), PRIVAUDIT_OK);
+	{
+		privaudit_event *ev = NULL;
+		char key[96];
+
+		/* 25: a PAM open with no rhost or tty, then audit events */
+		snprintf(key, sizeof(key), "%s:%u", BOOT, 25u);
+		assert_int_equal(privaudit_open(&log, dir, PRIVAUDIT_OPEN_NOSYNC), PRIVAUDIT_OK);
+		assert_int_equal(privaudit_event_new(&ev, "session_open"), PRIVAUDIT_OK);
+		set(ev, "session_key", key);
+		set(ev, "service", "sshd");
+		set(ev, "user", "erin");
+		set(ev, "login_user", "erin");
+		assert_int_equal(privaudit_append_event(log, ev), PRIVAUDIT_OK);
+		privaudit_event_free(ev);
+		audit_event(log, 25, 1000, "USER_LOGIN", "erin", "/usr/sbin/sshd", "/dev/pts/7",
+			    "203.0.113.9", 1);
+		audit_event(log, 25, 1000, "USER_START", "root", "/usr/bin/sudo", "/dev/pts/7", "?", 1);
+		audit_event(log, 26, 1000, "USER_START", "root", "/usr/bin/sudo", "/dev/pts/8", "?", 0);
+		assert_int_equal(privaudit_close(log), PRIVAUDIT_OK);
+	}
+	assert_int_equal(privaudit_reader_open(&r, dir), PRIVAUDIT_OK);
+	check_audit_sessions(r);
+	assert_int_equal(privaudit_sessions(r, &list, &n), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_session_flags(r, NULL, &flags), PRIVAUDIT_E_INVAL);
+	assert_int_equal(privaudit_session_flags(r, list - 1, &flags), PRIVAUDIT_E_INVAL);
+	assert_int_equal(flags, 0);
+	privaudit_reader_free(r);
+	/* the flags are kept in the index file, which serializes back as it was */
+	assert_int_equal(privaudit_reader_open(&r, dir), PRIVAUDIT_OK);
+	check_audit_sessions(r);
+	privaudit_reader_free(r);
+	bytes = tu_read(tu_path(ix, dir, "index"), &len);
+	assert_int_equal(pa_index_parse(bytes, len, &parsed), 0);
+	assert_int_equal(pa_index_serialize(parsed, &again, &len2), 0);
+	assert_int_equal(len, len2);
+	assert_memory_equal(bytes, again, len);
+	pa_index_free(parsed);
+	free(again);
+	free(bytes);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void gap(privaudit_log *log, uint64_t count, uint64_t first_ns, uint64_t last_ns)
+{
+	privaudit_event *ev = NULL;
+
+	assert_int_equal(privaudit_event_new(&ev, "gap"), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_event_set_int(ev, "count", (int64_t)count), PRIVAUDIT_OK);
+	set(ev, "reason", "test");
+	if (first_ns != 0) {
+		assert_int_equal(privaudit_event_set_int(ev, "first_time_ns", (int64_t)first_ns),
+				 PRIVAUDIT_OK);
+		assert_int_equal(privaudit_event_set_int(ev, "last_time_ns", (int64_t)last_ns),
+				 PRIVAUDIT_OK);
+	}
+	assert_int_equal(privaudit_append_event(log, ev), PRIVAUDIT_OK);
+	privaudit_event_free(ev);
+}
+
+static void session_open(privaudit_log *log, uint32_t ses)
+{
+	privaudit_event *ev = NULL;
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s:%u", BOOT, ses);
+	assert_int_equal(privaudit_event_new(&ev, "session_open"), PRIVAUDIT_OK);
+	set(ev, "session_key", key);
+	set(ev, "service", "sshd");
+	set(ev, "user", "alice");
+	assert_int_equal(privaudit_event_set_int(ev, "pid", 100 + ses), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_append_event(log, ev), PRIVAUDIT_OK);
+	privaudit_event_free(ev);
+}
+
+static void session_close(privaudit_log *log, uint32_t ses)
+{
+	privaudit_event *ev = NULL;
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s:%u", BOOT, ses);
+	assert_int_equal(privaudit_event_new(&ev, "session_close"), PRIVAUDIT_OK);
+	set(ev, "session_key", key);
+	set(ev, "service", "sshd");
+	set(ev, "user", "alice");
+	assert_int_equal(privaudit_event_set_int(ev, "pid", 100 + ses), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_append_event(log, ev), PRIVAUDIT_OK);
+	privaudit_event_free(ev);
+}
+
+/* The gap records of a session: those whose lost events may fall within
+ * it, by the times they give, else by when they were written. */
+static void test_session_gaps(void **state)
+{
+	char buf[TU_PATH_MAX], *dir = log_dir(state, buf);
+	const privaudit_session *list;
+	const privaudit_record *rec;
+	privaudit_reader *r = NULL;
+	privaudit_log *log = NULL;
+	const uint64_t *idx;
+	uint64_t during, counts[8];
+	size_t n;
+
+	init_log(dir);
+	assert_int_equal(privaudit_open(&log, dir, PRIVAUDIT_OPEN_NOSYNC), PRIVAUDIT_OK);
+	gap(log, 1, 0, 0);                 /* before any session */
+	session_open(log, 1);
+	during = now_ns();
+	gap(log, 2, 0, 0);                 /* written while 1 is open */
+	gap(log, 3, 1000, 2000);           /* written then, but of events long before */
+	session_close(log, 1);
+	gap(log, 4, during, during);       /* written after, of events while 1 was open */
+	gap(log, 5, 0, 0);                 /* written after, no times: not 1's */
+	session_open(log, 2);              /* left open: every later gap is its */
+	gap(log, 6, 0, 0);
+	assert_int_equal(privaudit_close(log), PRIVAUDIT_OK);
+
+	assert_int_equal(privaudit_reader_open(&r, dir), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_sessions(r, &list, &n), PRIVAUDIT_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(privaudit_session_gaps(r, &list[0], &idx, &n), PRIVAUDIT_OK);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(privaudit_reader_get(r, idx[i], &rec), PRIVAUDIT_OK);
+		assert_string_equal(privaudit_record_kind(rec), "gap");
+		assert_int_equal(privaudit_record_get_uint(rec, "count", &counts[i]), PRIVAUDIT_OK);
+	}
+	assert_true(idx[0] < idx[1]);
+	assert_int_equal(counts[0], 2);
+	assert_int_equal(counts[1], 4);
+	assert_int_equal(privaudit_sessions(r, &list, &n), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_session_gaps(r, &list[1], &idx, &n), PRIVAUDIT_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(privaudit_reader_get(r, idx[0], &rec), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_record_get_uint(rec, "count", &counts[0]), PRIVAUDIT_OK);
+	assert_int_equal(counts[0], 6);
+	assert_int_equal(privaudit_session_gaps(r, NULL, &idx, &n), PRIVAUDIT_E_INVAL);
+	privaudit_reader_free(r);
+}
+
 static void test_index_of_another_log(void **state)
 {
 	char a[TU_PATH_MAX], b[TU_PATH_MAX], ia[TU_PATH_MAX], ib[TU_PATH_MAX];
@@ -594,6 +861,8 @@ int main(void)
 		T(test_cached_verdict_not_reused),
 		T(test_verified_reading),
 		T(test_prove_and_check),
+		T(test_sessions_from_audit),
+		T(test_session_gaps),
 		cmocka_unit_test(test_levels_match_leaves),
 	};
 

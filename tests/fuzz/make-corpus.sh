@@ -150,6 +150,19 @@ key=$("$PA" sessions "$T/f" --json | sed -n '1s/.*"key":"\([^"]*\)".*/\1/p')
 "$B/tests/pa-backdate" "$T/f" "$key" 3600
 "$PA" sessions "$T/f" >/dev/null
 cp "$T/f/index" "$C/index/l-index-late"
+# w: sessions only their audit events name (audisp-privaudit fed an sshd
+# login and a sudo of each), beside one a PAM open names
+wb=00000000-fuzz-boot-0000-000000000000
+"$PA" init "$T/w" --origin fuzz.example/w >/dev/null
+"$B/tests/pa-sessions" "$T/w" 1 1 --boot "$wb" >/dev/null
+for ses in 1 41 42; do
+	[ "$ses" = 42 ] || printf "type=USER_START msg=audit(1700000100.%03d:%d): pid=7 uid=0 auid=1001 ses=%d msg='op=PAM:session_open acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=198.51.100.7 addr=198.51.100.7 terminal=ssh res=success'\ntype=USER_LOGIN msg=audit(1700000100.%03d:%d): pid=7 uid=0 auid=1001 ses=%d msg='op=login id=1001 exe=\"/usr/sbin/sshd\" hostname=198.51.100.7 addr=198.51.100.7 terminal=/dev/pts/3 res=success'\n" \
+		"$ses" "$((ses * 10))" "$ses" "$ses" "$((ses * 10 + 1))" "$ses"
+	printf "type=USER_START msg=audit(1700000100.%03d:%d): pid=8 uid=0 auid=1001 ses=%d msg='op=PAM:session_open acct=\"root\" exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=/dev/pts/3 res=success'\n" \
+		"$ses" "$((ses * 10 + 2))" "$ses"
+done | "$PLUGIN" --dir "$T/w" --boot-id "$wb" >/dev/null 2>&1
+"$PA" sessions "$T/w" >/dev/null
+cp "$T/w/index" "$C/index/w-index-audit"
 
 # ---------------------------------------------------------------- request
 # Request bodies (no frame length) as pam_privaudit sends privauditd, built

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 FUZZ_DIR=${FUZZ_DIR:-${top_builddir:-.}/tests/fuzz}
 rc=0
 n=0
-for h in record segment note proof stream pam_args proof_file index request shipped; do
+for h in record segment note proof stream pam_args proof_file index request shipped ttyplay; do
 	n=$((n + 1))
 	corpus=$here/corpus/$h
 	prog=$FUZZ_DIR/replay_$h

@@ -23,7 +23,7 @@ B=${1:-.}
 [ $# -gt 0 ] && shift
 here=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$B" && pwd)
-harnesses=${*:-record segment note proof stream pam_args proof_file index request shipped}
+harnesses=${*:-record segment note proof stream pam_args proof_file index request shipped ttyplay}
 seeds=${FUZZ_SEED:-random}
 art=${ARTIFACTS:-$B/fuzz-artifacts}
 mkdir -p "$art"
