@@ -3,7 +3,9 @@
 # bench-sessions.sh: listing sessions and replaying one session of a big
 # log, cold (no index, page cache dropped when root) and warm (index
 # built), against ausearch/aureport on an audit.log holding the same
-# events, written by the same generator (tests/pa-sessions --audit-log).
+# events, written by the same generator (tests/pa-sessions --audit-log);
+# and searching for a command (sessions --command, from the index) against
+# ausearch -x on the same events.
 #
 #   bench/bench-sessions.sh [BUILD_DIR] [-s SESSIONS] [-c COMMANDS]
 #
@@ -112,8 +114,20 @@ line "ausearch --session -i" "$t_aus"
 t_ver=$(median_of "$PA" replay "$LOG" "$id" --verified)
 line "privaudit replay --verified (verifies all)" "$t_ver"
 
+# The same program in both: every session ran it (the generator's commands
+# repeat), so both report all of them.
+CMD=/usr/sbin/auditctl
+echo "== search by command (EXE = $CMD; median of $RUNS, warm)"
+t_cmd=$(median_of "$PA" sessions "$LOG" --command "$CMD")
+line "privaudit sessions --command EXE" "$t_cmd"
+t_ausx=$(median_of ausearch --input "$work/audit.log" -x "$CMD")
+line "ausearch -x EXE" "$t_ausx"
+echo "  (privaudit found $("$PA" sessions "$LOG" --command "$CMD" --json | wc -l) of $S sessions;" \
+	"ausearch $(ausearch --input "$work/audit.log" -x "$CMD" --format raw 2>/dev/null | grep -c '^type=SYSCALL') events)"
+
 echo "== ratios (how many times faster privaudit is)"
 ratio "sessions vs aureport --login, warm" "$t_sess" "$t_aur"
 ratio "replay vs ausearch --session, warm" "$t_rep" "$t_aus"
+ratio "sessions --command vs ausearch -x, warm" "$t_cmd" "$t_ausx"
 ratio "sessions vs aureport --login, cold" "$t_sess_cold" "$t_aur_cold"
 ratio "replay vs ausearch --session, cold" "$t_rep_cold" "$t_aus_cold"

@@ -353,7 +353,71 @@ static int cmd_checkpoint(int argc, char **argv)
 
 /* ------------------------------------------------------------ verify */
 
-static void verify_json(const char *dir, const privaudit_verify_report *r, int code)
+/* verify --all: every damaged range, not only the first. */
+struct damage_list {
+	int scanned;
+	privaudit_status st;
+	privaudit_damage *d;
+	size_t n;
+};
+
+static void damage_json(const struct damage_list *dl)
+{
+	if (!dl->scanned)
+		return;
+	if (dl->st != PRIVAUDIT_OK) {
+		fputs(",\"damage\":null", stdout);
+		return;
+	}
+	fputs(",\"damage\":[", stdout);
+	for (size_t i = 0; i < dl->n; i++) {
+		const privaudit_damage *d = &dl->d[i];
+
+		printf("%s{\"first_index\":%" PRIu64 ",\"segment\":%" PRIu64 ",\"offset\":%" PRIu64,
+		       i ? "," : "", d->first_index, d->segment, d->offset);
+		if (d->resumed_index != UINT64_MAX)
+			printf(",\"resumed_index\":%" PRIu64 ",\"resumed_segment\":%" PRIu64
+			       ",\"resumed_offset\":%" PRIu64,
+			       d->resumed_index, d->end_segment, d->end_offset);
+		else
+			fputs(",\"resumed_index\":null", stdout);
+		fputs(",\"what\":", stdout);
+		pa_print_json_string(stdout, d->what, strlen(d->what));
+		fputc('}', stdout);
+	}
+	fputc(']', stdout);
+}
+
+static void damage_text(const struct damage_list *dl)
+{
+	if (!dl->scanned)
+		return;
+	if (dl->st != PRIVAUDIT_OK) {
+		printf("damage:       not scanned: %s\n", privaudit_strerror(dl->st));
+		return;
+	}
+	if (dl->n == 0) {
+		printf("damage:       no damaged frame in the segment files\n");
+		return;
+	}
+	printf("damage:       %zu damaged range(s) in the segment files:\n", dl->n);
+	for (size_t i = 0; i < dl->n; i++) {
+		const privaudit_damage *d = &dl->d[i];
+
+		printf("  %zu. from record %" PRIu64 ", segment %" PRIu64 " offset %" PRIu64 ": %s; ",
+		       i + 1, d->first_index, d->segment, d->offset, d->what);
+		if (d->resumed_index == UINT64_MAX)
+			printf("nothing readable after it\n");
+		else
+			printf("read again at record %" PRIu64 " (segment %" PRIu64 " offset %" PRIu64
+			       "): %" PRIu64 " record(s) lost\n",
+			       d->resumed_index, d->end_segment, d->end_offset,
+			       d->resumed_index - d->first_index);
+	}
+}
+
+static void verify_json(const char *dir, const privaudit_verify_report *r, int code,
+			const struct damage_list *dl)
 {
 	fputs("{\"log\":", stdout);
 	pa_print_json_string(stdout, dir, strlen(dir));
@@ -386,6 +450,7 @@ static void verify_json(const char *dir, const privaudit_verify_report *r, int c
 		fputs(",\"first_bad\":null", stdout);
 	fputs(",\"detail\":", stdout);
 	pa_print_json_string(stdout, r->detail, strlen(r->detail));
+	damage_json(dl);
 	fputs("}\n", stdout);
 }
 
@@ -496,6 +561,7 @@ static int cmd_verify(int argc, char **argv)
 		{"state", required_argument, NULL, 's'},
 		{"archive", required_argument, NULL, 'a'},
 		{"full", no_argument, NULL, 'F'},
+		{"all", no_argument, NULL, 'A'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -503,7 +569,8 @@ static int cmd_verify(int argc, char **argv)
 	};
 	const char *keyfile = NULL, *trusted = NULL, *dir, *witness[PRIVAUDIT_WITNESS_MAX];
 	const char *statefile = NULL, *archive = NULL;
-	int full = 0;
+	struct damage_list dl = {0};
+	int full = 0, all = 0;
 	size_t nwitness = 0;
 	uint64_t max_age = 0;
 	int json = 0, quiet = 0, c, code;
@@ -512,7 +579,7 @@ static int cmd_verify(int argc, char **argv)
 	struct progress prog;
 	privaudit_status st;
 
-	while ((c = getopt_long(argc, argv, "k:t:m:w:s:a:Fjqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:t:m:w:s:a:FAjqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			keyfile = optarg;
@@ -525,6 +592,9 @@ static int cmd_verify(int argc, char **argv)
 			break;
 		case 'F':
 			full = 1;
+			break;
+		case 'A':
+			all = 1;
 			break;
 		case 'w':
 			if (nwitness == PRIVAUDIT_WITNESS_MAX) {
@@ -552,7 +622,7 @@ static int cmd_verify(int argc, char **argv)
 		case 'h':
 			printf("usage: privaudit verify DIR [--key PUBFILE] [--trusted CHECKPOINTFILE]\n"
 			       "                        [--max-age SECONDS] [--witness VKEYFILE]... [--state FILE]\n"
-			       "                        [--json] [--quiet]\n\n"
+			       "                        [--archive ADIR] [--full] [--all] [--json] [--quiet]\n\n"
 			       "Check every record, the Merkle tree, every checkpoint signature and the\n"
 			       "key rotation chain.  Needs nothing secret.\n\n"
 			       "  --key PUBFILE       pin the log's first public key (log.pub kept off the host)\n"
@@ -567,6 +637,8 @@ static int cmd_verify(int argc, char **argv)
 			       "                      the whole log, from its first key\n"
 			       "  --full              read every record, also with --state or --trusted (which\n"
 			       "                      otherwise skip what they vouch for)\n"
+			       "  --all               when the log fails, list every damaged range of its\n"
+			       "                      segment files, not only the first bad record\n"
 			       "  --json              one JSON object instead of text\n"
 			       "  --quiet             no report; the exit status tells\n\n"
 			       "Exit status: 0 verified, 1 cannot read, 2 usage, 3 corrupt, 4 tampered,\n"
@@ -694,12 +766,19 @@ static int cmd_verify(int argc, char **argv)
 		}
 		free(buf);
 	}
-	if (rep != NULL && !quiet) {
-		if (json)
-			verify_json(dir, rep, code);
-		else
-			verify_text(dir, rep, keyfile != NULL);
+	if (all && rep != NULL && rep->status != PRIVAUDIT_OK && !quiet) {
+		dl.scanned = 1;
+		dl.st = privaudit_damage_scan(dir, &dl.d, &dl.n, NULL);
 	}
+	if (rep != NULL && !quiet) {
+		if (json) {
+			verify_json(dir, rep, code, &dl);
+		} else {
+			verify_text(dir, rep, keyfile != NULL);
+			damage_text(&dl);
+		}
+	}
+	free(dl.d);
 	privaudit_verifier_free(v);
 	return code;
 }

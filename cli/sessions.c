@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -59,84 +58,15 @@ static void print_sealed(FILE *f, const privaudit_session *s, int have_verdict, 
 		fprintf(f, "%" PRIu64 "/%" PRIu64, s->verified, s->records);
 }
 
-/* A command's argv joined by spaces, for --command matching (NUL-free). */
-static char *command_line(const privaudit_record *rec)
-{
-	size_t n = privaudit_record_field_count(rec), len = 0;
-	char *line = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		privaudit_field fd;
-
-		if (privaudit_record_field(rec, i, &fd) != PRIVAUDIT_OK || strcmp(fd.name, "argv") != 0)
-			continue;
-		for (size_t j = 0; j < fd.count; j++) {
-			const void *data;
-			uint64_t num;
-			size_t l;
-			char *nl;
-
-			if (privaudit_record_value(rec, i, j, &data, &l, &num) != PRIVAUDIT_OK)
-				continue;
-			nl = realloc(line, len + l + 2);
-			if (nl == NULL) {
-				free(line);
-				return NULL;
-			}
-			line = nl;
-			if (len > 0)
-				line[len++] = ' ';
-			for (size_t k = 0; k < l; k++)
-				line[len++] = ((const char *)data)[k] != '\0' ? ((const char *)data)[k] : ' ';
-		}
-	}
-	if (line == NULL)
-		line = calloc(1, 1);
-	else
-		line[len] = '\0';
-	return line;
-}
-
-/* Did the session run a command matching the glob (argv joined, or exe)? */
+/* Did the session run a command matching the glob (argv joined, or exe)?
+ * The index keeps each session's distinct commands: no record is read. */
 static int ran_command(privaudit_reader *r, const privaudit_session *s, const char *glob,
 		       privaudit_status *st)
 {
-	const uint64_t *idx;
-	size_t n;
+	int match;
 
-	*st = privaudit_session_records(r, s, &idx, &n);
-	if (*st != PRIVAUDIT_OK)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		const privaudit_record *rec;
-		const void *exe;
-		size_t el;
-		char *line;
-		int hit;
-
-		*st = privaudit_reader_get(r, idx[i], &rec);
-		if (*st != PRIVAUDIT_OK)
-			return 0;
-		if (strcmp(privaudit_record_kind(rec), "command") != 0)
-			continue;
-		line = command_line(rec);
-		if (line == NULL) {
-			*st = PRIVAUDIT_E_NOMEM;
-			return 0;
-		}
-		hit = fnmatch(glob, line, 0) == 0;
-		free(line);
-		if (!hit && privaudit_record_get_bytes(rec, "exe", &exe, &el) == PRIVAUDIT_OK &&
-		    el > 0 && memchr(exe, '\0', el) == NULL) {
-			char *e = strndup(exe, el);
-
-			hit = e != NULL && fnmatch(glob, e, 0) == 0;
-			free(e);
-		}
-		if (hit)
-			return 1;
-	}
-	return 0;
+	*st = privaudit_session_command_match(r, s, glob, &match);
+	return *st == PRIVAUDIT_OK && match;
 }
 
 /* Its privaudit_session_flags(): 0 when they cannot be had. */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,15 @@
 
 #define IX_MAGIC "PRVAUDIX"
 /* 2: session times are event times; 3: appended later; 4: sudo I/O names
- * who; 5: so do audit events, and a session keeps its flags */
-#define IX_VERSION 5u
+ * who; 5: so do audit events, and a session keeps its flags; 6: the
+ * distinct command strings of each session, for --command */
+#define IX_VERSION 6u
 #define IX_NO_SESSION UINT32_MAX
 #define IX_MAX_FIELD 4096          /* summary strings are cut here (records keep all) */
+/* Command strings kept per session, and the longest kept: past either, the
+ * session is marked cmds_cut and a search reads its records instead. */
+#define IX_MAX_CMDS 32u
+#define IX_MAX_CMD 1024u
 #define UNSET_ID 4294967295u
 /* A session's flags: the public ones, and that a USER_LOGIN event named
  * its login program (add_audit_event()). */
@@ -60,7 +66,20 @@ typedef struct ix_session {
 	uint64_t close_index;      /* index + 1 of the close that ended it, 0: none */
 	uint64_t sealed_at;        /* index + 1 of the checkpoint that first sealed it, 0: none */
 	uint64_t late;             /* its records appended after that checkpoint */
+	uint32_t cmds_cut;         /* 1: not all its command strings are in cmd[] */
+	/* in memory only */
+	uint32_t cmd_head;         /* its last cmd[] entry + 1, 0: none */
+	uint32_t ncmd;
 } ix_session;
+
+/* A distinct command string of a session: a command's argv joined by
+ * spaces, or its executable path (what privaudit_session_command_match()
+ * matches). */
+typedef struct ix_cmd {
+	ix_ref ref;
+	uint32_t sess;
+	uint32_t next;             /* in memory: the session's previous entry + 1 */
+} ix_cmd;
 
 /* A verification and the segment files it read. */
 typedef struct ix_snap {
@@ -87,6 +106,8 @@ struct pa_index {
 	size_t nsess, cap_sess;
 	ix_pos *pos;
 	size_t npos, cap_pos;
+	ix_cmd *cmd;
+	size_t ncmd, cap_cmd;
 
 	/* in memory only */
 	uint32_t *map;              /* open addressing: session number + 1 */
@@ -111,6 +132,7 @@ void pa_index_free(pa_index *ix)
 	free(ix->pool);
 	free(ix->sess);
 	free(ix->pos);
+	free(ix->cmd);
 	free(ix->map);
 	free(ix->pub);
 	free(ix->list);
@@ -496,6 +518,80 @@ static uint64_t event_time_ns(const pa_record *d)
 	return ms > 0 && ms < UINT64_MAX / 1000000u ? ms * 1000000u : d->time_ns;
 }
 
+/* A command's argv joined by spaces, NUL bytes shown as spaces (so that
+ * fnmatch() sees all of it); *len its length.  NULL: out of memory. */
+static char *command_line(const Privaudit__Command *c, size_t *len)
+{
+	size_t n = 0;
+	char *line;
+
+	for (size_t j = 0; j < c->n_argv; j++) {
+		if (c->argv[j].len > SIZE_MAX / 2 - n)
+			return NULL;
+		n += c->argv[j].len + 1;
+	}
+	line = malloc(n + 1);
+	if (line == NULL)
+		return NULL;
+	n = 0;
+	for (size_t j = 0; j < c->n_argv; j++) {
+		if (j > 0)
+			line[n++] = ' ';
+		for (size_t k = 0; k < c->argv[j].len; k++)
+			line[n++] = c->argv[j].data[k] != '\0' ? (char)c->argv[j].data[k] : ' ';
+	}
+	line[n] = '\0';
+	*len = n;
+	return line;
+}
+
+/* The executable path, if it can be matched as a string (no NUL). */
+static int command_exe(const Privaudit__Command *c)
+{
+	return c->exe.len > 0 && memchr(c->exe.data, '\0', c->exe.len) == NULL;
+}
+
+/* Keep a command string of session s once; past the caps, say so. */
+static int add_cmd_string(pa_index *ix, ix_session *x, size_t s, const void *data, size_t len)
+{
+	ix_cmd *c;
+
+	if (x->cmds_cut)
+		return 0;
+	for (uint32_t i = x->cmd_head; i != 0; i = ix->cmd[i - 1].next)
+		if (ref_eq(ix, &ix->cmd[i - 1].ref, data, len))
+			return 0;
+	if (len > IX_MAX_CMD || x->ncmd >= IX_MAX_CMDS || ix->ncmd >= UINT32_MAX - 1) {
+		x->cmds_cut = 1;
+		return 0;
+	}
+	if (grow((void **)&ix->cmd, &ix->cap_cmd, ix->ncmd + 1, sizeof(*ix->cmd)) < 0)
+		return -1;
+	c = &ix->cmd[ix->ncmd];
+	if (pool_add(ix, data, len, &c->ref) < 0)
+		return -1;
+	c->sess = (uint32_t)s;
+	c->next = x->cmd_head;
+	x->cmd_head = (uint32_t)++ix->ncmd;
+	x->ncmd++;
+	return 0;
+}
+
+static int add_command(pa_index *ix, ix_session *x, size_t s, const Privaudit__Command *c)
+{
+	size_t len;
+	char *line = command_line(c, &len);
+	int rc;
+
+	if (line == NULL)
+		return -1;
+	rc = add_cmd_string(ix, x, s, line, len);
+	free(line);
+	if (rc == 0 && command_exe(c))
+		rc = add_cmd_string(ix, x, s, c->exe.data, c->exe.len);
+	return rc;
+}
+
 static int index_record(pa_index *ix, const privaudit_record *rec)
 {
 	const pa_record *d = rec->rec;
@@ -539,7 +635,7 @@ static int index_record(pa_index *ix, const privaudit_record *rec)
 			x->auid = d->command->auid;
 		if (x->ses == UNSET_ID)
 			x->ses = d->command->ses;
-		break;
+		return add_command(ix, x, (size_t)s, d->command);
 	case PRIVAUDIT__RECORD__BODY_TTY_INPUT:
 		x->tty_inputs++;
 		break;
@@ -683,6 +779,7 @@ int pa_index_serialize(const pa_index *ix, unsigned char **buf, size_t *len)
 		put64(&w, x->close_index);
 		put64(&w, x->sealed_at);
 		put64(&w, x->late);
+		put32(&w, x->cmds_cut);
 	}
 	put64(&w, ix->npos);
 	for (size_t i = 0; i < ix->npos; i++) {
@@ -690,6 +787,12 @@ int pa_index_serialize(const pa_index *ix, unsigned char **buf, size_t *len)
 		put64(&w, ix->pos[i].off);
 		put32(&w, ix->pos[i].seg);
 		put32(&w, ix->pos[i].sess);
+	}
+	put64(&w, ix->ncmd);
+	for (size_t i = 0; i < ix->ncmd; i++) {
+		put32(&w, ix->cmd[i].sess);
+		put64(&w, ix->cmd[i].ref.off);
+		put64(&w, ix->cmd[i].ref.len);
 	}
 	if (!w.failed)
 		put32(&w, pa_crc32c(0, w.p, w.len));
@@ -795,7 +898,7 @@ static int parse_sessions(rbuf *r, pa_index *ix)
 {
 	uint64_t n = get64(r);
 
-	if (!fits(r, n, REF_COUNT * 16 + 3 * 8 + 7 * 4 + 10 * 8) || n >= IX_NO_SESSION)
+	if (!fits(r, n, REF_COUNT * 16 + 3 * 8 + 8 * 4 + 10 * 8) || n >= IX_NO_SESSION)
 		return -1;
 	ix->sess = calloc(n ? n : 1, sizeof(*ix->sess));
 	if (ix->sess == NULL)
@@ -831,6 +934,7 @@ static int parse_sessions(rbuf *r, pa_index *ix)
 		x->close_index = get64(r);
 		x->sealed_at = get64(r);
 		x->late = get64(r);
+		x->cmds_cut = get_flag(r);
 		/* flags we know, and none once a PAM open names the session */
 		if ((x->flags & ~(uint32_t)IX_FLAGS) != 0 || (x->has_open && x->flags != 0))
 			return -1;
@@ -865,6 +969,39 @@ static int parse_positions(rbuf *r, pa_index *ix)
 		    (p->sess != IX_NO_SESSION && p->sess >= ix->nsess))
 			return -1;
 		prev = p->index;
+	}
+	return r->bad ? -1 : 0;
+}
+
+/* The command strings: each in the pool, of a session that exists, at
+ * most IX_MAX_CMDS of them per session, none longer than IX_MAX_CMD. */
+static int parse_commands(rbuf *r, pa_index *ix)
+{
+	uint64_t n = get64(r);
+
+	if (!fits(r, n, 20) || n >= UINT32_MAX)
+		return -1;
+	ix->cmd = malloc((n ? n : 1) * sizeof(*ix->cmd));
+	if (ix->cmd == NULL)
+		return -1;
+	ix->ncmd = ix->cap_cmd = n;
+	for (uint64_t i = 0; i < n; i++) {
+		ix_cmd *c = &ix->cmd[i];
+		ix_session *x;
+
+		c->sess = get32(r);
+		c->ref.off = get64(r);
+		c->ref.len = get64(r);
+		if (c->sess >= ix->nsess || c->ref.len > IX_MAX_CMD || c->ref.off >= ix->pool_len ||
+		    c->ref.len >= ix->pool_len - c->ref.off ||
+		    ix->pool[c->ref.off + c->ref.len] != '\0')
+			return -1;
+		x = &ix->sess[c->sess];
+		if (x->ncmd >= IX_MAX_CMDS)
+			return -1;
+		c->next = x->cmd_head;
+		x->cmd_head = (uint32_t)i + 1;
+		x->ncmd++;
 	}
 	return r->bad ? -1 : 0;
 }
@@ -947,7 +1084,8 @@ int pa_index_parse(const unsigned char *buf, size_t len, pa_index **out)
 		goto bad;
 	memcpy(ix->pool, r.p + r.pos - n, n);
 	ix->pool_len = ix->pool_cap = n;
-	if (parse_sessions(&r, ix) < 0 || parse_positions(&r, ix) < 0 || r.pos != r.len ||
+	if (parse_sessions(&r, ix) < 0 || parse_positions(&r, ix) < 0 ||
+	    parse_commands(&r, ix) < 0 || r.pos != r.len ||
 	    counts_mismatch(ix))
 		goto bad;
 	for (size_t s = 0; s < ix->nsess; s++)
@@ -1572,6 +1710,65 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_session_flags(privaudit_reader *r,
 		return PRIVAUDIT_E_INVAL;
 	*flags = r->ix->sess[s].flags & PRIVAUDIT_SESSION_WHO_FROM_AUDIT;
 	return PRIVAUDIT_OK;
+}
+
+/* Does a command record match the glob, as its argv joined or its exe? */
+static int command_matches(const Privaudit__Command *c, const char *glob, int *match)
+{
+	size_t len;
+	char *line = command_line(c, &len);
+
+	if (line == NULL)
+		return -1;
+	*match = fnmatch(glob, line, 0) == 0;
+	free(line);
+	if (!*match && command_exe(c)) {
+		char *e = strndup((const char *)c->exe.data, c->exe.len);
+
+		if (e == NULL)
+			return -1;
+		*match = fnmatch(glob, e, 0) == 0;
+		free(e);
+	}
+	return 0;
+}
+
+PRIVAUDIT_EXPORT privaudit_status privaudit_session_command_match(privaudit_reader *r,
+								  const privaudit_session *session,
+								  const char *glob, int *match)
+{
+	const uint64_t *idx;
+	const ix_session *x;
+	privaudit_status st;
+	size_t n;
+	int64_t s;
+
+	if (match != NULL)
+		*match = 0;
+	if (r == NULL || session == NULL || glob == NULL || match == NULL ||
+	    (s = session_number(r, session)) < 0)
+		return PRIVAUDIT_E_INVAL;
+	x = &r->ix->sess[s];
+	for (uint32_t i = x->cmd_head; i != 0; i = r->ix->cmd[i - 1].next)
+		if (fnmatch(glob, (const char *)r->ix->pool + r->ix->cmd[i - 1].ref.off, 0) == 0) {
+			*match = 1;
+			return PRIVAUDIT_OK;
+		}
+	if (!x->cmds_cut)
+		return PRIVAUDIT_OK;
+	/* more commands than the index keeps: read them */
+	st = privaudit_session_records(r, session, &idx, &n);
+	for (size_t i = 0; st == PRIVAUDIT_OK && i < n && !*match; i++) {
+		const privaudit_record *rec;
+
+		st = privaudit_reader_get(r, idx[i], &rec);
+		if (st == PRIVAUDIT_OK && rec->rec->body_case == PRIVAUDIT__RECORD__BODY_COMMAND &&
+		    command_matches(rec->rec->command, glob, match) < 0)
+			st = pa_fail(&r->err, PRIVAUDIT_E_NOMEM, "out of memory");
+	}
+	if (st != PRIVAUDIT_OK)
+		*match = 0;
+	return st;
 }
 
 /* Whether the events a gap record counts may have happened within

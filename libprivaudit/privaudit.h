@@ -329,6 +329,26 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_verifier_state(const privaudit_verif
 PRIVAUDIT_EXPORT privaudit_status privaudit_verify_run(privaudit_verifier *v,
 						       const privaudit_verify_report **report);
 
+/* Every damaged range of the live log in dir (its seg-N files), where
+ * verification reports only the first: a frame whose length or checksum
+ * is wrong, a record out of sequence, a segment missing or starting at
+ * another record than the one due.  Each range ends where a whole valid
+ * frame holds a record due again (found by trying every byte offset after
+ * the damage).  A frame cut at the very end of the last segment is a
+ * write in progress, not damage.  The frames' structure only: a record
+ * changed with its checksum set right is found by the Merkle tree, not
+ * here.  *out (malloc'd; free() it) holds *count ranges in log order;
+ * *records (may be NULL) counts the whole frames read. */
+typedef struct privaudit_damage {
+	uint64_t segment, offset;         /* where it begins */
+	uint64_t first_index;             /* the first record lost: the one due there */
+	uint64_t end_segment, end_offset; /* where reading went on (UINT64_MAX: it did not) */
+	uint64_t resumed_index;           /* the record read there (UINT64_MAX: none) */
+	const char *what;                 /* static text: what was wrong */
+} privaudit_damage;
+PRIVAUDIT_EXPORT privaudit_status privaudit_damage_scan(const char *dir, privaudit_damage **out,
+							size_t *count, uint64_t *records);
+
 /* ------------------------------------------------------------ archiving */
 
 /* Move closed segments out of the live log at dir into the directory to
@@ -549,6 +569,14 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_session_flags(privaudit_reader *r,
 PRIVAUDIT_EXPORT privaudit_status privaudit_session_gaps(privaudit_reader *r,
 							 const privaudit_session *session,
 							 const uint64_t **indexes, size_t *count);
+/* *match = 1 when the session ran a command whose argv joined by spaces
+ * (NUL bytes as spaces) or whose executable path matches the fnmatch(3)
+ * pattern glob (flags 0), else 0.  Answered from the command strings the
+ * index keeps; the session's records are read only when it ran more
+ * distinct commands than the index keeps (or longer ones). */
+PRIVAUDIT_EXPORT privaudit_status privaudit_session_command_match(privaudit_reader *r,
+								  const privaudit_session *session,
+								  const char *glob, int *match);
 /* 1 when rec carries the key of a session whose close a checkpoint had
  * already sealed before rec was appended (privaudit_session.appended_after):
  * shown as "appended later", never as plainly verified; 0 otherwise.  It

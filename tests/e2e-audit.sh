@@ -106,6 +106,20 @@ expect 0 "$PRIVAUDIT" sessions "$L" --command '/usr/bin/cat' --json
 [ "$(json_lines "$TMP/out")" -eq 5 ] || fail_cmd "--command on the executable path"
 expect 0 "$PRIVAUDIT" sessions "$L" --command 'shutdown*' --json
 [ ! -s "$TMP/out" ] || fail_cmd "--command matched nothing, yet sessions were listed"
+# More distinct commands than the index keeps per session (32): what it
+# did not keep is read from the records, the same once the index is saved.
+D=$TMP/distinct
+pa_init "$D"
+expect 0 "$PA_SESSIONS" "$D" 2 40 --distinct
+expect 0 "$PA_SESSIONS" "$D" 1 3 --distinct --boot 11111111-2222-3333-4444-555555555555
+for run in build saved; do
+	expect 0 "$PRIVAUDIT" sessions "$D" --command 'auditctl -l #39' --json
+	[ "$(json_lines "$TMP/out")" -eq 2 ] || fail_cmd "--command on a session's 40th command ($run index)"
+	expect 0 "$PRIVAUDIT" sessions "$D" --command 'id -u #0' --json
+	[ "$(json_lines "$TMP/out")" -eq 3 ] || fail_cmd "--command on the first command ($run index)"
+	expect 0 "$PRIVAUDIT" sessions "$D" --command '* #40' --json
+	[ ! -s "$TMP/out" ] || fail_cmd "--command '* #40' matched a command no session ran ($run index)"
+done
 expect 0 "$PRIVAUDIT" sessions "$L" --since "@$(($(date +%s) + 3600))" --json
 [ "$(json_lines "$TMP/out")" -eq 1 ] && grep -q '"open":true' "$TMP/out" ||
 	fail_cmd "--since in the future: only the session still open is active then"

@@ -6,7 +6,10 @@
  *
  * usage: pa-sessions DIR SESSIONS COMMANDS [--hostile] [--open-last]
  *                    [--gap] [--host NAME] [--boot ID] [--audit-log FILE]
+ *                    [--distinct]
  *
+ * --distinct adds the command's number to each argv (log only), so that a
+ * session runs more distinct commands than the session index keeps.
  * --audit-log also writes the same events as kernel audit records (the
  * text auditd logs), for comparing with ausearch/aureport. */
 #include <inttypes.h>
@@ -89,6 +92,8 @@ static const char *const commands[][4] = {
 	{"/usr/sbin/auditctl", "auditctl", "-l", NULL},
 };
 
+static int distinct;
+
 static void command(privaudit_log *log, const char *key, uint32_t ses, uint64_t serial, int n,
 		    int hostile, FILE *audit, time_t t)
 {
@@ -112,6 +117,12 @@ static void command(privaudit_log *log, const char *key, uint32_t ses, uint64_t 
 		check(privaudit_event_set_bytes(ev, "argv", evil, sizeof(evil) - 1), "argv");
 		argc++;
 	}
+	if (distinct) {
+		char nb[24];
+
+		snprintf(nb, sizeof(nb), "#%d", n);
+		set_s(ev, "argv", nb);
+	}
 	set_s(ev, "cwd", "/root");
 	set_i(ev, "success", n % 7 != 6);
 	set_i(ev, "exit", n % 7 != 6 ? 0 : -13);
@@ -126,7 +137,15 @@ static void command(privaudit_log *log, const char *key, uint32_t ses, uint64_t 
 	set_s(ev, "raw", raw);
 	append(log, ev);
 	if (audit != NULL) {
-		fprintf(audit, "%s\n", raw);
+		/* as the kernel writes it: ausearch -x and -sc skip a SYSCALL
+		 * record without the syscall's arguments */
+		fprintf(audit,
+			"type=SYSCALL msg=audit(%lld.000:%" PRIu64 "): arch=c000003e syscall=59 "
+			"success=%s exit=0 a0=55d0c0de0000 a1=55d0c0de0100 a2=55d0c0de0200 a3=0 "
+			"items=2 ppid=3999 pid=%d auid=1000 uid=1000 gid=1000 euid=0 suid=0 "
+			"fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=%" PRIu32 " comm=\"%s\" "
+			"exe=\"%s\" key=(null)\n",
+			(long long)t, serial, n % 7 != 6 ? "yes" : "no", 4000 + n, ses, c[1], c[0]);
 		fprintf(audit, "type=EXECVE msg=audit(%lld.000:%" PRIu64 "): argc=%d", (long long)t,
 			serial, argc);
 		for (int i = 1; i < 4 && c[i] != NULL; i++)
@@ -164,7 +183,7 @@ int main(int argc, char **argv)
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: pa-sessions DIR SESSIONS COMMANDS [--hostile] [--open-last] "
-				"[--gap] [--boot ID] [--audit-log FILE]\n");
+				"[--gap] [--boot ID] [--audit-log FILE] [--distinct]\n");
 		return 2;
 	}
 	sessions = strtoull(argv[2], NULL, 10);
@@ -172,6 +191,8 @@ int main(int argc, char **argv)
 	for (int i = 4; i < argc; i++) {
 		if (strcmp(argv[i], "--hostile") == 0)
 			hostile = 1;
+		else if (strcmp(argv[i], "--distinct") == 0)
+			distinct = 1;
 		else if (strcmp(argv[i], "--open-last") == 0)
 			open_last = 1;
 		else if (strcmp(argv[i], "--gap") == 0)
