@@ -91,6 +91,19 @@ static void check_record(const privaudit_event *ev)
 		pid = back->session_close->peer_pid;
 		uid = back->session_close->peer_uid;
 		gid = back->session_close->peer_gid;
+	} else if (back->body_case == PRIVAUDIT__RECORD__BODY_IO_OPEN) {
+		/* sudo_privaudit.so's kinds */
+		pid = back->io_open->peer_pid;
+		uid = back->io_open->peer_uid;
+		gid = back->io_open->peer_gid;
+	} else if (back->body_case == PRIVAUDIT__RECORD__BODY_IO_CHUNK) {
+		pid = back->io_chunk->peer_pid;
+		uid = back->io_chunk->peer_uid;
+		gid = back->io_chunk->peer_gid;
+	} else if (back->body_case == PRIVAUDIT__RECORD__BODY_IO_CLOSE) {
+		pid = back->io_close->peer_pid;
+		uid = back->io_close->peer_uid;
+		gid = back->io_close->peer_gid;
 	} else {
 		/* the only other kind a client may send */
 		FUZZ_CHECK(back->body_case == PRIVAUDIT__RECORD__BODY_AUTH_ATTEMPT);
@@ -122,8 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(ev != NULL && why == NULL);
 	FUZZ_CHECK((flags & ~PA_WIRE_FLAGS) == 0);
-	FUZZ_CHECK(closes == (size >= 3 + 13 && data[2] == 13 &&
-			      memcmp(data + 3, "session_close", 13) == 0));
+	/* a session's close, or the end of a sudo command's I/O, asks for a seal */
+	FUZZ_CHECK(closes == ((size >= 3 + 13 && data[2] == 13 &&
+			       memcmp(data + 3, "session_close", 13) == 0) ||
+			      (size >= 3 + 8 && data[2] == 8 && memcmp(data + 3, "io_close", 8) == 0)));
 	check_record(ev);
 	privaudit_event_free(ev);
 	return 0;
