@@ -23,6 +23,7 @@ enum {
 	EXIT_NOT_FOUND = 9,
 	EXIT_WITNESS = 10,      /* no valid cosignature by a required witness */
 	EXIT_BACKDATED = 11,    /* records dated before a checkpoint signed before them */
+	EXIT_DAMAGED = 12,      /* read past damage: what follows it is shown, not verifiable */
 };
 
 extern const char *progname;
@@ -106,6 +107,28 @@ uint64_t event_time_ns(const privaudit_record *rec);
 /* The "verification:" lines under a listing of sessions holding total
  * records, verified of them sealed (v NULL: no verdict yet). */
 void verdict_note(const privaudit_verify_report *v, int cached, uint64_t total, uint64_t verified);
+
+/* Opening a log for a reader verb (open.c). */
+struct log_opts {
+	const char *verb, *dir;
+	int verified;            /* --verified, or --key */
+	const char *keyfile;     /* --key, or NULL */
+};
+/* Open o->dir, set to step over damage, and verify it when asked: 0 and
+ * *r, with *code the exit status the verdict calls for (0: verified, or
+ * not asked); else the exit status, said on stderr. */
+int log_open(const struct log_opts *o, privaudit_reader **r, int *code);
+/* The session list, or one session, with a progress line while indexing. */
+privaudit_status log_sessions(privaudit_reader *r, const privaudit_session **list, size_t *n);
+privaudit_status log_session_find(privaudit_reader *r, const char *name,
+				  const privaudit_session **s);
+/* 1 and the first record damage lost when reading stepped over some. */
+int log_damage_index(const privaudit_reader *r, uint64_t *first);
+void print_damage_mark(FILE *f, uint64_t first);
+/* Say on stderr every damaged range the reader stepped over (label: the
+ * log's name), free the reader, and return the exit status rc becomes
+ * (EXIT_DAMAGED after damage, unless rc says something else). */
+int log_close(const char *verb, const char *label, privaudit_reader *r, int rc);
 
 /* verbs */
 int cmd_sessions(int argc, char **argv);

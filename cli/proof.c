@@ -34,6 +34,7 @@ static int prove_usage(FILE *f)
 
 int cmd_prove(int argc, char **argv)
 {
+	uint64_t damage_first = 0;
 	static const struct option opts[] = {
 		{"checkpoint", required_argument, NULL, 'c'},
 		{"output", required_argument, NULL, 'o'},
@@ -69,11 +70,17 @@ int cmd_prove(int argc, char **argv)
 		fprintf(stderr, ": %s\n", strerror(errno));
 		return EXIT_USAGE;
 	}
-	st = privaudit_reader_open(&r, dir);
-	if (st != PRIVAUDIT_OK) {
-		free(note);
-		return err_open("prove", dir, st);
+	{
+		const struct log_opts lo = {"prove", dir, 0, NULL};
+		int code;
+
+		rc = log_open(&lo, &r, &code);
+		if (rc != 0) {
+			free(note);
+			return rc;
+		}
 	}
+	st = PRIVAUDIT_OK;
 	/* Verify first: the session's records then come from verified bytes,
 	 * not from the index file (which could leave some out). */
 	if (st == PRIVAUDIT_OK) {
@@ -89,6 +96,14 @@ int cmd_prove(int argc, char **argv)
 			fprintf(stderr, "privaudit prove: warning: ");
 			pa_print_escaped(stderr, rep->detail, strlen(rep->detail));
 			fputc('\n', stderr);
+			st = PRIVAUDIT_OK;
+		}
+		/* Damaged frames end what verifies; what a checkpoint before
+		 * the damage seals can still be proved, nothing after it. */
+		if ((st == PRIVAUDIT_E_FORMAT || st == PRIVAUDIT_E_SEQUENCE) && rep != NULL) {
+			fprintf(stderr, "privaudit prove: WARNING: the log verifies only up to damage: ");
+			pa_print_escaped(stderr, rep->detail, strlen(rep->detail));
+			fprintf(stderr, "; records after it cannot be proved\n");
 			st = PRIVAUDIT_OK;
 		}
 	}
@@ -142,7 +157,10 @@ int cmd_prove(int argc, char **argv)
 		fprintf(stderr, "privaudit prove: %zu of %zu records proved: the session's %zu and "
 				"%zu gap record(s) of events lost while it was open", proved,
 			n + ngaps, n, ngaps);
-	if (proved < n + ngaps)
+	if (proved < n + ngaps && log_damage_index(r, &damage_first))
+		fprintf(stderr, "; %zu are not sealed by a checkpoint before the damage at record "
+				"%" PRIu64 " and cannot be proved", n + ngaps - proved, damage_first);
+	else if (proved < n + ngaps)
 		fprintf(stderr, "; %zu come after the checkpoint (seal, then prove again)",
 			n + ngaps - proved);
 	fputc('\n', stderr);
@@ -150,8 +168,7 @@ out:
 	free(copy);
 	free(proof);
 	free(note);
-	privaudit_reader_free(r);
-	return rc;
+	return log_close("prove", dir, r, rc);
 }
 
 /* Each witness must have cosigned the checkpoint the proof holds against;

@@ -63,10 +63,17 @@ int print_record_json(FILE *f, const privaudit_record *rec, int with_verified, i
 			privaudit_strerror(st));
 		return -1;
 	}
-	/* "appended_later" is the reader's knowledge, not the record's */
-	if (late && len > 0 && json[len - 1] == '}') {
+	/* "appended_later" and "after_damage" are the reader's knowledge,
+	 * not the record's */
+	if ((late || privaudit_record_after_damage(rec, NULL)) && len > 0 && json[len - 1] == '}') {
+		uint64_t first;
+
 		fwrite(json, 1, len - 1, f);
-		fputs(",\"appended_later\":true}", f);
+		if (late)
+			fputs(",\"appended_later\":true", f);
+		if (privaudit_record_after_damage(rec, &first))
+			fprintf(f, ",\"after_damage\":%" PRIu64 ",\"verifiable\":false", first);
+		fputc('}', f);
 	} else {
 		fwrite(json, 1, len, f);
 	}
@@ -164,6 +171,7 @@ void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_v
 		       int late)
 {
 	const void *host, *key;
+	uint64_t first;
 	size_t hl, kl;
 	char id[16];
 
@@ -174,7 +182,10 @@ void print_record_line(FILE *f, const privaudit_record *rec, int raw, int with_v
 	fputc(' ', f);
 	pa_print_escaped(f, host, hl);
 	fprintf(f, " %s", privaudit_record_kind(rec));
-	if (late)
+	if (privaudit_record_after_damage(rec, &first)) {
+		fputc(' ', f);
+		print_damage_mark(f, first);   /* whatever else: no verification reaches it */
+	} else if (late)
 		fputs(" " MARK_LATER, f);   /* after its session was sealed */
 	else if (with_verified)
 		fputs(privaudit_record_verified(rec) ? " [verified]" : " " MARK_UNVERIFIED, f);
@@ -439,14 +450,14 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 	flt.has_since = since != NULL;
 	flt.has_until = until != NULL;
 	dir = argv[optind];
-	st = privaudit_reader_open(&r, dir);
-	if (st != PRIVAUDIT_OK) {
-		filter_free(&flt);
-		return err_open(verb, dir, st);
-	}
-	if (verified && verify_for(verb, dir, r, keyfile, &code) < 0) {
-		rc = code ? code : EXIT_USAGE;
-		goto out;
+	{
+		const struct log_opts lo = {verb, dir, verified, keyfile};
+
+		rc = log_open(&lo, &r, &code);
+		if (rc != 0) {
+			filter_free(&flt);
+			return rc;
+		}
 	}
 	if (!json)
 		pager_start();
@@ -455,7 +466,7 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 		const uint64_t *idx;
 		size_t n;
 
-		st = privaudit_session_find(r, session, &s);
+		st = log_session_find(r, session, &s);
 		if (st == PRIVAUDIT_OK)
 			st = privaudit_session_records(r, s, &idx, &n);
 		if (st == PRIVAUDIT_E_NOTFOUND || st == PRIVAUDIT_E_AMBIGUOUS) {
@@ -484,7 +495,7 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 
 		/* The session index knows which records came after their
 		 * session was sealed; building it moves the reader, so first. */
-		(void)privaudit_sessions(r, &list, &nsess);
+		(void)log_sessions(r, &list, &nsess);
 		st = privaudit_reader_seek(r, flt.has_from ? flt.from : 0);
 		while (st == PRIVAUDIT_OK && (st = privaudit_reader_next(r, &rec)) == PRIVAUDIT_OK) {
 			if (flt.has_to && privaudit_record_index(rec) > flt.to)
@@ -515,10 +526,9 @@ static int show_main(const char *verb, int argc, char **argv, int json)
 	}
 out:
 	filter_free(&flt);
-	privaudit_reader_free(r);
 	if (stdout_failed(verb) && rc == 0)
 		rc = EXIT_CANNOT_READ;
-	return pager_end(rc);
+	return log_close(verb, dir, r, pager_end(rc));
 }
 
 int cmd_show(int argc, char **argv)
@@ -551,7 +561,7 @@ int cmd_tail(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c, follow = 0, json = 0, raw = 0, rc = 0;
+	int c, follow = 0, json = 0, raw = 0, rc = 0, code = 0;
 	uint64_t lines = 10, count = 0;
 	privaudit_reader *r = NULL;
 	const privaudit_record *rec;
@@ -579,17 +589,19 @@ int cmd_tail(int argc, char **argv)
 	if (check_operands("tail", argc, argv, "DIR") < 0)
 		return EXIT_USAGE;
 	dir = argv[optind];
-	st = privaudit_reader_open(&r, dir);
-	if (st != PRIVAUDIT_OK)
-		return err_open("tail", dir, st);
-	if (st == PRIVAUDIT_OK)
-		st = privaudit_reader_count(r, &count);
+	{
+		const struct log_opts lo = {"tail", dir, 0, NULL};
+
+		rc = log_open(&lo, &r, &code);
+		if (rc != 0)
+			return rc;
+	}
+	st = privaudit_reader_count(r, &count);
 	if (st == PRIVAUDIT_OK)
 		st = privaudit_reader_seek(r, count > lines ? count - lines : 0);
 	if (st != PRIVAUDIT_OK && st != PRIVAUDIT_E_END) {
 		err_reader("tail", dir, st, r);
-		privaudit_reader_free(r);
-		return status_exit(st);
+		return log_close("tail", dir, r, status_exit(st));
 	}
 	if (follow) {
 		struct sigaction sa;
@@ -626,8 +638,7 @@ int cmd_tail(int argc, char **argv)
 			nanosleep(&ts, NULL);
 		}
 	}
-	privaudit_reader_free(r);
 	if (stdout_failed("tail") && rc == 0)
 		rc = EXIT_CANNOT_READ;
-	return rc;
+	return log_close("tail", dir, r, rc);
 }

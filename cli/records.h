@@ -3,6 +3,7 @@
 #ifndef PA_CLI_RECORDS_H
 #define PA_CLI_RECORDS_H
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "privaudit.h"
@@ -11,6 +12,8 @@
  * was sealed, or (with --verified) not covered by a verified checkpoint. */
 #define MARK_LATER "[APPENDED LATER]"
 #define MARK_UNVERIFIED "[NOT VERIFIED]"
+/* ...and read after damage the reader stepped over (never verified). */
+#define MARK_DAMAGE_FMT "[after damage at record %" PRIu64 ", not verifiable]"
 
 /* One JSON object (privaudit_record_json()) and a newline; with_verified
  * adds "verified".  -1 when it could not be made (said on stderr). */

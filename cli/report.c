@@ -696,28 +696,21 @@ static int run_report(const char *dir, const struct report_opts *o)
 	const privaudit_verify_report *v = NULL;
 	const privaudit_session *list;
 	privaudit_reader *r = NULL;
-	struct progress prog;
 	struct report rp;
 	privaudit_status st;
 	const char *damage;
 	size_t n;
 
-	st = privaudit_reader_open(&r, dir);
-	if (st != PRIVAUDIT_OK)
-		return err_open("report", dir, st);
-	if (o->verified && verify_for("report", dir, r, o->keyfile, &code) < 0) {
-		privaudit_reader_free(r);
-		return code ? code : EXIT_USAGE;
-	}
-	progress_init(&prog, "indexing");
-	privaudit_reader_progress(r, show_progress, &prog);
-	st = privaudit_sessions(r, &list, &n);
-	progress_done(&prog);
-	privaudit_reader_progress(r, NULL, NULL);
+	const struct log_opts lo = {"report", dir, o->verified, o->keyfile};
+
+	rc = log_open(&lo, &r, &code);
+	if (rc != 0)
+		return rc;
+	st = log_sessions(r, &list, &n);
 	if (st != PRIVAUDIT_OK) {
 		err_reader("report", dir, st, r);
-		privaudit_reader_free(r);
-		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
+		return log_close("report", dir, r,
+				 status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st));
 	}
 	privaudit_reader_verdict(r, &v, &cached);
 	if (report_init(&rp, o) < 0 || select_sessions(&rp, list, n) < 0) {
@@ -753,7 +746,8 @@ static int run_report(const char *dir, const struct report_opts *o)
 			progname, status_class(v->status), cached ? ", verdict cached in the index" : "",
 			code);
 	}
-	if (damage != NULL) {
+	if (damage != NULL && privaudit_reader_damaged(r, NULL) == 0) {
+		/* met and not stepped over: nothing whole to go on with */
 		fflush(stdout);
 		fprintf(stderr, "%s report: ", progname);
 		pa_print_escaped(stderr, dir, strlen(dir));
@@ -766,8 +760,7 @@ static int run_report(const char *dir, const struct report_opts *o)
 	}
 out:
 	report_free(&rp);
-	privaudit_reader_free(r);
-	return rc != 0 ? rc : code;
+	return log_close("report", dir, r, rc != 0 ? rc : code);
 }
 
 int cmd_report(int argc, char **argv)

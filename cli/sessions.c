@@ -93,7 +93,7 @@ static void print_who(FILE *f, const privaudit_session *s, uint32_t flags)
 
 /* The members of a session's JSON object, after its opening brace. */
 static void session_json_members(FILE *f, const privaudit_session *s, uint32_t flags,
-				 int have_verdict, int cached)
+				 int have_verdict, int cached, uint64_t after)
 {
 	fprintf(f, "\"id\":\"%s\"", s->id);
 	json_text_field(f, "key", s->key.data, s->key.len);
@@ -131,13 +131,18 @@ static void session_json_members(FILE *f, const privaudit_session *s, uint32_t f
 		",\"records\":%" PRIu64 ",\"commands\":%" PRIu64 ",\"tty_inputs\":%" PRIu64
 		",\"auth_attempts\":%" PRIu64 ",\"pam_sessions\":%" PRIu64 ",\"first_index\":%" PRIu64
 		",\"last_index\":%" PRIu64 ",\"verified_records\":%" PRIu64 ",\"sealed\":%s"
-		",\"sealed_cached\":%s,\"verification\":\"%s\",\"appended_later\":%" PRIu64 "}\n",
+		",\"sealed_cached\":%s,\"verification\":\"%s\",\"appended_later\":%" PRIu64,
 		s->records, s->commands, s->tty_inputs, s->auth_attempts, s->pam_sessions,
 		s->first_index, s->last_index, s->verified,
 		/* only a verification made now says sealed; the index's is a hint */
 		!have_verdict || cached ? "null" : s->verified == s->records ? "true" : "false",
 		!have_verdict || !cached ? "null" : s->verified == s->records ? "true" : "false",
 		!have_verdict ? "none" : cached ? "cached" : "checked", s->late);
+	/* records read after damage: the first record it lost, else null */
+	if (after != UINT64_MAX)
+		fprintf(f, ",\"after_damage\":%" PRIu64 "}\n", after);
+	else
+		fputs(",\"after_damage\":null}\n", f);
 }
 
 /* The listing's columns (privaudit(1), sessions). */
@@ -153,7 +158,7 @@ static const char *const col_heads[NCOL] = {
 /* One row: the cells of the session; HOST is the mirror's with --fleet,
  * else the host the records were written on. */
 static int session_row(struct table *t, const privaudit_session *s, uint32_t flags,
-		       const char *fleet_host, int have_verdict, int cached)
+		       const char *fleet_host, int have_verdict, int cached, uint64_t after)
 {
 	FILE *f = table_row(t, s->start_ns);
 
@@ -190,13 +195,16 @@ static int session_row(struct table *t, const privaudit_session *s, uint32_t fla
 	table_cell(t);
 	fprintf(f, "%" PRIu64, s->commands);
 	table_cell(t);
-	print_sealed(f, s, have_verdict, cached);
+	if (after != UINT64_MAX)
+		print_damage_mark(f, after);
+	else
+		print_sealed(f, s, have_verdict, cached);
 	table_cell(t);
 	return table_row_end(t);
 }
 
 static int session_json_row(struct table *t, const privaudit_session *s, uint32_t flags,
-			    const char *fleet_host, int have_verdict, int cached)
+			    const char *fleet_host, int have_verdict, int cached, uint64_t after)
 {
 	FILE *f = table_row(t, s->start_ns);
 
@@ -208,7 +216,7 @@ static int session_json_row(struct table *t, const privaudit_session *s, uint32_
 		pa_print_json_string(f, fleet_host, strlen(fleet_host));
 		fputc(',', f);
 	}
-	session_json_members(f, s, flags, have_verdict, cached);
+	session_json_members(f, s, flags, have_verdict, cached, after);
 	return table_row_end(t);
 }
 
@@ -346,33 +354,27 @@ static int session_matches(privaudit_reader *r, const privaudit_session *s,
 static int list_sessions(const char *dir, const struct list_opts *o, const char *fleet_host,
 			 struct table *t)
 {
-	uint64_t total = 0, verified_total = 0, matched = 0;
-	int code = 0, rc = 0, cached = 0;
+	uint64_t total = 0, verified_total = 0, matched = 0, damage_first = 0, after;
+	int code = 0, rc = 0, cached = 0, damaged;
 	const privaudit_verify_report *v = NULL;
 	const privaudit_session *list;
 	privaudit_reader *r = NULL;
-	struct progress prog;
 	privaudit_status st;
 	const char *damage;
 	size_t n;
 
-	st = privaudit_reader_open(&r, dir);
-	if (st != PRIVAUDIT_OK)
-		return err_open("sessions", dir, st);
-	if (o->verified && verify_for("sessions", dir, r, o->keyfile, &code) < 0) {
-		privaudit_reader_free(r);
-		return code ? code : EXIT_USAGE;
-	}
-	progress_init(&prog, "indexing");
-	privaudit_reader_progress(r, show_progress, &prog);
-	st = privaudit_sessions(r, &list, &n);
-	progress_done(&prog);
-	privaudit_reader_progress(r, NULL, NULL);
+	const struct log_opts lo = {"sessions", dir, o->verified, o->keyfile};
+
+	rc = log_open(&lo, &r, &code);
+	if (rc != 0)
+		return rc;
+	st = log_sessions(r, &list, &n);
 	if (st != PRIVAUDIT_OK) {
 		err_reader("sessions", dir, st, r);
 		privaudit_reader_free(r);
 		return status_exit(st) == EXIT_VERIFIED ? EXIT_CANNOT_READ : status_exit(st);
 	}
+	damaged = log_damage_index(r, &damage_first);
 	privaudit_reader_verdict(r, &v, &cached);
 	for (size_t i = n; i-- > 0 && (o->limit == 0 || matched < o->limit);) {
 		const privaudit_session *s = &list[i];
@@ -390,8 +392,10 @@ static int list_sessions(const char *dir, const struct list_opts *o, const char 
 		total += s->records;
 		verified_total += s->verified;
 		flags = session_flags(r, s);
-		if ((o->json ? session_json_row(t, s, flags, fleet_host, v != NULL, cached)
-			     : session_row(t, s, flags, fleet_host, v != NULL, cached)) < 0) {
+		/* a session with records after the damage: none of them verifiable */
+		after = damaged && s->last_index >= damage_first ? damage_first : UINT64_MAX;
+		if ((o->json ? session_json_row(t, s, flags, fleet_host, v != NULL, cached, after)
+			     : session_row(t, s, flags, fleet_host, v != NULL, cached, after)) < 0) {
 			fprintf(stderr, "privaudit sessions: out of memory\n");
 			rc = EXIT_CANNOT_READ;
 			break;
@@ -421,7 +425,8 @@ static int list_sessions(const char *dir, const struct list_opts *o, const char 
 			status_class(v->status), cached ? ", verdict cached in the index" : "", code);
 	}
 	damage = privaudit_reader_damage(r);
-	if (damage != NULL) {
+	if (damage != NULL && !damaged) {
+		/* met and not stepped over: nothing whole to go on with */
 		fflush(stdout);
 		fputs("privaudit sessions: ", stderr);
 		pa_print_escaped(stderr, fleet_host != NULL ? fleet_host : dir,
@@ -433,8 +438,7 @@ static int list_sessions(const char *dir, const struct list_opts *o, const char 
 		if (rc == 0)
 			rc = EXIT_CORRUPT;
 	}
-	privaudit_reader_free(r);
-	return rc != 0 ? rc : code;
+	return log_close("sessions", fleet_host != NULL ? fleet_host : dir, r, rc != 0 ? rc : code);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -697,10 +701,14 @@ static void replay_line(const privaudit_record *rec, int verified_mode, int late
 {
 	const char *kind = privaudit_record_kind(rec);
 	privaudit_bytes a, b, c;
+	uint64_t first;
 
 	print_time_ns(stdout, event_time_ns(rec));
 	printf(" #%-6" PRIu64, privaudit_record_index(rec));
-	if (late)
+	if (privaudit_record_after_damage(rec, &first)) {
+		fputc(' ', stdout);
+		print_damage_mark(stdout, first);
+	} else if (late)
 		fputs(" " MARK_LATER, stdout);
 	else if (verified_mode && !privaudit_record_verified(rec))
 		fputs(" " MARK_UNVERIFIED, stdout);
@@ -1049,7 +1057,6 @@ int cmd_replay(int argc, char **argv)
 	privaudit_reader *r = NULL;
 	struct entry *ent = NULL;
 	const uint64_t *idx;
-	struct progress prog;
 	privaudit_status st;
 	size_t n = 0;
 	char *end;
@@ -1107,30 +1114,27 @@ int cmd_replay(int argc, char **argv)
 	if (decrypt != NULL && (dkey = io_key_load("replay", decrypt)) == NULL)
 		return EXIT_USAGE;
 	replay_key = dkey;
-	st = privaudit_reader_open(&r, dir);
-	if (st != PRIVAUDIT_OK)
-		return err_open("replay", dir, st);
-	if (verified && verify_for("replay", dir, r, keyfile, &code) < 0) {
-		privaudit_reader_free(r);
-		return code ? code : EXIT_USAGE;
+	{
+		const struct log_opts lo = {"replay", dir, verified, keyfile};
+
+		rc = log_open(&lo, &r, &code);
+		if (rc != 0) {
+			io_key_free(dkey);
+			return rc;
+		}
 	}
-	progress_init(&prog, "indexing");
-	privaudit_reader_progress(r, show_progress, &prog);
-	st = privaudit_session_find(r, name, &s);
-	progress_done(&prog);
-	privaudit_reader_progress(r, NULL, NULL);
+	st = log_session_find(r, name, &s);
 	if (st == PRIVAUDIT_OK)
 		st = privaudit_session_records(r, s, &idx, &n);
 	if (st != PRIVAUDIT_OK && code != 0) {
 		/* the log did not verify: that is the answer, whatever else */
-		privaudit_reader_free(r);
-		return code;
+		io_key_free(dkey);
+		return log_close("replay", dir, r, code);
 	}
 	if (st != PRIVAUDIT_OK) {
 		rc = err_session("replay", r, name, st);
-		privaudit_reader_free(r);
 		io_key_free(dkey);
-		return rc;
+		return log_close("replay", dir, r, rc);
 	}
 	if (tty) {
 		struct pa_tty_opts o = {
@@ -1147,8 +1151,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	ent = malloc((n ? n : 1) * sizeof(*ent));
 	if (ent == NULL) {
-		privaudit_reader_free(r);
-		return EXIT_CANNOT_READ;
+		io_key_free(dkey);
+		return log_close("replay", dir, r, EXIT_CANNOT_READ);
 	}
 	/* Time order: writers (PAM, the audit plugin) append in their own
 	 * order, and the plugin some time after the event. */
@@ -1206,11 +1210,10 @@ verdict:
 	}
 out:
 	free(ent);
-	privaudit_reader_free(r);
 	io_key_free(dkey);
 	if (stdout_failed("replay") && rc == 0)
 		rc = EXIT_CANNOT_READ;
-	if (tty)
-		return rc != 0 ? rc : code;
-	return pager_end(rc != 0 ? rc : code);
+	if (!tty)
+		rc = pager_end(rc);
+	return log_close("replay", dir, r, rc != 0 ? rc : code);
 }

@@ -133,6 +133,15 @@ static int scan_segment(struct scan *s, uint64_t seg, const unsigned char *p, si
 			off += len;
 			continue;
 		}
+		if (len > 0 && !s->open) {
+			/* a whole frame, records missing before it: they are
+			 * the range, and reading goes on with this one */
+			if (add_range(s, seg, off, "records missing") < 0)
+				return -1;
+			end_range(s, seg, off, index);
+			s->next = index;
+			continue;
+		}
 		/* a frame cut at the end of the last segment: a write in
 		 * progress, not damage */
 		if (last && !s->open && size - off >= 4) {

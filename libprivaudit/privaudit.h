@@ -413,7 +413,8 @@ PRIVAUDIT_EXPORT const char *privaudit_reader_error(const privaudit_reader *r);
 /* Next record in log order.  PRIVAUDIT_E_END at the log's current end (call
  * again later to follow a growing log); damage stops reading with
  * PRIVAUDIT_E_FORMAT or PRIVAUDIT_E_SEQUENCE and the reader's error names
- * the segment and offset. */
+ * the segment and offset, unless privaudit_reader_skip_damage() asked the
+ * reader to step over it. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_reader_next(privaudit_reader *r,
 							const privaudit_record **rec);
 /* Make the next privaudit_reader_next() return record index (or E_END when
@@ -422,6 +423,17 @@ PRIVAUDIT_EXPORT privaudit_status privaudit_reader_seek(privaudit_reader *r, uin
 /* Record index, by its position in the index when known. */
 PRIVAUDIT_EXPORT privaudit_status privaudit_reader_get(privaudit_reader *r, uint64_t index,
 						       const privaudit_record **rec);
+/* on 1: step over damage instead of stopping at it.  Reading goes on at the
+ * next whole valid frame that holds a record due (as privaudit_damage_scan()
+ * finds it); a record whose frame is whole but does not decode is skipped.
+ * Every record read after damage says so (privaudit_record_after_damage()):
+ * no verification reaches past the first damage, so none of them is
+ * verified.  Off by default.  Session lists follow the reader's setting. */
+PRIVAUDIT_EXPORT privaudit_status privaudit_reader_skip_damage(privaudit_reader *r, int on);
+/* The damaged ranges this reader stepped over so far, in log order (valid
+ * until the reader is freed or steps over more). */
+PRIVAUDIT_EXPORT size_t privaudit_reader_damaged(const privaudit_reader *r,
+						 const privaudit_damage **ranges);
 /* Records in the log now (committed by any writer). */
 PRIVAUDIT_EXPORT privaudit_status privaudit_reader_count(privaudit_reader *r, uint64_t *count);
 
@@ -452,6 +464,9 @@ PRIVAUDIT_EXPORT void privaudit_record_entry(const privaudit_record *rec, const 
  * and its bytes matched; 0: not verified (no verification asked, or the
  * record is not sealed by a verified checkpoint). */
 PRIVAUDIT_EXPORT int privaudit_record_verified(const privaudit_record *rec);
+/* 1 when the record was read after damage the reader stepped over, with
+ * *first (may be NULL) the first record that damage lost; 0 otherwise. */
+PRIVAUDIT_EXPORT int privaudit_record_after_damage(const privaudit_record *rec, uint64_t *first);
 
 /* The id of the session the record belongs to (as privaudit_session.id),
  * or PRIVAUDIT_E_NOTFOUND when it carries no session key. */
@@ -587,8 +602,9 @@ PRIVAUDIT_EXPORT int privaudit_reader_appended_later(privaudit_reader *r,
 /* Indexes of the log's gap records (events writers know they lost). */
 PRIVAUDIT_EXPORT privaudit_status privaudit_reader_gaps(privaudit_reader *r,
 							const uint64_t **indexes, size_t *count);
-/* Why the index stops before the end of the log (the record and position
- * where reading met damage), or NULL when it reached the end. */
+/* Where reading met damage first (the record and position, and what was
+ * wrong), as one line, or NULL when it met none.  Without skipping, the
+ * session index stops there. */
 PRIVAUDIT_EXPORT const char *privaudit_reader_damage(const privaudit_reader *r);
 /* The verification the session list reflects: the reader's own, or the one
  * cached in the index (*cached 1), or none yet (*report NULL). */

@@ -329,7 +329,7 @@ for opts in "" "--json --no-verify"; do
 	# shellcheck disable=SC2086
 	run_cmd "$PRIVAUDIT" report "$D" $opts
 	[ "$rc" -ne 0 ] && [ "$rc" -eq "$want" ] || fail_cmd "report $opts of a damaged log: exit $rc, sessions exits $want"
-	grep -q 'could not be read to its end' "$TMP/err" || fail_cmd "report $opts of a damaged log does not say so"
+	grep -q 'WARNING: damage at record' "$TMP/err" || fail_cmd "report $opts of a damaged log does not say so"
 done
 expect 1 "$PRIVAUDIT" report "$TMP/no-such-dir"
 grep -q 'No such file or directory' "$TMP/err" || fail_cmd "report of a missing directory"
