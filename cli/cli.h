@@ -114,6 +114,14 @@ struct log_opts {
 	int verified;            /* --verified, or --key */
 	const char *keyfile;     /* --key, or NULL */
 };
+/* Verify the whole log at dir through the reader (keyfile: pinned key or
+ * NULL; one that is not the log's first key has both ids said): -1 when
+ * that could not start; else 0 with *code the exit status the verdict
+ * calls for (0 when it verified), reported on stderr. */
+int verify_for(const char *verb, const char *dir, privaudit_reader *r, const char *keyfile,
+	       int *code);
+/* A verdict that is not OK on stderr; its exit status (0 when OK). */
+int report_verdict(const char *verb, const privaudit_verify_report *rep);
 /* Open o->dir, set to step over damage, and verify it when asked: 0 and
  * *r, with *code the exit status the verdict calls for (0: verified, or
  * not asked); else the exit status, said on stderr. */
@@ -125,6 +133,9 @@ privaudit_status log_session_find(privaudit_reader *r, const char *name,
 /* 1 and the first record damage lost when reading stepped over some. */
 int log_damage_index(const privaudit_reader *r, uint64_t *first);
 void print_damage_mark(FILE *f, uint64_t first);
+/* Say on stderr the damaged ranges stepped over since last said (tail -f
+ * says them as it meets them). */
+void log_warn_damage(const char *verb, const char *label, const privaudit_reader *r);
 /* Say on stderr every damaged range the reader stepped over (label: the
  * log's name), free the reader, and return the exit status rc becomes
  * (EXIT_DAMAGED after damage, unless rc says something else). */

@@ -8,13 +8,69 @@
  * it is read, and marked as read after damage, never as verified. */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "escape.h"
 #include "records.h"
+
+/* The damaged ranges of the open log said on stderr so far. */
+static size_t damage_said;
+
+/* After --verified: report the verdict on stderr, and its exit status. */
+int report_verdict(const char *verb, const privaudit_verify_report *rep)
+{
+	if (rep->status == PRIVAUDIT_OK)
+		return 0;
+	fprintf(stderr, "%s %s: NOT VERIFIED: %s: ", progname, verb, privaudit_strerror(rep->status));
+	pa_print_escaped(stderr, rep->detail, strlen(rep->detail));
+	if (rep->has_bad)
+		fprintf(stderr, " (first bad record %" PRIu64 ")", rep->bad_index);
+	fputc('\n', stderr);
+	return status_exit(rep->status);
+}
+
+int verify_for(const char *verb, const char *dir, privaudit_reader *r, const char *keyfile,
+	       int *code)
+{
+	const privaudit_verify_report *rep = NULL;
+	struct progress prog;
+	char *key = NULL;
+	privaudit_status st;
+
+	if (keyfile != NULL && (key = read_key_line(keyfile)) == NULL) {
+		int err = errno;
+
+		fprintf(stderr, "%s %s: --key ", progname, verb);
+		pa_print_escaped(stderr, keyfile, strlen(keyfile));
+		fprintf(stderr, ": %s\n", strerror(err));
+		return -1;
+	}
+	if (keyfile == NULL)
+		fprintf(stderr, "%s %s: WARNING: no --key: the log was checked against the first key "
+				"found in the log on this host, so a rewritten log would pass; pin the "
+				"log.pub kept off the host with --key\n",
+			progname, verb);
+	progress_init(&prog, "verifying");
+	privaudit_reader_progress(r, show_progress, &prog);
+	st = privaudit_reader_verify(r, key, &rep);
+	progress_done(&prog);
+	privaudit_reader_progress(r, NULL, NULL);
+	free(key);
+	if (rep == NULL) {
+		fprintf(stderr, "%s %s: %s\n", progname, verb, privaudit_strerror(st));
+		*code = EXIT_CANNOT_READ;
+		return -1;
+	}
+	*code = report_verdict(verb, rep);
+	if (rep->status == PRIVAUDIT_E_PINNED_KEY)
+		explain_key_mismatch(verb, dir, keyfile);
+	return 0;
+}
 
 int log_open(const struct log_opts *o, privaudit_reader **r, int *code)
 {
@@ -22,6 +78,7 @@ int log_open(const struct log_opts *o, privaudit_reader **r, int *code)
 
 	*r = NULL;
 	*code = 0;
+	damage_said = 0;
 	st = privaudit_reader_open(r, o->dir);
 	if (st != PRIVAUDIT_OK)
 		return err_open(o->verb, o->dir, st);
@@ -75,17 +132,14 @@ void print_damage_mark(FILE *f, uint64_t first)
 	fprintf(f, MARK_DAMAGE_FMT, first);
 }
 
-int log_close(const char *verb, const char *label, privaudit_reader *r, int rc)
+void log_warn_damage(const char *verb, const char *label, const privaudit_reader *r)
 {
 	const privaudit_damage *d;
-	size_t n;
+	size_t n = privaudit_reader_damaged(r, &d);
 
-	if (r == NULL)
-		return rc;
-	n = privaudit_reader_damaged(r, &d);
-	if (n > 0) {
+	if (n > damage_said) {
 		fflush(stdout);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = damage_said; i < n; i++) {
 			fprintf(stderr, "%s %s: ", progname, verb);
 			pa_print_escaped(stderr, label, strlen(label));
 			fprintf(stderr, ": WARNING: damage at record %" PRIu64 " (segment %" PRIu64
@@ -96,6 +150,20 @@ int log_close(const char *verb, const char *label, privaudit_reader *r, int rc)
 			else
 				fprintf(stderr, "read on at record %" PRIu64 "\n", d[i].resumed_index);
 		}
+		damage_said = n;
+	}
+}
+
+int log_close(const char *verb, const char *label, privaudit_reader *r, int rc)
+{
+	const privaudit_damage *d;
+	size_t n;
+
+	if (r == NULL)
+		return rc;
+	n = privaudit_reader_damaged(r, &d);
+	if (n > 0) {
+		log_warn_damage(verb, label, r);
 		fprintf(stderr, "%s %s: ", progname, verb);
 		pa_print_escaped(stderr, label, strlen(label));
 		fprintf(stderr, ": what was read after record %" PRIu64 " is shown marked \"after "

@@ -293,57 +293,6 @@ static int emit(privaudit_reader *r, const privaudit_record *rec, int json, int 
 	return 0;
 }
 
-/* After --verified: report the verdict on stderr, and its exit status. */
-int report_verdict(const char *verb, const privaudit_verify_report *rep)
-{
-	if (rep->status == PRIVAUDIT_OK)
-		return 0;
-	fprintf(stderr, "%s %s: NOT VERIFIED: %s: ", progname, verb, privaudit_strerror(rep->status));
-	pa_print_escaped(stderr, rep->detail, strlen(rep->detail));
-	if (rep->has_bad)
-		fprintf(stderr, " (first bad record %" PRIu64 ")", rep->bad_index);
-	fputc('\n', stderr);
-	return status_exit(rep->status);
-}
-
-int verify_for(const char *verb, const char *dir, privaudit_reader *r, const char *keyfile,
-	       int *code)
-{
-	const privaudit_verify_report *rep = NULL;
-	struct progress prog;
-	char *key = NULL;
-	privaudit_status st;
-
-	if (keyfile != NULL && (key = read_key_line(keyfile)) == NULL) {
-		int err = errno;
-
-		fprintf(stderr, "%s %s: --key ", progname, verb);
-		pa_print_escaped(stderr, keyfile, strlen(keyfile));
-		fprintf(stderr, ": %s\n", strerror(err));
-		return -1;
-	}
-	if (keyfile == NULL)
-		fprintf(stderr, "%s %s: WARNING: no --key: the log was checked against the first key "
-				"found in the log on this host, so a rewritten log would pass; pin the "
-				"log.pub kept off the host with --key\n",
-			progname, verb);
-	progress_init(&prog, "verifying");
-	privaudit_reader_progress(r, show_progress, &prog);
-	st = privaudit_reader_verify(r, key, &rep);
-	progress_done(&prog);
-	privaudit_reader_progress(r, NULL, NULL);
-	free(key);
-	if (rep == NULL) {
-		fprintf(stderr, "%s %s: %s\n", progname, verb, privaudit_strerror(st));
-		*code = EXIT_CANNOT_READ;
-		return -1;
-	}
-	*code = report_verdict(verb, rep);
-	if (rep->status == PRIVAUDIT_E_PINNED_KEY)
-		explain_key_mismatch(verb, dir, keyfile);
-	return 0;
-}
-
 static int show_usage(FILE *f, const char *verb)
 {
 	int exp = strcmp(verb, "export") == 0;
@@ -614,6 +563,8 @@ int cmd_tail(int argc, char **argv)
 	while (!stop_tail) {
 		st = privaudit_reader_next(r, &rec);
 		if (st == PRIVAUDIT_OK) {
+			if (follow)
+				log_warn_damage("tail", dir, r);
 			if (emit(r, rec, json, raw, 0) < 0) {
 				rc = EXIT_CANNOT_READ;
 				break;

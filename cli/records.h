@@ -28,12 +28,5 @@ void print_value(FILE *f, const void *data, size_t len);
 /* ,"name":"text" and ,"name_b64":"..." when the bytes are not UTF-8 (never
  * the first member of an object). */
 void json_text_field(FILE *f, const char *name, const void *data, size_t len);
-/* Verify the whole log at dir through the reader (keyfile: pinned key or
- * NULL; one that is not the log's first key has both ids said): -1 when
- * that could not start; else 0 with *code the exit status the
- * verdict calls for (0 when it verified), reported on stderr. */
-int verify_for(const char *verb, const char *dir, privaudit_reader *r, const char *keyfile,
-	       int *code);
-int report_verdict(const char *verb, const privaudit_verify_report *rep);
 
 #endif

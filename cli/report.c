@@ -49,6 +49,9 @@ struct report {
 	uint64_t open_sessions, commands, failed_commands;
 	uint64_t auth_attempts, auth_ok, auth_failed, auth_unknown;
 	uint64_t gap_records, events_lost, records_read;
+	/* records read after damage the reader stepped over, and the first
+	 * record that damage lost */
+	uint64_t after_damage, damage_first;
 	uint64_t first_ns, last_ns;       /* of what was counted; first_ns > last_ns: nothing */
 	uint64_t session_records, sealed_records;
 	int nomem;
@@ -307,6 +310,8 @@ static privaudit_status read_all(struct report *rp, privaudit_reader *r)
 	while (st == PRIVAUDIT_OK && !rp->nomem &&
 	       (st = privaudit_reader_next(r, &rec)) == PRIVAUDIT_OK) {
 		count_record(rp, rec);
+		if (privaudit_record_after_damage(rec, &rp->damage_first))
+			rp->after_damage++;
 		if ((++rp->records_read & 0xfff) == 0)
 			show_progress(&prog, privaudit_record_index(rec), total);
 	}
@@ -479,6 +484,9 @@ static int report_text(const struct report *rp, const char *dir, const privaudit
 	       rp->events_lost);
 	printf("records:      %" PRIu64 " read%s\n", rp->records_read,
 	       rp->complete ? "" : "; INCOMPLETE: reading stopped early (see stderr)");
+	if (rp->after_damage > 0)
+		printf("damage:       %" PRIu64 " of them read after damage at record %" PRIu64
+		       ", not verifiable (see stderr)\n", rp->after_damage, rp->damage_first);
 	verdict_note(v, cached, rp->session_records, rp->sealed_records);
 	snprintf(days, sizeof(days), "Sessions and commands per day (%s)",
 		 time_zone == ZONE_LOCAL ? "local time" : "UTC");
@@ -604,6 +612,11 @@ static int report_json(const struct report *rp, const char *dir, const privaudit
 		rp->auth_ok, rp->auth_failed, rp->auth_unknown, rp->gap_records, rp->events_lost,
 		rp->records_read);
 	fprintf(f, ",\"complete\":%s", rp->complete ? "true" : "false");
+	if (rp->after_damage > 0)
+		fprintf(f, ",\"after_damage\":{\"first_index\":%" PRIu64 ",\"records\":%" PRIu64 "}",
+			rp->damage_first, rp->after_damage);
+	else
+		fputs(",\"after_damage\":null", f);
 	fputs(",\"damage\":", f);
 	if (damage != NULL)
 		pa_print_json_string(f, damage, strlen(damage));

@@ -85,6 +85,12 @@ damaged tail
 
 run_cmd "$PRIVAUDIT" report "$L" --json
 damaged report
+grep -q '"after_damage":{"first_index":15,"records":[1-9]' "$TMP/out" ||
+	fail_cmd "report --json: the records after the damage are not counted as such"
+run_cmd "$PRIVAUDIT" report "$L"
+damaged report
+grep -q '^damage: .* read after damage at record 15, not verifiable' "$TMP/out" ||
+	fail_cmd "report: does not say what it counted after the damage"
 run_cmd "$PRIVAUDIT" prove "$L" "$last" -o "$TMP/proof"
 damaged prove
 grep -q 'not sealed by a checkpoint before the damage at record 15' "$TMP/err" ||

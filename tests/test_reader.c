@@ -5,7 +5,10 @@
  * stored-levels Merkle proofs they use. */
 #include "config.h"
 
+#include <fcntl.h>
+#include <inttypes.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -846,6 +849,80 @@ static void test_levels_match_leaves(void **state)
 	pa_levels_free(&lv);
 }
 
+/* One flipped byte: without skipping, reading stops there; with it, every
+ * record after the damaged one is read, marked, and the range kept. */
+static void test_skip_damage(void **state)
+{
+	char buf[TU_PATH_MAX], *dir = log_dir(state, buf), path[TU_PATH_MAX + 32];
+	const privaudit_session *list;
+	const privaudit_record *rec;
+	const privaudit_damage *d;
+	privaudit_reader *r = NULL;
+	uint64_t seg, off, first, count = 0, last = 0, after = 0;
+	const void *entry;
+	size_t len, n;
+	unsigned char byte;
+	int fd;
+
+	init_log(dir);
+	write_sessions(dir, 1, 6, 0);
+	seal(dir);
+	assert_int_equal(privaudit_reader_open(&r, dir), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_reader_get(r, 10, &rec), PRIVAUDIT_OK);
+	privaudit_record_position(rec, &seg, &off);
+	privaudit_record_entry(rec, &entry, &len);
+	privaudit_reader_free(r);
+	snprintf(path, sizeof(path), "%s/seg-%016" PRIx64, dir, seg);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &byte, 1, (off_t)(off + 4 + len - 3)), 1);
+	byte ^= 0x20;
+	assert_int_equal(pwrite(fd, &byte, 1, (off_t)(off + 4 + len - 3)), 1);
+	close(fd);
+
+	/* by default, reading stops at the damage */
+	assert_int_equal(privaudit_reader_open(&r, dir), PRIVAUDIT_OK);
+	while (privaudit_reader_next(r, &rec) == PRIVAUDIT_OK)
+		count++;
+	assert_int_equal(count, 10);
+	assert_non_null(privaudit_reader_damage(r));
+	assert_int_equal(privaudit_reader_damaged(r, &d), 0);
+	privaudit_reader_free(r);
+
+	assert_int_equal(privaudit_reader_open(&r, dir), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_reader_skip_damage(r, 1), PRIVAUDIT_OK);
+	count = 0;
+	while (privaudit_reader_next(r, &rec) == PRIVAUDIT_OK) {
+		assert_int_not_equal(privaudit_record_index(rec), 10);
+		if (privaudit_record_after_damage(rec, &first)) {
+			assert_true(privaudit_record_index(rec) > 10);
+			assert_int_equal(first, 10);
+			after++;
+		} else {
+			assert_true(privaudit_record_index(rec) < 10);
+		}
+		last = privaudit_record_index(rec);
+		count++;
+	}
+	assert_true(after > 0);
+	assert_int_equal(count, last);   /* all but record 10 */
+	assert_int_equal(privaudit_reader_damaged(r, &d), 1);
+	assert_int_equal(d[0].first_index, 10);
+	assert_int_equal(d[0].resumed_index, 11);
+	assert_int_equal(d[0].segment, seg);
+	assert_int_equal(d[0].offset, off);
+	/* the sessions after the damage are all listed */
+	assert_int_equal(privaudit_sessions(r, &list, &n), PRIVAUDIT_OK);
+	assert_int_equal(n, 6);
+	/* verified: nothing after the damage */
+	assert_int_not_equal(privaudit_reader_verify(r, NULL, &(const privaudit_verify_report *){NULL}),
+			     PRIVAUDIT_OK);
+	assert_int_equal(privaudit_reader_get(r, 12, &rec), PRIVAUDIT_OK);
+	assert_int_equal(privaudit_record_verified(rec), 0);
+	assert_int_equal(privaudit_record_after_damage(rec, NULL), 1);
+	privaudit_reader_free(r);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_dir, tu_teardown_dir)
 
 int main(void)
@@ -863,6 +940,7 @@ int main(void)
 		T(test_prove_and_check),
 		T(test_sessions_from_audit),
 		T(test_session_gaps),
+		T(test_skip_damage),
 		cmocka_unit_test(test_levels_match_leaves),
 	};
 
