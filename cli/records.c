@@ -507,10 +507,13 @@ int cmd_tail(int argc, char **argv)
 		{"lines", required_argument, NULL, 'n'},
 		{"json", no_argument, NULL, 'j'},
 		{"raw", no_argument, NULL, 'r'},
+		{"verified", no_argument, NULL, 'v'},
+		{"key", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c, follow = 0, json = 0, raw = 0, rc = 0, code = 0;
+	int c, follow = 0, json = 0, raw = 0, rc = 0, code = 0, verified = 0;
+	const char *keyfile = NULL;
 	uint64_t lines = 10, count = 0;
 	privaudit_reader *r = NULL;
 	const privaudit_record *rec;
@@ -526,10 +529,14 @@ int cmd_tail(int argc, char **argv)
 			break;
 		case 'j': json = 1; break;
 		case 'r': raw = 1; break;
+		case 'v': verified = 1; break;
+		case 'K': keyfile = optarg; verified = 1; break;
 		case 'h':
-			printf("usage: privaudit tail [-f] [-n N] [--json] [--raw] DIR\n\n"
+			printf("usage: privaudit tail [-f] [-n N] [--json] [--raw] [--verified [--key PUBFILE]] DIR\n\n"
 			       "Print the last N records (default 10); with -f, keep printing records\n"
-			       "as writers append them, until interrupted.\n");
+			       "as writers append them, until interrupted.  --key (or --verified)\n"
+			       "verifies the log first and marks each record [verified] or [NOT VERIFIED];\n"
+			       "records appended since are not verified.\n");
 			return 0;
 		default:
 			return usage_error("tail", NULL);
@@ -539,7 +546,7 @@ int cmd_tail(int argc, char **argv)
 		return EXIT_USAGE;
 	dir = argv[optind];
 	{
-		const struct log_opts lo = {"tail", dir, 0, NULL};
+		const struct log_opts lo = {"tail", dir, verified, keyfile};
 
 		rc = log_open(&lo, &r, &code);
 		if (rc != 0)
@@ -565,7 +572,7 @@ int cmd_tail(int argc, char **argv)
 		if (st == PRIVAUDIT_OK) {
 			if (follow)
 				log_warn_damage("tail", dir, r);
-			if (emit(r, rec, json, raw, 0) < 0) {
+			if (emit(r, rec, json, raw, verified) < 0) {
 				rc = EXIT_CANNOT_READ;
 				break;
 			}
@@ -591,5 +598,5 @@ int cmd_tail(int argc, char **argv)
 	}
 	if (stdout_failed("tail") && rc == 0)
 		rc = EXIT_CANNOT_READ;
-	return log_close("tail", dir, r, rc);
+	return log_close("tail", dir, r, rc != 0 ? rc : code);
 }

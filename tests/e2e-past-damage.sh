@@ -82,6 +82,9 @@ grep -q '^#16 .*\[after damage at record 15, not verifiable\]' "$TMP/out" ||
 run_cmd "$PRIVAUDIT" tail -n 3 "$L"
 damaged tail
 [ "$(grep -c 'after damage at record 15' "$TMP/out")" -eq 3 ] || fail_cmd "tail: records not marked"
+run_cmd "$PRIVAUDIT" tail -n 3 "$L" --key "$L.vkey"
+damaged "tail --key"
+grep -q 'NOT VERIFIED: .*(first bad record 15)' "$TMP/err" || fail_cmd "tail --key: no verdict"
 
 run_cmd "$PRIVAUDIT" report "$L" --json
 damaged report
