@@ -439,7 +439,7 @@ static void test_vkey(void **state)
 
 	/* wrong key hash: one hex digit changed, or uppercase */
 	{
-		char bad[PA_VKEY_MAX];
+		char bad[PA_VKEY_MAX + 8];   /* a line and a few bytes more */
 		size_t h = strlen(ORIGIN) + 1;
 
 		strcpy(bad, line);

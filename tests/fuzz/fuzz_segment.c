@@ -3,7 +3,8 @@
  * public verifier.  An input that starts with the segment magic is the log's
  * only segment; any other is a small archive (pack-log.py writes it from a
  * real log) of tagged entries, each a 1-byte tag, a 4-byte big-endian
- * length and the bytes:
+ * length and the bytes (the same directory is then read as the reader verbs
+ * read it, stepping over damage, and its sessions listed):
  *   's' + 1-byte number: segment file seg-<number>
  *   'c': the checkpoint file     'p': a key to pin (log.pub)
  *   't': a trusted note          'm': 16 bytes, --max-age seconds and now */
@@ -44,6 +45,48 @@ static const char *tmp_base(void)
 	if (access("/dev/shm", W_OK) == 0)
 		return "/dev/shm";   /* no disk writes for every run */
 	return t != NULL && t[0] != '\0' ? t : "/tmp";
+}
+
+/* Read every record stepping over damage: indexes only go up, and once a
+ * record comes after damage, every later one does; then list the sessions. */
+static void read_past_damage(const char *dir)
+{
+	const privaudit_session *list;
+	const privaudit_record *rec;
+	const privaudit_damage *d;
+	privaudit_reader *r = NULL;
+	uint64_t last = 0, first;
+	int any = 0, after = 0;
+	size_t n, reads = 0;
+
+	if (privaudit_reader_open(&r, dir) != PRIVAUDIT_OK)
+		return;
+	FUZZ_CHECK(privaudit_reader_skip_damage(r, 1) == PRIVAUDIT_OK);
+	while (privaudit_reader_next(r, &rec) == PRIVAUDIT_OK) {
+		uint64_t i = privaudit_record_index(rec);
+
+		FUZZ_CHECK(++reads < (1u << 20));   /* it ends */
+		FUZZ_CHECK(!any || i > last);
+		if (privaudit_record_after_damage(rec, &first)) {
+			FUZZ_CHECK(first <= i);
+			after = 1;
+		} else {
+			FUZZ_CHECK(!after);
+		}
+		FUZZ_CHECK(!privaudit_record_verified(rec));
+		last = i;
+		any = 1;
+	}
+	n = privaudit_reader_damaged(r, &d);
+	for (size_t i = 0; i < n; i++) {
+		FUZZ_CHECK(d[i].what != NULL);
+		FUZZ_CHECK(i == 0 || d[i].first_index >= d[i - 1].first_index);
+	}
+	FUZZ_CHECK(!after || n > 0);
+	if (privaudit_sessions(r, &list, &n) == PRIVAUDIT_OK)
+		for (size_t i = 0; i < n; i++)
+			FUZZ_CHECK(list[i].first_index <= list[i].last_index);
+	privaudit_reader_free(r);
 }
 
 static void check_report(const privaudit_verify_report *rep)
@@ -150,10 +193,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(note);
 	}
 
+	read_past_damage(dir);
+
 	for (size_t i = 0; i < nnames; i++) {
 		char path[1024];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	{
+		char path[1024];
+
+		/* the session index read_past_damage() may have left */
+		snprintf(path, sizeof(path), "%s/index", dir);
 		unlink(path);
 	}
 	rmdir(dir);
