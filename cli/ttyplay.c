@@ -251,10 +251,17 @@ static int screen_open(struct player *p)
  *   - CSI sequences longer than 64 bytes or with more than
  *     CSI_PARAMS_MAX separators, and queries (DA c, DSR n, window t,
  *     DECREQTPARM x, DECRQM $p) are dropped whole; ESC Z (DECID) too;
+ *   - an escape sequence with intermediate bytes (ESC ( B and the like)
+ *     passes only with at most three of them and a final byte that starts
+ *     nothing: libvterm starts a control string or a CSI at ESC + P as at
+ *     ESC P (fuzz_ttyplay's third finding: ESC + P $ q c ESC \ made it
+ *     answer a status request it could not format), so such a sequence,
+ *     and what it would start, is dropped;
  *   - a C1 byte (0x80-0x9f) that is not inside a UTF-8 character is
  *     dropped: in UTF-8 it is no character, and no control either.
  * Sequences may span events: where the output is stays in the player. */
-enum { SEQ_TEXT, SEQ_ESC, SEQ_CSI, SEQ_STRING, SEQ_STRING_ESC };
+enum { SEQ_TEXT, SEQ_ESC, SEQ_ESC_INTER, SEQ_CSI, SEQ_STRING, SEQ_STRING_ESC };
+#define ESC_INTER_MAX 3
 #define CSI_PARAMS_MAX 15
 
 static void out_byte(struct player *p, unsigned char c)
@@ -297,6 +304,14 @@ static void filter_byte(struct player *p, unsigned char c)
 			p->seq = SEQ_STRING;
 			return;
 		}
+		if (c >= 0x20 && c <= 0x2f) {
+			/* an intermediate byte: gathered with the ESC in csi[] */
+			p->seq = SEQ_ESC_INTER;
+			p->csi[0] = 0x1b;
+			p->csi[1] = c;
+			p->csi_len = 2;
+			return;
+		}
 		p->seq = SEQ_TEXT;
 		if (c == 'Z' || c == 0x1b || c == 0x18 || c == 0x1a) {
 			if (c == 0x1b)
@@ -304,6 +319,37 @@ static void filter_byte(struct player *p, unsigned char c)
 			return;   /* DECID; an ESC again; CAN or SUB cancel */
 		}
 		out_byte(p, 0x1b);
+		out_byte(p, c);
+		return;
+	case SEQ_ESC_INTER:
+		if (c >= 0x20 && c <= 0x2f) {
+			if (p->csi_len <= ESC_INTER_MAX)
+				p->csi[p->csi_len] = c;
+			p->csi_len++;   /* past ESC_INTER_MAX + 1: dropped at its end */
+			return;
+		}
+		if (c == 0x1b || c == 0x18 || c == 0x1a) {
+			p->seq = c == 0x1b ? SEQ_ESC : SEQ_TEXT;   /* abandoned */
+			return;
+		}
+		if (c < 0x20) {
+			out_byte(p, c);     /* a control inside it acts at once */
+			return;
+		}
+		if (c == 'P' || c == ']' || c == 'X' || c == '^' || c == '_') {
+			p->seq = SEQ_STRING;   /* what libvterm would take as a string */
+			return;
+		}
+		if (c == '[') {
+			p->seq = SEQ_CSI;      /* ...or as a CSI: dropped up to its final */
+			p->csi_len = sizeof(p->csi) + 1;
+			return;
+		}
+		p->seq = SEQ_TEXT;
+		if (p->csi_len > ESC_INTER_MAX + 1 || c == 'Z' || c > 0x7e)
+			return;
+		for (size_t i = 0; i < p->csi_len; i++)
+			out_byte(p, p->csi[i]);
 		out_byte(p, c);
 		return;
 	case SEQ_CSI:
