@@ -112,6 +112,8 @@ struct player {
 	int utf8_more;          /* continuation bytes due */
 	unsigned char csi[64];
 	size_t csi_len;         /* > sizeof(csi): an overlong CSI, dropped */
+	unsigned char ch[4], last[4];   /* the character being passed, the last whole one */
+	size_t ch_len, last_len;
 	unsigned char fbuf[4096];
 	size_t flen;
 };
@@ -258,10 +260,14 @@ static int screen_open(struct player *p)
  *     answer a status request it could not format), so such a sequence,
  *     and what it would start, is dropped;
  *   - a C1 byte (0x80-0x9f) that is not inside a UTF-8 character is
- *     dropped: in UTF-8 it is no character, and no control either.
+ *     dropped: in UTF-8 it is no character, and no control either;
+ *   - REP (CSI n b) is done here, as the last graphic character passed
+ *     n times (at most REP_MAX): libvterm loops forever on a REP with no
+ *     character before it (fuzz_ttyplay's fourth finding).
  * Sequences may span events: where the output is stays in the player. */
 enum { SEQ_TEXT, SEQ_ESC, SEQ_ESC_INTER, SEQ_CSI, SEQ_STRING, SEQ_STRING_ESC };
 #define ESC_INTER_MAX 3
+#define REP_MAX 4096
 #define CSI_PARAMS_MAX 15
 
 static void out_byte(struct player *p, unsigned char c)
@@ -285,6 +291,22 @@ static void csi_done(struct player *p)
 	if (params > CSI_PARAMS_MAX || fin == 'c' || fin == 'n' || fin == 't' || fin == 'x' ||
 	    (dollar && fin == 'p'))
 		return;
+	if (fin == 'b') {
+		/* REP: ESC [ digits b, else nothing */
+		unsigned long n = 0;
+
+		for (size_t i = 2; i + 1 < p->csi_len; i++) {
+			if (p->csi[i] < '0' || p->csi[i] > '9')
+				return;
+			n = n * 10 + (p->csi[i] - '0');
+			if (n > REP_MAX)
+				n = REP_MAX;
+		}
+		for (unsigned long k = 0; k < (n ? n : 1); k++)
+			for (size_t i = 0; i < p->last_len; i++)
+				out_byte(p, p->last[i]);
+		return;
+	}
 	for (size_t i = 0; i < p->csi_len; i++)
 		out_byte(p, p->csi[i]);
 }
@@ -403,12 +425,24 @@ static void filter_byte(struct player *p, unsigned char c)
 	if (p->utf8_more > 0 && (c & 0xc0) == 0x80) {
 		p->utf8_more--;
 		out_byte(p, c);
+		if (p->ch_len < sizeof(p->ch))
+			p->ch[p->ch_len++] = c;
+		if (p->utf8_more == 0) {
+			memcpy(p->last, p->ch, p->ch_len);   /* a whole character: REP repeats it */
+			p->last_len = p->ch_len;
+		}
 		return;
 	}
 	p->utf8_more = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xc2 && c <= 0xdf ? 1 : 0;
 	if (c >= 0x80 && c <= 0x9f)
 		return;   /* a stray C1 byte */
 	out_byte(p, c);
+	p->ch[0] = c;
+	p->ch_len = 1;
+	if (c >= 0x20 && c <= 0x7e) {
+		p->last[0] = c;
+		p->last_len = 1;
+	}
 }
 
 static void feed(struct player *p, const unsigned char *data, size_t len)

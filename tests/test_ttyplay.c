@@ -135,6 +135,23 @@ static void test_cursor_editing(void **state)
 		      "line1\nliXY2\n\n\n\n\n end\nab345\nxz\n");
 }
 
+/* Sequences libvterm 0.1 mishandles are done or dropped before it: REP
+ * repeats the last character (ncurses writes it for runs of one), and
+ * hangs nothing when there is none; ESC ( 0 and ESC ( B still switch the
+ * character set; ESC + P, a control string to libvterm, is dropped with
+ * the string. */
+static const struct pa_io_event rep[] = {
+	OUT(0, "\033[3bx\033[3b|\r\n"),
+	OUT(1 * MS, "\303\251\033[2b|\033[b|\r\n"),
+	OUT(2 * MS, "\033(0q\033(Bq\033+P$qc\033\\.\r\n"),
+};
+
+static void test_rep_and_charsets(void **state)
+{
+	(void)state;
+	expect_screen(rep, NEV(rep), 4, 20, "xxxx|\n\303\251\303\251\303\251|||\n\342\224\200q.\n");
+}
+
 /* A full-screen program (top -b repaints, vi on the alternate screen). */
 static const struct pa_io_event top[] = {
 	OUT(0, "$ top\r\nold junk that the clear removes\r\n"),
@@ -1060,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_stdout_lines),
 		cmocka_unit_test(test_cursor_editing),
+		cmocka_unit_test(test_rep_and_charsets),
 		cmocka_unit_test(test_fullscreen),
 		cmocka_unit_test(test_color_is_plain),
 		cmocka_unit_test(test_hostile_plain),
