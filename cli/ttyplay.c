@@ -261,6 +261,10 @@ static int screen_open(struct player *p)
  *     and what it would start, is dropped;
  *   - a C1 byte (0x80-0x9f) that is not inside a UTF-8 character is
  *     dropped: in UTF-8 it is no character, and no control either;
+ *   - inside an escape sequence, a C0 control acts at once and DEL is
+ *     ignored, as libvterm does, so that it sees the sequences the filter
+ *     sees (ESC NUL [ b is a REP: fuzz_ttyplay's fifth finding); an ESC
+ *     before a byte of 0x80 or more starts nothing and is dropped;
  *   - REP (CSI n b) is done here, as the last graphic character passed
  *     n times (at most REP_MAX): libvterm loops forever on a REP with no
  *     character before it (fuzz_ttyplay's fourth finding).
@@ -315,6 +319,19 @@ static void filter_byte(struct player *p, unsigned char c)
 {
 	switch (p->seq) {
 	case SEQ_ESC:
+		if (c < 0x20 && c != 0x1b && c != 0x18 && c != 0x1a) {
+			/* a control inside the sequence acts at once, and the
+			 * sequence goes on (as libvterm takes it: ESC NUL [ b is
+			 * a REP) */
+			out_byte(p, c);
+			return;
+		}
+		if (c == 0x7f)
+			return;   /* DEL is ignored inside it */
+		if (c >= 0x80) {
+			p->seq = SEQ_TEXT;   /* no sequence: the ESC is dropped */
+			break;
+		}
 		if (c == '[') {
 			p->seq = SEQ_CSI;
 			p->csi[0] = 0x1b;
