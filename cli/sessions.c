@@ -619,25 +619,40 @@ static int cmp_entry(const void *a, const void *b)
 /* A PAM session's open precedes what it encloses.  Its record carries the
  * precise time privauditd appended it, before the module let the service
  * go on; the audit events of the first commands inside it carry coarse
- * times, up to COARSE_SLACK_NS early, and so sort before it.  Each open
- * moves back before such events, except those of its own process (the
- * service's own exec and PAM events, which do come first).  A close needs
- * no such care: coarse times are never late, so what it encloses already
+ * times, up to COARSE_SLACK_NS early, and so sort before it.  Of the coarse
+ * events just before an open (within the slack), those of its own process
+ * (the service's own exec and PAM events, which do come first) stay before
+ * it, and so do the others older than the last of those; the rest move
+ * after it, in their order: a command the session ran can carry the same
+ * coarse millisecond as the service's last PAM event.  A close needs no
+ * such care: coarse times are never late, so what it encloses already
  * sorts before it. */
 static void opens_first(struct entry *ent, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
 		struct entry open = ent[i];
-		size_t j = i;
+		uint64_t own_last = 0;
+		size_t k = i, stay;
 
 		if (!open.open || open.coarse)
 			continue;
-		while (j > 0 && ent[j - 1].coarse && ent[j - 1].pid != open.pid &&
-		       ent[j - 1].time_ns + COARSE_SLACK_NS > open.time_ns) {
-			ent[j] = ent[j - 1];
-			j--;
+		while (k > 0 && ent[k - 1].coarse && ent[k - 1].time_ns + COARSE_SLACK_NS > open.time_ns)
+			k--;
+		for (size_t m = k; m < i; m++)
+			if (ent[m].pid == open.pid && ent[m].time_ns > own_last)
+				own_last = ent[m].time_ns;
+		/* stable partition of ent[k..i): what stays, then what moves */
+		stay = k;
+		for (size_t m = k; m < i; m++) {
+			struct entry e = ent[m];
+
+			if (e.pid != open.pid && e.time_ns >= own_last)
+				continue;
+			memmove(&ent[stay + 1], &ent[stay], (m - stay) * sizeof(*ent));
+			ent[stay++] = e;
 		}
-		ent[j] = open;
+		memmove(&ent[stay + 1], &ent[stay], (i - stay) * sizeof(*ent));
+		ent[stay] = open;
 	}
 }
 
